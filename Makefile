@@ -1,0 +1,25 @@
+# The README's two commands: `make demo` (the main job) and `make test` (every test).
+# Each creates .venv and installs the project with what it needs when missing.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test install clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/logreg train --out demo-output
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -n 2 -q
+
+clean:
+	rm -rf $(VENV) demo-output .pytest_cache .hypothesis

@@ -1,0 +1,184 @@
+"""The boundary: what a user hands in becomes clean arrays in the notes' layout, or a clear error.
+
+Notes' layout ("Binary Classification"): X is (n_x, m), one column per example, Y is (1, m) with
+labels 0 and 1. Every check runs once, before training starts, never inside the hot loop.
+Each message says what was received, what was expected and how to fix it.
+"""
+
+import numpy as np
+
+from logreg.errors import InvalidInputError, InvalidTypeError
+
+LAYOUT = "(n_x, m): one column per example, as in the notes"
+
+
+def _describe(values, limit=5):
+    """A short, readable list of some values, for messages."""
+    values = list(values)
+    shown = ", ".join(repr(v.item() if hasattr(v, "item") else v) for v in values[:limit])
+    return shown + (", ..." if len(values) > limit else "")
+
+
+def as_numeric_array(X, name="X"):
+    """X as a NumPy array of real numbers (bool and int become float64; float32 stays float32).
+
+    Refuses strings and complex numbers (``InvalidInputError``, a ValueError, as ``float("a")``
+    raises one) and other objects (``InvalidTypeError``).
+    """
+    if hasattr(X, "dtype") and getattr(X.dtype, "kind", None) == "c":
+        raise InvalidInputError(
+            f"{name} holds complex numbers (dtype {X.dtype}); logistic regression needs real "
+            f"features. Pass X.real, or abs(X), whichever your data means.")
+    try:
+        array = np.asarray(X)
+    except (ValueError, TypeError) as error:
+        raise InvalidInputError(
+            f"{name} could not be read as one array of numbers ({error}); expected a "
+            f"rectangular array of numbers: check that every row has the same length.") from None
+    kind = array.dtype.kind
+    if kind in "fiub":
+        return array if kind == "f" else array.astype(np.float64)
+    if kind == "c":
+        raise InvalidInputError(
+            f"{name} holds complex numbers (dtype {array.dtype}); logistic regression needs "
+            f"real features. Pass {name}.real, or abs({name}), whichever your data means.")
+    if kind in "USO":
+        try:
+            return array.astype(np.float64)
+        except (ValueError, TypeError):
+            sample = [v for v in array.ravel()[:1000] if not _is_number(v)]
+            textual = kind in "US" or any(isinstance(v, str) for v in sample)
+            error_type = InvalidInputError if textual else InvalidTypeError
+            raise error_type(
+                f"{name} holds values that are not numbers ({_describe(sample)}); expected "
+                f"numbers only. Encode categories as numbers and drop text columns first."
+            ) from None
+    raise InvalidTypeError(
+        f"{name} has dtype {array.dtype}; expected real numbers (float or int).")
+
+
+def _is_number(value):
+    try:
+        float(value)
+    except (TypeError, ValueError):
+        return False
+    return not isinstance(value, complex)
+
+
+def check_finite(X, name="X"):
+    """Refuse NaN and ±Inf, saying where the first one is."""
+    if not np.isfinite(X).all():
+        bad = np.argwhere(~np.isfinite(X))[0]
+        value = X[tuple(bad)]
+        raise InvalidInputError(
+            f"{name} contains {value} at index {tuple(int(i) for i in bad)} (and maybe more); "
+            f"expected finite numbers only. Remove or impute missing values (NaN) and "
+            f"infinities before training.")
+    return X
+
+
+def check_features(X, n_x=None, name="X"):
+    """X as a clean (n_x, m) float array: 2-D, non-empty, numeric, finite, n_x rows if given."""
+    X = as_numeric_array(X, name)
+    if X.ndim != 2:
+        fix = (f"for one feature use {name}.reshape(1, -1); for one example use "
+               f"{name}.reshape(-1, 1)") if X.ndim == 1 else (
+               f"for a stack of images (m, h, w, c) use logreg.data.flatten_images({name})")
+        kind = "a rank-1 array" if X.ndim == 1 else f"a {X.ndim}-D array"
+        raise InvalidInputError(
+            f"{name} has shape {X.shape}: {kind}; expected a 2-D array of shape {LAYOUT}. "
+            f"Fix: {fix}.")
+    n_rows, m = X.shape
+    if n_rows == 0 or m == 0:
+        raise InvalidInputError(
+            f"{name} has shape {X.shape}: it is empty; expected at least one feature and one "
+            f"example in shape {LAYOUT}.")
+    if n_x is not None and n_rows != n_x:
+        raise InvalidInputError(
+            f"{name} has {n_rows} features (rows) but the model expects {n_x}; expected shape "
+            f"({n_x}, m). Fix: pass data with the same features as the training data, "
+            f"one column per example (transpose with {name}.T if rows are examples).")
+    return check_finite(X, name)
+
+
+def check_labels(Y, m, name="Y"):
+    """Y as a (1, m) array of 0/1 labels; a rank-1 label vector is reshaped to (1, m)."""
+    Y = as_numeric_array(Y, name)
+    if Y.ndim == 1:
+        Y = Y.reshape(1, -1)  # a label vector is unambiguous: it becomes the notes' (1, m) row
+    if Y.ndim != 2 or Y.shape[0] != 1:
+        fix = f" Fix: {name}.T" if Y.ndim == 2 and Y.shape[1] == 1 else ""
+        raise InvalidInputError(
+            f"{name} has shape {Y.shape}; expected (1, m): one row of labels, one per "
+            f"example.{fix}")
+    if Y.shape[1] != m:
+        raise InvalidInputError(
+            f"{name} has {Y.shape[1]} labels but X has {m} examples (columns); expected one "
+            f"label per example. Check that X is {LAYOUT} and that X and {name} come from the "
+            f"same data.")
+    check_finite(Y, name)
+    values = np.unique(Y)
+    if not np.isin(values, (0, 1)).all():
+        raise InvalidInputError(
+            f"{name} holds the labels {_describe(values)}; expected 0 and 1. Map your two "
+            f"classes to 0 and 1 first (logreg.data.encode_labels does it).")
+    return Y
+
+
+def require_both_classes(Y, name="Y"):
+    """Refuse training labels that hold one class only."""
+    values = np.unique(Y)
+    if values.size < 2:
+        raise InvalidInputError(
+            f"{name} holds one class only ({_describe(values)}); expected both 0 and 1 "
+            f"among the training labels. A classifier needs examples of each class.")
+    return Y
+
+
+def check_training_data(X, Y, allow_one_class=False):
+    """(X, Y) for training: X (n_x, m) finite floats, Y (1, m) of 0/1 in X's dtype."""
+    X = check_features(X)
+    Y = check_labels(Y, X.shape[1])
+    if not allow_one_class:
+        require_both_classes(Y)
+    return X, Y.astype(X.dtype, copy=False)
+
+
+def check_test_data(X, Y, n_x):
+    """(X, Y) for evaluation: like training data, with n_x features; one class is allowed."""
+    X = check_features(X, n_x)
+    return X, check_labels(Y, X.shape[1]).astype(X.dtype, copy=False)
+
+
+def encode_labels(labels, classes=None):
+    """Any two labels (strings, ints, bools) → Y of 0/1 of shape (1, m), and the classes.
+
+    ``classes`` sorted as ``np.unique`` sorts them: classes[0] becomes 0, classes[1] becomes 1.
+    Given ``classes`` (a model's), labels outside them are refused.
+    """
+    labels = np.asarray(labels)
+    if labels.ndim == 2 and 1 in labels.shape:
+        labels = labels.ravel()
+    if labels.ndim != 1:
+        raise InvalidInputError(
+            f"labels have shape {labels.shape}; expected one label per example, shape (m,) or "
+            f"(1, m).")
+    if labels.size == 0:
+        raise InvalidInputError("there are no labels (0 examples); expected at least one.")
+    found = np.unique(labels)
+    if classes is None:
+        if found.size != 2:
+            count = "one class only" if found.size == 1 else f"{found.size} classes"
+            raise InvalidInputError(
+                f"the labels hold {count} ({_describe(found)}); expected exactly two classes "
+                f"for binary classification. Keep two of them, or relabel as one against "
+                f"the rest.")
+        classes = found
+    classes = np.asarray(classes)
+    unknown = found[~np.isin(found, classes)]
+    if unknown.size:
+        raise InvalidInputError(
+            f"the labels hold {_describe(unknown)}, which the model does not know; expected "
+            f"only {_describe(classes)}.")
+    Y = (labels == classes[1]).astype(np.float64).reshape(1, -1)
+    return Y, classes

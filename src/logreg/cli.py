@@ -1,0 +1,306 @@
+"""The command: parse, call the library, print. No mathematics here.
+
+    logreg train      train on a data set (default: the built-in digits task)
+    logreg predict    a model file and images or a CSV → probability and label per input
+    logreg evaluate   a model file and labelled data → accuracy, log loss, confusion matrix
+
+A user's mistake prints one line on stderr and exits with status 2, never a traceback.
+"""
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from logreg import __version__, neuron
+from logreg.data import (
+    BUILT_IN,
+    Scaling,
+    image_scaling,
+    load_dataset,
+    load_digits_task,
+    read_images,
+    standardize,
+)
+from logreg.data.images import IMAGE_SUFFIXES, flatten_images, list_images
+from logreg.data.loaders import check_same_kind, read_csv_table, split_dataset
+from logreg.errors import InvalidInputError, LogregError, OutputError
+from logreg.estimator import LogisticRegression, load
+from logreg.io import check_writable
+from logreg.plots import learning_curve
+
+DEFAULT_OUT = "logreg-output"
+MODEL_NAME, CURVE_NAME = "model.safetensors", "learning_curve.png"
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, with its usage errors as one line on stderr and exit status 2."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def build_parser():
+    parser = Parser(prog="logreg", description="Logistic regression as a single neuron, "
+                    "the way the notes teach it.")
+    parser.add_argument("--version", action="version", version=f"logreg {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
+
+    train = commands.add_parser("train", help="train a model and write it with its learning "
+                                "curve", description="Train by gradient descent, print the "
+                                "cost every 100 iterations and the accuracies, write the model "
+                                "file and a learning-curve PNG.")
+    train.add_argument("--data", default="digits", help="training data: a folder of images "
+                       "(one sub-folder per class), an .h5 in the exercise's layout, a .csv "
+                       "or .npz table, or a built-in set: " + ", ".join(
+                           f"'{k}' ({v})" for k, v in BUILT_IN.items())
+                       + " (default: digits)")
+    train.add_argument("--test-data", help="held-out data in the same form; without it a "
+                       "stratified part of --data is held out (see --test-size)")
+    train.add_argument("--test-size", type=float, default=0.25,
+                       help="share of --data held out when there is no --test-data (0: none)")
+    train.add_argument("--iterations", type=int, default=2000,
+                       help="gradient-descent steps (default: 2000, as the exercise)")
+    train.add_argument("--learning-rate", type=float, default=0.005,
+                       help="α in w := w − α dw (default: 0.005, as the exercise)")
+    train.add_argument("--tol", type=float, default=0.0,
+                       help="stop once a step lowers the cost by less than this (default: 0, "
+                       "run every step)")
+    train.add_argument("--l2", type=float, default=0.0,
+                       help="L2 penalty λ, cost + (λ/2m)‖w‖² (default: 0, the notes' cost)")
+    _add_data_options(train)
+    train.add_argument("--image-size", type=int, nargs=2, metavar=("H", "W"),
+                       default=(64, 64), help="size images in a folder are resized to")
+    train.add_argument("--grayscale", action="store_true",
+                       help="read a folder's images as grayscale (1 channel) instead of RGB")
+    train.add_argument("--out", default=DEFAULT_OUT, help="folder for model.safetensors and "
+                       "learning_curve.png, or a path ending in .safetensors (the PNG goes "
+                       f"beside it) (default: {DEFAULT_OUT})")
+    train.add_argument("--save-on-interrupt", action="store_true",
+                       help="on Ctrl-C, save the last good parameters instead of nothing")
+    train.add_argument("--quiet", action="store_true",
+                       help="print only the accuracies and the files written")
+    train.set_defaults(run=run_train)
+
+    predict = commands.add_parser("predict", help="probability and label for each input",
+                                  description="Print P(positive class) and the label for "
+                                  "each image file, or each row of a CSV.")
+    predict.add_argument("model", help="a model file written by `logreg train`")
+    predict.add_argument("inputs", nargs="+", help="image files, folders of images, or a CSV")
+    _add_data_options(predict, default=None)
+    predict.set_defaults(run=run_predict)
+
+    evaluate = commands.add_parser("evaluate", help="accuracy, log loss and confusion matrix",
+                                   description="Score a model on labelled data.")
+    evaluate.add_argument("model", help="a model file written by `logreg train`")
+    evaluate.add_argument("--data", required=True, help="labelled data, in any form that "
+                          "`logreg train --data` takes ('digits': its held-out part)")
+    _add_data_options(evaluate, default=None)
+    evaluate.set_defaults(run=run_evaluate)
+    return parser
+
+
+def _add_data_options(parser, default="label"):
+    parser.add_argument("--label-column", default=default,
+                        help="the CSV column holding the labels" + (
+                            f" (default: {default})" if default else
+                            " (default: the model's)"))
+
+
+def _outputs(out):
+    """(model path, learning-curve path) for --out, both checked writable before any work."""
+    out = Path(out)
+    if out.suffix == ".safetensors":
+        paths = out, out.with_suffix(".png")
+    else:
+        if out.exists() and not out.is_dir():
+            raise OutputError(f"--out {out} is a file; expected a folder, or a path ending in "
+                              f".safetensors.")
+        try:
+            out.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise OutputError(f"cannot create the folder {out} ({error.strerror}); choose "
+                              f"another --out.") from None
+        paths = out / MODEL_NAME, out / CURVE_NAME
+    for path in paths:
+        check_writable(path)
+    return paths
+
+
+def _training_sets(args):
+    """(train, test) Datasets from --data / --test-data; test may be None."""
+    if args.data == "digits":
+        return load_digits_task()
+    channels = 1 if args.grayscale else 3
+    train = load_dataset(args.data, label_column=args.label_column,
+                         image_size=tuple(args.image_size), channels=channels, split="train")
+    if args.test_data:
+        test = load_dataset(args.test_data, label_column=args.label_column,
+                            image_size=train.image_shape[:2] if train.image_shape else None,
+                            channels=channels, classes=train.classes,
+                            feature_names=train.feature_names, split="test")
+        return train, check_same_kind(test, train.image_shape)
+    if not 0 <= args.test_size < 1:
+        raise InvalidInputError(f"--test-size {args.test_size}; expected a share from 0 "
+                                f"(hold out nothing) up to, not including, 1.")
+    if args.test_size == 0:
+        return train, None
+    return split_dataset(train, args.test_size)
+
+
+def run_train(args):
+    model_path, curve_path = _outputs(args.out)
+    train, test = _training_sets(args)
+    scaling = image_scaling() if train.image_shape else standardize(train.X)
+    estimator = LogisticRegression(learning_rate=args.learning_rate,
+                                   num_iterations=args.iterations, tol=args.tol, l2=args.l2,
+                                   verbose=0 if args.quiet else 2)
+    if not args.quiet:
+        print(f"Training on {train.source}: {train.m} examples of {train.X.shape[0]} "
+              f"features" + (f", testing on {test.m}" if test else "")
+              + f"; classes {train.classes[0]!r} (0) and {train.classes[1]!r} (1).")
+    try:
+        estimator.fit(scaling.apply(train.X).T, train.Y.ravel())
+    except KeyboardInterrupt:
+        if not args.save_on_interrupt or not hasattr(estimator, "coef_"):
+            print("Interrupted: nothing was written.", file=sys.stderr)
+            return 130
+        estimator.classes_ = np.asarray(train.classes)
+        _save(estimator, model_path, train, scaling, accuracies={})
+        print(f"Interrupted after {estimator.n_iter_} iterations: saved the last good "
+              f"parameters to {model_path}.", file=sys.stderr)
+        return 130
+    estimator.classes_ = np.asarray(train.classes)  # 0/1 → the data's class names
+    accuracies = {"train": _accuracy(estimator, scaling, train)}
+    if test is not None:
+        accuracies["test"] = _accuracy(estimator, scaling, test)
+    for name, value in accuracies.items():
+        print(f"{name} accuracy: {value} %")
+    _save(estimator, model_path, train, scaling, accuracies)
+    learning_curve(estimator.costs_, curve_path, args.learning_rate)
+    print(f"Model written to {model_path}")
+    print(f"Learning curve written to {curve_path}")
+    return 0
+
+
+def _accuracy(estimator, scaling, dataset):
+    """The exercise's figure: 100 − mean|Ŷ − Y|·100."""
+    Y_prediction = (estimator.decision_function(scaling.apply(dataset.X).T) > 0)
+    return neuron.accuracy(Y_prediction.reshape(1, -1), dataset.Y)
+
+
+def _save(estimator, path, train, scaling, accuracies):
+    estimator.save(path, feature_names=train.feature_names, data=train.source,
+                   accuracy=accuracies, preprocessing={
+                       "scaling": scaling.to_dict(),
+                       "image_shape": list(train.image_shape) if train.image_shape else None,
+                       "label_column": train.label_column})
+
+
+def _model_and_scaling(path):
+    estimator = load(path)
+    preprocessing = estimator.metadata_.get("preprocessing") or {}
+    record = preprocessing.get("scaling") or {"kind": "none", "mean": [0], "spread": [1]}
+    try:
+        scaling = Scaling.from_dict(record, estimator.n_features_in_)
+    except InvalidInputError as error:
+        from logreg.errors import ModelFileError
+        raise ModelFileError(f"{path}: {error}") from None
+    return estimator, scaling, preprocessing
+
+
+def _model_data(estimator, preprocessing, source, label_column):
+    """Labelled data shaped as the model was trained: same image size, classes, features."""
+    if source == "digits":
+        return load_digits_task()[1]
+    image_shape = preprocessing.get("image_shape")
+    dataset = load_dataset(
+        source, label_column=label_column or preprocessing.get("label_column") or "label",
+        image_size=tuple(image_shape[:2]) if image_shape else None,
+        channels=image_shape[2] if image_shape else 3, classes=estimator.classes_.tolist(),
+        feature_names=estimator.metadata_.get("feature_names"), split="test")
+    return check_same_kind(dataset, image_shape)
+
+
+def run_predict(args):
+    estimator, scaling, preprocessing = _model_and_scaling(args.model)
+    names, X = _inputs(args, estimator, preprocessing)
+    if X.shape[0] != estimator.n_features_in_:
+        raise InvalidInputError(f"the inputs have {X.shape[0]} features; the model expects "
+                                f"{estimator.n_features_in_}. Give data like the training "
+                                f"data.")
+    probabilities = estimator.predict_proba(scaling.apply(X).T)[:, 1]
+    labels = estimator.classes_[(probabilities > 0.5).astype(int)]
+    width = max(len("input"), *(len(name) for name in names))
+    print(f"{'input':<{width}}  P({estimator.classes_[1]})  label")
+    for name, probability, label in zip(names, probabilities, labels):
+        print(f"{name:<{width}}  {probability:.6f}  {label}")
+    return 0
+
+
+def _inputs(args, estimator, preprocessing):
+    """(names, raw X (n_x, m)) from image files/folders or one CSV."""
+    image_shape = preprocessing.get("image_shape")
+    paths = [Path(p) for p in args.inputs]
+    if len(paths) == 1 and paths[0].suffix.lower() == ".csv":
+        label_column = args.label_column or preprocessing.get("label_column")
+        features, _, _ = read_csv_table(paths[0], None, estimator.metadata_.get(
+            "feature_names") or _csv_features(paths[0], label_column))
+        return [f"row {i}" for i in range(1, len(features) + 1)], features.T
+    if not image_shape:
+        raise InvalidInputError("this model was trained on a table, not images; give one CSV "
+                                "with the same feature columns.")
+    files = []
+    for path in paths:
+        if path.is_dir():
+            files += list_images(path)
+        elif path.suffix.lower() == ".csv":
+            raise InvalidInputError(f"{path}: give either one CSV or image files, not both.")
+        else:
+            files.append(path)
+    if not files:
+        raise InvalidInputError("no image files among the inputs; expected image files or "
+                                "folders holding images.")
+    stack = read_images(files, tuple(image_shape[:2]), image_shape[2])
+    return [str(f) for f in files], flatten_images(stack)
+
+
+def _csv_features(path, label_column):
+    """Every column but the label column, for a model that did not record feature names."""
+    _, _, names = read_csv_table(path, None)
+    return [name for name in names if name != label_column]
+
+
+def run_evaluate(args):
+    estimator, scaling, preprocessing = _model_and_scaling(args.model)
+    dataset = _model_data(estimator, preprocessing, args.data, args.label_column)
+    from sklearn.metrics import confusion_matrix
+
+    Z = estimator.decision_function(scaling.apply(dataset.X).T).reshape(1, -1)
+    Y_prediction = (Z > 0).astype(float)
+    matrix = confusion_matrix(dataset.Y.ravel(), Y_prediction.ravel(), labels=[0, 1])
+    names = [str(c) for c in estimator.classes_]
+    width = max(len(n) for n in names) + 2
+    print(f"Evaluated on {dataset.source}: {dataset.m} examples")
+    print(f"accuracy: {neuron.accuracy(Y_prediction, dataset.Y)} %")
+    print(f"log loss: {float(neuron.logistic_cost_from_z(Z, dataset.Y)):.6f}")
+    print("confusion matrix (rows: true class, columns: predicted class):")
+    print(" " * width + "".join(f"{n:>{width}}" for n in names))
+    for name, row in zip(names, matrix):
+        print(f"{name:<{width}}" + "".join(f"{count:>{width}}" for count in row))
+    return 0
+
+
+def main(argv=None):
+    args = build_parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except LogregError as error:
+        message = " ".join(str(error).split())
+        print(f"logreg {args.command}: error: {message}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

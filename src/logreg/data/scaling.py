@@ -1,0 +1,68 @@
+"""Standardisation, fitted on the training data only and stored with the model.
+
+Images: x / 255, as the exercise does. Tables: (x − μ) / σ per feature, with μ and σ from the
+training set (a constant feature keeps σ = 1). The same ``Scaling`` is applied at predict time,
+so the model sees what it was trained on.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from logreg.errors import InvalidInputError
+
+
+@dataclass(frozen=True)
+class Scaling:
+    """How raw features become the neuron's X: ``(X − mean) / spread``, per feature (row)."""
+
+    kind: str  # "image" (/255), "standardize" (per-feature μ, σ) or "none"
+    mean: np.ndarray  # (n_x, 1), or a number
+    spread: np.ndarray  # (n_x, 1), or a number
+
+    def apply(self, X):
+        """Raw X (n_x, m) → scaled X, float64."""
+        return (np.asarray(X, dtype=np.float64) - self.mean) / self.spread
+
+    def to_dict(self):
+        return {"kind": self.kind, "mean": np.ravel(self.mean).tolist(),
+                "spread": np.ravel(self.spread).tolist()}
+
+    @classmethod
+    def from_dict(cls, record, n_x):
+        """Rebuild from a model file's record; refuses lengths that do not match n_x."""
+        kind = record.get("kind")
+        if kind not in SCALINGS:
+            raise InvalidInputError(f"unknown scaling kind {kind!r}; expected one of "
+                                    f"{sorted(SCALINGS)}.")
+        mean, spread = (np.asarray(record.get(key), dtype=np.float64).reshape(-1, 1)
+                        for key in ("mean", "spread"))
+        for name, values in (("mean", mean), ("spread", spread)):
+            if values.shape[0] not in (1, n_x) or not np.isfinite(values).all():
+                raise InvalidInputError(
+                    f"scaling {name} has {values.shape[0]} entries; expected 1 or n_x = {n_x} "
+                    f"finite numbers.")
+        if (spread == 0).any():
+            raise InvalidInputError("scaling spread holds a 0; expected non-zero spreads.")
+        return cls(kind, mean, spread)
+
+
+def image_scaling():
+    """x / 255: pixel values 0..255 become 0..1 (the exercise's standardisation)."""
+    return Scaling("image", np.zeros((1, 1)), np.full((1, 1), 255.0))
+
+
+def standardize(X):
+    """Per-feature mean and spread of training X (n_x, m); constant features get spread 1."""
+    X = np.asarray(X, dtype=np.float64)
+    mean = X.mean(axis=1, keepdims=True)
+    spread = X.std(axis=1, keepdims=True)
+    spread[spread == 0] = 1.0  # a constant feature: centre it, do not divide by 0
+    return Scaling("standardize", mean, spread)
+
+
+def no_scaling():
+    return Scaling("none", np.zeros((1, 1)), np.ones((1, 1)))
+
+
+SCALINGS = {"image": image_scaling, "standardize": standardize, "none": no_scaling}

@@ -1,0 +1,238 @@
+"""The scikit-learn face: ``LogisticRegression``, rows as examples, the notes' code underneath.
+
+scikit-learn hands in X of shape (m, n_x), one row per example; the notes' neuron wants
+(n_x, m). ``X.T`` is a view, never a copy, so the same ``neuron`` and ``solvers`` code runs on
+the user's own memory. Parameters are named as in the notes (``learning_rate``,
+``num_iterations``); the fitted model is ``coef_`` = wᵀ and ``intercept_`` = [b].
+"""
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+
+from logreg import __version__, io, neuron
+from logreg.errors import InvalidInputError, InvalidTypeError
+from logreg.solvers import SOLVERS, TrainingInterrupted
+
+LAYOUT_FIX = ("Pass X with one row per example and one column per feature, shape "
+              "(m, n_features), with finite numbers only.")
+
+
+def _validated(estimator, X, y="no_validation", reset=True):
+    """scikit-learn's own validation, its errors re-raised as logreg's with the fix added."""
+    try:
+        return validate_data(estimator, X, y, reset=reset, dtype=[np.float64, np.float32],
+                             ensure_min_samples=1)
+    except TypeError as error:
+        raise InvalidTypeError(f"{error} {LAYOUT_FIX}") from None
+    except ValueError as error:
+        if "features" in str(error) and not reset:
+            raise InvalidInputError(
+                f"{error} Pass the same features, in the same order, as at fit.") from None
+        raise InvalidInputError(f"{error} {LAYOUT_FIX}") from None
+
+
+class LogisticRegression(ClassifierMixin, BaseEstimator):
+    """Binary logistic regression as a single neuron, trained as the notes train it.
+
+    Parameters
+    ----------
+    learning_rate : float, default=0.005
+        α in w := w − α dw.
+    num_iterations : int, default=2000
+        The most gradient-descent steps.
+    solver : {"gd"}, default="gd"
+        "gd": the notes' batch gradient descent from w = 0, b = 0.
+    tol : float, default=0.0
+        Stop once a step lowers the cost by less than ``tol``; 0 runs every iteration.
+    l2 : float, default=0.0
+        λ of the cost's (λ / 2m)‖w‖² term; 0 is the notes' unregularised cost. λ = 1 / C
+        of scikit-learn's LogisticRegression.
+    warm_start : bool, default=False
+        Start from the previous fit's parameters instead of zeros.
+    verbose : int, default=0
+        1 prints the cost every 100 iterations, as the exercise does; 2 also shows a progress
+        bar on a terminal.
+    on_divergence : {"raise", "warn"}, default="raise"
+        When the cost turns non-finite or keeps rising: raise ``TrainingDivergedError``, or
+        warn and keep the parameters with the lowest cost.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (2,)
+        The two labels; ``classes_[1]`` is the positive class (y = 1 in the notes).
+    coef_ : ndarray of shape (1, n_features_in_)
+        wᵀ.
+    intercept_ : ndarray of shape (1,)
+        b.
+    n_features_in_ : int
+    feature_names_in_ : ndarray of str, when X was a DataFrame with string column names
+    n_iter_ : int
+        Iterations run.
+    costs_ : list of float
+        The cost J at every iteration (before that iteration's update).
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_breast_cancer
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> X, y = load_breast_cancer(return_X_y=True)
+    >>> X = StandardScaler().fit_transform(X)
+    >>> clf = LogisticRegression(learning_rate=0.1, num_iterations=500).fit(X, y)
+    >>> round(clf.score(X, y), 3)
+    0.989
+    """
+
+    def __init__(self, learning_rate=0.005, num_iterations=2000, solver="gd", tol=0.0, l2=0.0,
+                 warm_start=False, verbose=0, on_divergence="raise"):
+        self.learning_rate = learning_rate
+        self.num_iterations = num_iterations
+        self.solver = solver
+        self.tol = tol
+        self.l2 = l2
+        self.warm_start = warm_start
+        self.verbose = verbose
+        self.on_divergence = on_divergence
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_class = False
+        return tags
+
+    def _check_params(self):
+        checks = [
+            ("learning_rate", self.learning_rate, lambda v: v > 0, "a number > 0"),
+            ("num_iterations", self.num_iterations,
+             lambda v: int(v) == v and v >= 1, "an integer ≥ 1"),
+            ("tol", self.tol, lambda v: v >= 0, "a number ≥ 0"),
+            ("l2", self.l2, lambda v: v >= 0, "a number ≥ 0"),
+        ]
+        for name, value, ok, expected in checks:
+            if isinstance(value, bool) or not isinstance(value, (int, float, np.number)) \
+                    or not np.isfinite(value) or not ok(value):
+                raise InvalidInputError(f"{name}={value!r}; expected {expected}.")
+        for name, value, allowed in (("solver", self.solver, sorted(SOLVERS)),
+                                     ("on_divergence", self.on_divergence, ["raise", "warn"])):
+            if value not in allowed:
+                raise InvalidInputError(f"{name}={value!r}; expected one of {allowed}.")
+
+    def fit(self, X, y, sample_weight=None):
+        """Train on X (m, n_features) and y (m,) of two classes; returns self."""
+        self._check_params()
+        X, y = _validated(self, X, y)
+        check_classification_targets(y)
+        classes = np.unique(y)
+        if classes.size != 2:
+            found = "one class only" if classes.size == 1 else f"{classes.size} classes"
+            raise InvalidInputError(
+                f"Only binary classification is supported. y holds {found} "
+                f"({', '.join(map(str, classes[:5]))}); expected exactly two classes.")
+        # the notes' layout: X is (n_x, m) — a transposed view, no copy; Y is (1, m) of 0/1
+        X_notes = X.T
+        Y = (y == classes[1]).astype(X.dtype).reshape(1, -1)
+        if sample_weight is not None:
+            sample_weight = _check_sample_weight(sample_weight, X, dtype=X.dtype).reshape(1, -1)
+        w, b = self._start(X_notes.shape[0], X.dtype, classes)
+        try:
+            result = SOLVERS[self.solver](
+                X_notes, Y, w, b, learning_rate=self.learning_rate,
+                num_iterations=int(self.num_iterations), tol=self.tol,
+                sample_weight=sample_weight, l2=self.l2, on_divergence=self.on_divergence,
+                callback=self._reporter() if self.verbose else None)
+        except TrainingInterrupted as stop:
+            if stop.fit.n_iter:  # keep the last good parameters, then let Ctrl-C go on
+                self._store(classes, stop.fit)
+            raise
+        return self._store(classes, result)
+
+    def _store(self, classes, result):
+        self.classes_ = classes
+        self._set_parameters(result.w, result.b)
+        self.costs_ = result.costs
+        self.n_iter_ = result.n_iter
+        return self
+
+    def _start(self, n_x, dtype, classes):
+        """w = 0, b = 0 as the notes start, or the previous fit's parameters (warm_start)."""
+        if (self.warm_start and hasattr(self, "coef_") and self.coef_.shape == (1, n_x)
+                and np.array_equal(self.classes_, classes)):
+            return self.coef_.T.astype(dtype), float(self.intercept_[0])
+        return np.zeros((n_x, 1), dtype=dtype), 0.0
+
+    def _set_parameters(self, w, b):
+        self.coef_ = np.asarray(w).reshape(1, -1)
+        self.intercept_ = np.asarray([float(b)], dtype=self.coef_.dtype)
+
+    def _reporter(self):
+        """Print the cost every 100 iterations as the exercise does (and a bar at verbose 2)."""
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=int(self.num_iterations), unit="it", leave=False,
+                   disable=None if self.verbose >= 2 else True)
+
+        def report(i, cost):
+            bar.update(1)
+            if i % 100 == 0:
+                bar.set_postfix(cost=f"{cost:.6f}")
+                tqdm.write("Cost after iteration %i: %f" % (i, cost))
+            if i + 1 == int(self.num_iterations):
+                bar.close()
+
+        return report
+
+    def decision_function(self, X):
+        """z = wᵀx + b for each row of X: the log-odds of ``classes_[1]``, shape (m,)."""
+        check_is_fitted(self)
+        X = _validated(self, X, reset=False)
+        return neuron.decision_function(self.coef_.T, self.intercept_[0], X.T).ravel()
+
+    def predict_proba(self, X):
+        """[1 − ŷ, ŷ] for each row, ŷ = σ(wᵀx + b): shape (m, 2), rows sum to 1."""
+        A = neuron.sigmoid(self.decision_function(X))
+        return np.column_stack([1 - A, A])
+
+    def predict(self, X):
+        """``classes_[1]`` where ŷ > 0.5 (z > 0), else ``classes_[0]``."""
+        return self.classes_[(self.decision_function(X) > 0).astype(int)]
+
+    def save(self, path, **metadata):
+        """Write the model file (safetensors + JSON metadata, never pickle); see ``load``.
+
+        ``metadata`` adds entries, such as the command's preprocessing and data source.
+        """
+        check_is_fitted(self)
+        record = {
+            "logreg_version": __version__,
+            "classes": self.classes_.tolist(),
+            "dtype": str(self.coef_.dtype),
+            "feature_names": getattr(self, "feature_names_in_", None),
+            "training": {"solver": self.solver, "learning_rate": self.learning_rate,
+                         "num_iterations": self.num_iterations, "tol": self.tol,
+                         "l2": self.l2, "n_iter": self.n_iter_, "costs": self.costs_},
+            **metadata,
+        }
+        io.write_model(path, self.coef_.T, self.intercept_[0], record)
+
+
+def load(path):
+    """A ``LogisticRegression`` from a model file written by ``save`` or ``logreg train``.
+
+    Never unpickles. The file's metadata (preprocessing, training record) is ``metadata_``.
+    A model trained by the command expects features scaled as ``metadata_["preprocessing"]``
+    says; ``logreg.data.Scaling.from_dict`` rebuilds that scaling.
+    """
+    w, b, metadata = io.read_model(path)
+    training = metadata.get("training") or {}
+    settings = {key: training[key] for key in ("learning_rate", "num_iterations", "tol", "l2",
+                                                "solver") if key in training}
+    estimator = LogisticRegression(**settings)
+    estimator.classes_ = np.asarray(metadata["classes"])
+    estimator._set_parameters(w, b)
+    estimator.n_features_in_ = int(w.shape[0])
+    if metadata.get("feature_names"):
+        estimator.feature_names_in_ = np.asarray(metadata["feature_names"], dtype=object)
+    estimator.costs_ = list(training.get("costs", []))
+    estimator.n_iter_ = int(training.get("n_iter", len(estimator.costs_)))
+    estimator.metadata_ = metadata
+    return estimator

@@ -1,0 +1,32 @@
+"""Pictures people would rather look at than read: learning curves (matplotlib, Agg).
+
+Every picture is written atomically (temporary file, then rename) by ``logreg.io.atomic_path``.
+"""
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+
+from logreg.io import atomic_path  # noqa: E402
+
+
+def learning_curve(costs, path, learning_rate=None, title=None):
+    """The exercise's plot: cost J against iterations, written to ``path`` (PNG or SVG)."""
+    figure, axes = plt.subplots(figsize=(6.4, 4.2), dpi=120)
+    try:
+        axes.plot(range(len(costs)), costs, color="tab:blue")
+        axes.set_xlabel("iteration")
+        axes.set_ylabel("cost J")
+        label = title or "Learning curve"
+        if learning_rate is not None:
+            label += f" (learning rate = {learning_rate:g})"
+        axes.set_title(label)
+        axes.grid(alpha=0.3)
+        figure.tight_layout()
+        with atomic_path(path) as temporary:
+            figure.savefig(temporary, format=str(path).rsplit(".", 1)[-1].lower())
+    finally:
+        plt.close(figure)
+    return path
