@@ -6,6 +6,8 @@ scikit-learn users already catch (``ValueError`` or ``TypeError``), so ``except 
 keeps working. The command turns any of them into one line on stderr and exit status 2.
 """
 
+from sklearn.exceptions import NotFittedError as _SkNotFittedError
+
 
 class LogregError(Exception):
     """Base class of every error that logreg raises on purpose."""
@@ -33,3 +35,7 @@ class OutputError(LogregError, OSError):
 
 class TrainingDivergedError(LogregError, ArithmeticError):
     """Gradient descent whose cost turned non-finite or kept rising."""
+
+
+class NotFittedError(LogregError, _SkNotFittedError):
+    """A model used before it was trained (also scikit-learn's NotFittedError)."""

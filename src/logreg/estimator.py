@@ -8,12 +8,13 @@ the user's own memory. Parameters are named as in the notes (``learning_rate``,
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.exceptions import NotFittedError as SkNotFittedError
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from logreg import __version__, io, neuron
-from logreg.errors import InvalidInputError, InvalidTypeError
-from logreg.solvers import SOLVERS, TrainingInterrupted
+from logreg.errors import InvalidInputError, InvalidTypeError, NotFittedError
+from logreg.solvers import SOLVERS, TrainingInterrupted, auto_learning_rate
 
 LAYOUT_FIX = ("Pass X with one row per example and one column per feature, shape "
               "(m, n_features), with finite numbers only.")
@@ -33,13 +34,22 @@ def _validated(estimator, X, y="no_validation", reset=True):
         raise InvalidInputError(f"{error} {LAYOUT_FIX}") from None
 
 
+def _check_fitted(estimator):
+    try:
+        check_is_fitted(estimator)
+    except SkNotFittedError as error:
+        raise NotFittedError(f"{error} Call fit(X, y) first, or logreg.load(path).") from None
+
+
 class LogisticRegression(ClassifierMixin, BaseEstimator):
     """Binary logistic regression as a single neuron, trained as the notes train it.
 
     Parameters
     ----------
-    learning_rate : float, default=0.005
-        α in w := w − α dw.
+    learning_rate : float or "auto", default="auto"
+        α in w := w − α dw. "auto" takes α = 1/L, L the smoothness constant of the cost on
+        this X (found by power iteration), so that every step lowers the cost on any data,
+        scaled or not. The exercise's recipe is ``learning_rate=0.005``.
     num_iterations : int, default=2000
         The most gradient-descent steps.
     solver : {"gd"}, default="gd"
@@ -68,6 +78,8 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         b.
     n_features_in_ : int
     feature_names_in_ : ndarray of str, when X was a DataFrame with string column names
+    learning_rate_ : float
+        The α used (the one "auto" found, or ``learning_rate``).
     n_iter_ : int
         Iterations run.
     costs_ : list of float
@@ -79,12 +91,12 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
     >>> from sklearn.preprocessing import StandardScaler
     >>> X, y = load_breast_cancer(return_X_y=True)
     >>> X = StandardScaler().fit_transform(X)
-    >>> clf = LogisticRegression(learning_rate=0.1, num_iterations=500).fit(X, y)
+    >>> clf = LogisticRegression(num_iterations=500).fit(X, y)
     >>> round(clf.score(X, y), 3)
-    0.989
+    0.988
     """
 
-    def __init__(self, learning_rate=0.005, num_iterations=2000, solver="gd", tol=0.0, l2=0.0,
+    def __init__(self, learning_rate="auto", num_iterations=2000, solver="gd", tol=0.0, l2=0.0,
                  warm_start=False, verbose=0, on_divergence="raise"):
         self.learning_rate = learning_rate
         self.num_iterations = num_iterations
@@ -102,12 +114,14 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
 
     def _check_params(self):
         checks = [
-            ("learning_rate", self.learning_rate, lambda v: v > 0, "a number > 0"),
             ("num_iterations", self.num_iterations,
              lambda v: int(v) == v and v >= 1, "an integer ≥ 1"),
             ("tol", self.tol, lambda v: v >= 0, "a number ≥ 0"),
             ("l2", self.l2, lambda v: v >= 0, "a number ≥ 0"),
         ]
+        if self.learning_rate != "auto":
+            checks.append(("learning_rate", self.learning_rate, lambda v: v > 0,
+                           "a number > 0, or 'auto'"))
         for name, value, ok, expected in checks:
             if isinstance(value, bool) or not isinstance(value, (int, float, np.number)) \
                     or not np.isfinite(value) or not ok(value):
@@ -134,9 +148,11 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         if sample_weight is not None:
             sample_weight = _check_sample_weight(sample_weight, X, dtype=X.dtype).reshape(1, -1)
         w, b = self._start(X_notes.shape[0], X.dtype, classes)
+        self.learning_rate_ = (auto_learning_rate(X_notes, sample_weight, self.l2)
+                               if self.learning_rate == "auto" else float(self.learning_rate))
         try:
             result = SOLVERS[self.solver](
-                X_notes, Y, w, b, learning_rate=self.learning_rate,
+                X_notes, Y, w, b, learning_rate=self.learning_rate_,
                 num_iterations=int(self.num_iterations), tol=self.tol,
                 sample_weight=sample_weight, l2=self.l2, on_divergence=self.on_divergence,
                 callback=self._reporter() if self.verbose else None)
@@ -183,7 +199,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
 
     def decision_function(self, X):
         """z = wᵀx + b for each row of X: the log-odds of ``classes_[1]``, shape (m,)."""
-        check_is_fitted(self)
+        _check_fitted(self)
         X = _validated(self, X, reset=False)
         return neuron.decision_function(self.coef_.T, self.intercept_[0], X.T).ravel()
 
@@ -194,20 +210,21 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
 
     def predict(self, X):
         """``classes_[1]`` where ŷ > 0.5 (z > 0), else ``classes_[0]``."""
-        return self.classes_[(self.decision_function(X) > 0).astype(int)]
+        Z = self.decision_function(X)
+        return self.classes_[(Z > 0).astype(int)]
 
     def save(self, path, **metadata):
         """Write the model file (safetensors + JSON metadata, never pickle); see ``load``.
 
         ``metadata`` adds entries, such as the command's preprocessing and data source.
         """
-        check_is_fitted(self)
+        _check_fitted(self)
         record = {
             "logreg_version": __version__,
             "classes": self.classes_.tolist(),
             "dtype": str(self.coef_.dtype),
             "feature_names": getattr(self, "feature_names_in_", None),
-            "training": {"solver": self.solver, "learning_rate": self.learning_rate,
+            "training": {"solver": self.solver, "learning_rate": self.learning_rate_,
                          "num_iterations": self.num_iterations, "tol": self.tol,
                          "l2": self.l2, "n_iter": self.n_iter_, "costs": self.costs_},
             **metadata,

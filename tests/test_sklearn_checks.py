@@ -1,0 +1,13 @@
+"""scikit-learn's own estimator checks, every one, on logreg.LogisticRegression."""
+
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from logreg import LogisticRegression
+
+EXPECTED_FAILED_CHECKS = {}
+
+
+@parametrize_with_checks([LogisticRegression()],
+                         expected_failed_checks=lambda est: EXPECTED_FAILED_CHECKS)
+def test_scikit_learn_check(estimator, check):
+    check(estimator)
