@@ -25,10 +25,6 @@ def as_numeric_array(X, name="X"):
     Refuses strings and complex numbers (``InvalidInputError``, a ValueError, as ``float("a")``
     raises one) and other objects (``InvalidTypeError``).
     """
-    if hasattr(X, "dtype") and getattr(X.dtype, "kind", None) == "c":
-        raise InvalidInputError(
-            f"{name} holds complex numbers (dtype {X.dtype}); logistic regression needs real "
-            f"features. Pass X.real, or abs(X), whichever your data means.")
     try:
         array = np.asarray(X)
     except (ValueError, TypeError) as error:
@@ -43,16 +39,19 @@ def as_numeric_array(X, name="X"):
             f"{name} holds complex numbers (dtype {array.dtype}); logistic regression needs "
             f"real features. Pass {name}.real, or abs({name}), whichever your data means.")
     if kind in "USO":
+        flat = array.ravel()
+        text = [v for v in flat[:1000] if isinstance(v, (str, bytes))] if kind == "O" else flat
+        if len(text):
+            raise InvalidInputError(
+                f"{name} holds values that are not numbers ({_describe(text)}): text; expected "
+                f"numbers only. Encode categories as numbers and drop text columns first.")
         try:
             return array.astype(np.float64)
         except (ValueError, TypeError):
-            sample = [v for v in array.ravel()[:1000] if not _is_number(v)]
-            textual = kind in "US" or any(isinstance(v, str) for v in sample)
-            error_type = InvalidInputError if textual else InvalidTypeError
-            raise error_type(
+            sample = [v for v in flat[:1000] if not _is_number(v)]
+            raise InvalidTypeError(
                 f"{name} holds values that are not numbers ({_describe(sample)}); expected "
-                f"numbers only. Encode categories as numbers and drop text columns first."
-            ) from None
+                f"numbers only.") from None
     raise InvalidTypeError(
         f"{name} has dtype {array.dtype}; expected real numbers (float or int).")
 

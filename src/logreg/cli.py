@@ -62,8 +62,9 @@ def build_parser():
                        help="share of --data held out when there is no --test-data (0: none)")
     train.add_argument("--iterations", type=int, default=2000,
                        help="gradient-descent steps (default: 2000, as the exercise)")
-    train.add_argument("--learning-rate", type=float, default=0.005,
-                       help="α in w := w − α dw (default: 0.005, as the exercise)")
+    train.add_argument("--learning-rate", type=_learning_rate, default=0.005,
+                       help="α in w := w − α dw, or 'auto' (1/L: every step lowers the cost) "
+                       "(default: 0.005, as the exercise)")
     train.add_argument("--tol", type=float, default=0.0,
                        help="stop once a step lowers the cost by less than this (default: 0, "
                        "run every step)")
@@ -101,6 +102,19 @@ def build_parser():
     return parser
 
 
+def _learning_rate(text):
+    if text == "auto":
+        return text
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a learning rate; expected a number "
+                                         f"> 0 such as 0.005, or 'auto'")
+    return value
+
+
 def _add_data_options(parser, default="label"):
     parser.add_argument("--label-column", default=default,
                         help="the CSV column holding the labels" + (
@@ -130,23 +144,26 @@ def _outputs(out):
 
 def _training_sets(args):
     """(train, test) Datasets from --data / --test-data; test may be None."""
-    if args.data == "digits":
-        return load_digits_task()
-    channels = 1 if args.grayscale else 3
-    train = load_dataset(args.data, label_column=args.label_column,
-                         image_size=tuple(args.image_size), channels=channels, split="train")
-    if args.test_data:
-        test = load_dataset(args.test_data, label_column=args.label_column,
-                            image_size=train.image_shape[:2] if train.image_shape else None,
-                            channels=channels, classes=train.classes,
-                            feature_names=train.feature_names, split="test")
-        return train, check_same_kind(test, train.image_shape)
     if not 0 <= args.test_size < 1:
         raise InvalidInputError(f"--test-size {args.test_size}; expected a share from 0 "
                                 f"(hold out nothing) up to, not including, 1.")
-    if args.test_size == 0:
-        return train, None
-    return split_dataset(train, args.test_size)
+    held_out = 0 if args.test_data else args.test_size
+    if args.data == "digits":
+        train, test = load_digits_task(test_size=held_out)
+    else:
+        train = load_dataset(args.data, label_column=args.label_column,
+                             image_size=tuple(args.image_size),
+                             channels=1 if args.grayscale else 3, split="train")
+        train, test = split_dataset(train, held_out) if held_out else (train, None)
+    if args.test_data:
+        image_shape = train.image_shape
+        test = load_dataset(args.test_data, label_column=args.label_column,
+                            image_size=image_shape[:2] if image_shape else None,
+                            channels=image_shape[2] if image_shape else 3,
+                            classes=train.classes, feature_names=train.feature_names,
+                            split="test")
+        check_same_kind(test, image_shape)
+    return train, test
 
 
 def run_train(args):
@@ -164,12 +181,11 @@ def run_train(args):
         estimator.fit(scaling.apply(train.X).T, train.Y.ravel())
     except KeyboardInterrupt:
         if not args.save_on_interrupt or not hasattr(estimator, "coef_"):
-            print("Interrupted: nothing was written.", file=sys.stderr)
-            return 130
+            raise
         estimator.classes_ = np.asarray(train.classes)
         _save(estimator, model_path, train, scaling, accuracies={})
-        print(f"Interrupted after {estimator.n_iter_} iterations: saved the last good "
-              f"parameters to {model_path}.", file=sys.stderr)
+        print(f"logreg train: interrupted after {estimator.n_iter_} iterations; saved the "
+              f"last good parameters to {model_path}.", file=sys.stderr)
         return 130
     estimator.classes_ = np.asarray(train.classes)  # 0/1 → the data's class names
     accuracies = {"train": _accuracy(estimator, scaling, train)}
@@ -178,7 +194,7 @@ def run_train(args):
     for name, value in accuracies.items():
         print(f"{name} accuracy: {value} %")
     _save(estimator, model_path, train, scaling, accuracies)
-    learning_curve(estimator.costs_, curve_path, args.learning_rate)
+    learning_curve(estimator.costs_, curve_path, estimator.learning_rate_)
     print(f"Model written to {model_path}")
     print(f"Learning curve written to {curve_path}")
     return 0
@@ -200,6 +216,8 @@ def _save(estimator, path, train, scaling, accuracies):
 
 def _model_and_scaling(path):
     estimator = load(path)
+    if hasattr(estimator, "feature_names_in_"):
+        del estimator.feature_names_in_  # the command picks a CSV's columns by name itself
     preprocessing = estimator.metadata_.get("preprocessing") or {}
     record = preprocessing.get("scaling") or {"kind": "none", "mean": [0], "spread": [1]}
     try:
@@ -296,6 +314,9 @@ def main(argv=None):
     args = build_parser().parse_args(argv)
     try:
         return args.run(args)
+    except KeyboardInterrupt:
+        print(f"logreg {args.command}: interrupted; nothing was written.", file=sys.stderr)
+        return 130
     except LogregError as error:
         message = " ".join(str(error).split())
         print(f"logreg {args.command}: error: {message}", file=sys.stderr)

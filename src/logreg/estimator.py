@@ -6,6 +6,8 @@ the user's own memory. Parameters are named as in the notes (``learning_rate``,
 ``num_iterations``); the fitted model is ``coef_`` = wᵀ and ``intercept_`` = [b].
 """
 
+import re
+
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.exceptions import NotFittedError as SkNotFittedError
@@ -16,22 +18,43 @@ from logreg import __version__, io, neuron
 from logreg.errors import InvalidInputError, InvalidTypeError, NotFittedError
 from logreg.solvers import SOLVERS, TrainingInterrupted, auto_learning_rate
 
-LAYOUT_FIX = ("Pass X with one row per example and one column per feature, shape "
-              "(m, n_features), with finite numbers only.")
+LAYOUT = "one row per example and one column per feature, shape (m, n_features)"
+FIXES = [  # (a fragment of scikit-learn's message, the fix logreg adds)
+    ("NaN", "Remove or impute missing values first (e.g. sklearn.impute.SimpleImputer)."),
+    ("infinity", "Replace infinite values with finite numbers first."),
+    ("Complex", "Pass the real part (X.real) or the magnitude (abs(X))."),
+    ("argument must be", "X must hold numbers only: convert or drop other objects first."),
+    ("string", "Encode text as numbers first (e.g. sklearn.preprocessing.OneHotEncoder)."),
+    ("Expected 2D array, got 1D", f"X needs {LAYOUT}."),
+    ("dim", f"Flatten each example into one row first: X.reshape(len(X), -1), giving {LAYOUT}."),
+    ("inconsistent numbers of samples", "Give one label per row of X."),
+    ("0 sample", "Pass at least one example."),
+    ("0 feature", "Pass at least one feature."),
+    ("features, but", "Pass the same features, in the same order, as at fit."),
+    ("feature names", "Pass the same feature names, in the same order, as at fit."),
+    ("Sparse", "Convert it with X.toarray()."),
+]
+
+
+def _with_fix(error):
+    """scikit-learn's message on one line, without its dump of the array, plus the fix."""
+    message = re.sub(r"array=\[.*?\]\s*", "", str(error), flags=re.S)
+    message = re.sub(r"(contains NaN\.).*", r"\1", message, flags=re.S)  # drop the ads
+    message = " ".join(message.split()).replace(": .", ".")
+    fix = next((fix for fragment, fix in FIXES if fragment in message), f"X needs {LAYOUT}.")
+    return f"{message} {fix}"
 
 
 def _validated(estimator, X, y="no_validation", reset=True):
     """scikit-learn's own validation, its errors re-raised as logreg's with the fix added."""
     try:
         return validate_data(estimator, X, y, reset=reset, dtype=[np.float64, np.float32],
+                             order="C",  # one memory layout: the same sums, bit for bit
                              ensure_min_samples=1)
     except TypeError as error:
-        raise InvalidTypeError(f"{error} {LAYOUT_FIX}") from None
+        raise InvalidTypeError(_with_fix(error)) from None
     except ValueError as error:
-        if "features" in str(error) and not reset:
-            raise InvalidInputError(
-                f"{error} Pass the same features, in the same order, as at fit.") from None
-        raise InvalidInputError(f"{error} {LAYOUT_FIX}") from None
+        raise InvalidInputError(_with_fix(error)) from None
 
 
 def _check_fitted(estimator):

@@ -35,10 +35,20 @@ def atomic_path(path):
     os.close(handle)
     try:
         yield Path(temporary)
+        os.chmod(temporary, _mode_for(path))  # mkstemp makes 0600: as a plain write would
         os.replace(temporary, path)
     finally:
         if os.path.exists(temporary):
             os.unlink(temporary)
+
+
+def _mode_for(path):
+    """The mode an ordinary write would leave: the old file's, or 0666 less the umask."""
+    if path.exists():
+        return path.stat().st_mode & 0o777
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
 
 
 def check_writable(path):
@@ -47,6 +57,9 @@ def check_writable(path):
     folder = path.parent
     if path.is_dir():
         raise OutputError(f"{path} is a folder; expected a file path to write to.")
+    if folder.exists() and not folder.is_dir():
+        raise OutputError(f"cannot write {path}: {folder} is a file, not a folder. Choose "
+                          f"another path.")
     if not folder.is_dir():
         raise OutputError(f"cannot write {path}: the folder {folder} does not exist. Create "
                           f"it first or choose another path.")

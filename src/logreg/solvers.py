@@ -9,10 +9,11 @@ import math
 import warnings
 from dataclasses import dataclass, field
 
+import numpy as np
 from array_api_compat import array_namespace
 
 from logreg import neuron
-from logreg.errors import TrainingDivergedError
+from logreg.errors import InvalidInputError, TrainingDivergedError
 
 RISING_STEPS = 10  # the cost rose this many steps in a row
 BLOW_UP = 10.0  # the cost stayed above this many times its lowest value...
@@ -77,25 +78,33 @@ def auto_learning_rate(X, sample_weight=None, l2=0.0, iterations=50, rtol=1e-4):
 
     J's Hessian is X̃ diag(a(1 − a)·s) X̃ᵀ / Σs (+ λ/Σs for l2), X̃ = X with a row of ones for b;
     a(1 − a) ≤ 1/4, so L = λ_max(X̃ S X̃ᵀ) / (4 Σs) + λ/Σs. λ_max comes from power iteration
-    (matrix-vector products only, one pass over X each way).
+    (matrix-vector products only, one pass over X each way), on X̃ / max|X̃| so that no
+    product overflows however large the features.
     """
     xp = array_namespace(X)
     n_x, m = X.shape
     weights = xp.ones((1, m), dtype=X.dtype) if sample_weight is None else sample_weight
     total = float(xp.sum(weights))
+    scale = max(float(xp.max(xp.abs(X))), 1.0)
     v, b = xp.ones((n_x, 1), dtype=X.dtype), 1.0
-    eigenvalue = 0.0
+    eigenvalue = 0.0  # of X̃ S X̃ᵀ / scale²
     for _ in range(iterations):
-        u = weights * (v.T @ X + b)  # S X̃ᵀ v, as a row
-        v, b = X @ u.T, float(xp.sum(u))  # X̃ S X̃ᵀ v
+        u = weights * ((v.T @ X) / scale + b / scale)  # S X̃ᵀ v / scale, as a row
+        v, b = (X @ u.T) / scale, float(xp.sum(u)) / scale  # X̃ S X̃ᵀ v / scale²
         previous, eigenvalue = eigenvalue, math.sqrt(float(xp.sum(v * v)) + b * b)
         if eigenvalue == 0:
             break
         v, b = v / eigenvalue, b / eigenvalue
         if abs(eigenvalue - previous) <= rtol * eigenvalue:
             break
-    smoothness = eigenvalue / (4 * total) + l2 / total
-    return 1.0 / smoothness if smoothness > 0 else 1.0
+    smoothness_scaled = eigenvalue / (4 * total) + l2 / total / scale / scale
+    rate = 1.0 / smoothness_scaled / scale / scale if smoothness_scaled > 0 else 1.0
+    if not rate > 0:
+        raise InvalidInputError(
+            f"the features are too large to train on: the largest |x| is {scale:g}, and the "
+            f"learning rate they need ({1.0 / smoothness_scaled:g} / {scale:g}²) is smaller "
+            f"than the smallest float. Standardise the features (e.g. StandardScaler) first.")
+    return rate
 
 
 def gradient_descent(X, Y, w, b, *, learning_rate, num_iterations, tol=0.0,
@@ -120,27 +129,29 @@ def gradient_descent(X, Y, w, b, *, learning_rate, num_iterations, tol=0.0,
     best = (math.inf, w, b)
     rising = high = 0
     try:
-        for i in range(num_iterations):
-            new_w, new_b, (cost, _, _) = neuron.gradient_step(
-                w, b, X, Y, learning_rate, sample_weight, l2)
-            cost = float(cost)  # the one scalar that leaves the array's device per step
-            costs.append(cost)
-            rising = rising + 1 if len(costs) > 1 and cost > costs[-2] else 0
-            if cost < best[0]:
-                best = (cost, w, b)
-            high = high + 1 if cost > BLOW_UP * best[0] else 0
-            if callback is not None:
-                callback(i, cost)
-            if _diverged(cost, rising, high):
-                message = _divergence_message(costs, rising, learning_rate)
-                if on_divergence == "raise":
-                    raise TrainingDivergedError(message)
-                warnings.warn(message + " Kept the parameters with the lowest cost.",
-                              DivergenceWarning, stacklevel=2)
-                return Fit(best[1], best[2], costs, converged=False)
-            if tol > 0 and len(costs) > 1 and costs[-2] - cost < tol:
-                return Fit(w, b, costs, converged=True)  # (w, b) has the lowest cost: keep it
-            w, b = new_w, new_b
+        # overflow makes the cost non-finite, which is reported below as divergence
+        with np.errstate(over="ignore", invalid="ignore"):
+            for i in range(num_iterations):
+                new_w, new_b, (cost, _, _) = neuron.gradient_step(
+                    w, b, X, Y, learning_rate, sample_weight, l2)
+                cost = float(cost)  # the one scalar that leaves the array's device per step
+                costs.append(cost)
+                rising = rising + 1 if len(costs) > 1 and cost > costs[-2] else 0
+                if cost < best[0]:
+                    best = (cost, w, b)
+                high = high + 1 if cost > BLOW_UP * best[0] else 0
+                if callback is not None:
+                    callback(i, cost)
+                if _diverged(cost, rising, high):
+                    message = _divergence_message(costs, rising, learning_rate)
+                    if on_divergence == "raise":
+                        raise TrainingDivergedError(message)
+                    warnings.warn(message + " Kept the parameters with the lowest cost.",
+                                  DivergenceWarning, stacklevel=2)
+                    return Fit(best[1], best[2], costs, converged=False)
+                if tol > 0 and len(costs) > 1 and costs[-2] - cost < tol:
+                    return Fit(w, b, costs, converged=True)  # (w, b) has the lowest cost: keep it
+                w, b = new_w, new_b
     except KeyboardInterrupt:
         raise TrainingInterrupted(Fit(best[1], best[2], costs)) from None
     return Fit(w, b, costs)

@@ -59,6 +59,8 @@ def read_image(path, size, channels):
     Grayscale, RGBA (composited on white), palette and other modes are converted to ``channels``
     (1: grayscale, 3: RGB). A file that is not an image, or is corrupt, raises DataFileError.
     """
+    if channels not in (1, 3):
+        raise InvalidInputError(f"channels={channels!r}; expected 1 (grayscale) or 3 (RGB).")
     path = Path(path)
     try:
         with Image.open(path) as opened:
@@ -70,6 +72,9 @@ def read_image(path, size, channels):
         raise DataFileError(
             f"{path} is not a readable image ({error}); expected an image file Pillow can "
             f"read (PNG, JPEG, BMP, GIF, TIFF, WebP). Remove it or replace it.") from None
+    if image.mode in ("I;16", "I;16B", "I;16L", "I"):  # 16-bit gray: 0..65535 → 0..255
+        image = Image.fromarray((np.asarray(image, dtype=np.float64) / 257).round()
+                                .clip(0, 255).astype(np.uint8))
     if image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info:
         rgba = image.convert("RGBA")
         image = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
@@ -83,9 +88,10 @@ def read_image(path, size, channels):
 
 def list_images(folder):
     """The image files of a folder (and its sub-folders), sorted; hidden files left out."""
-    return sorted(path for path in Path(folder).rglob("*")
-                  if path.is_file() and not path.name.startswith(".")
-                  and path.suffix.lower() in IMAGE_SUFFIXES)
+    folder = Path(folder)
+    return sorted(path for path in folder.rglob("*")
+                  if path.is_file() and path.suffix.lower() in IMAGE_SUFFIXES
+                  and not any(part.startswith(".") for part in path.relative_to(folder).parts))
 
 
 def read_images(paths, size, channels):

@@ -138,17 +138,20 @@ def read_csv_table(path, label_column=None, feature_names=None):
     path = Path(path)
     try:
         with open(path, newline="", encoding="utf-8-sig") as handle:
-            rows = list(csv.reader(handle))
+            reader = csv.reader(handle)
+            rows = [(reader.line_num, row) for row in reader]
     except FileNotFoundError:
         raise DataFileError(f"{path} does not exist; expected a CSV file.") from None
     except (OSError, UnicodeDecodeError, csv.Error) as error:
         raise DataFileError(f"{path} is not a readable CSV file ({error}).") from None
-    rows = [row for row in rows if any(cell.strip() for cell in row)]
-    if len(rows) < 2:
-        raise DataFileError(f"{path} holds {len(rows)} non-empty line(s); expected a header "
-                            f"line and at least one row of data.")
+    numbered = [(number, row) for number, row in rows if any(cell.strip() for cell in row)]
+    if len(numbered) < 2:
+        raise DataFileError(f"{path} holds {len(numbered)} non-empty line(s); expected a "
+                            f"header line and at least one row of data.")
+    line_numbers = [number for number, _ in numbered[1:]]
+    rows = [row for _, row in numbered]
     header = [name.strip() for name in rows[0]]
-    for number, row in enumerate(rows[1:], start=2):
+    for number, row in zip(line_numbers, rows[1:]):
         if len(row) != len(header):
             raise DataFileError(
                 f"{path}, line {number}: {len(row)} fields; expected {len(header)} as in the "
@@ -169,11 +172,11 @@ def read_csv_table(path, label_column=None, feature_names=None):
         try:
             features[:, j] = body[:, column].astype(float)
         except ValueError:
-            line = next(i for i, cell in enumerate(body[:, column], start=2)
-                        if not _is_float(cell))
+            row = next(i for i, cell in enumerate(body[:, column]) if not _is_float(cell))
             raise DataFileError(
-                f"{path}, line {line}, column {names[j]!r}: {body[line - 2, column]!r} is not a "
-                f"number; expected numbers in every feature column.") from None
+                f"{path}, line {line_numbers[row]}, column {names[j]!r}: "
+                f"{body[row, column]!r} is not a number; expected numbers in every feature "
+                f"column.") from None
     labels = None
     if label_column is not None:
         labels = _typed_labels([cell.strip() for cell in body[:, header.index(label_column)]])
@@ -211,7 +214,10 @@ def load_npz(path, classes=None):
     """
     path = Path(path)
     try:
-        with np.load(path, allow_pickle=False) as archive:
+        archive = np.load(path, allow_pickle=False)
+        if not isinstance(archive, np.lib.npyio.NpzFile):
+            raise ValueError("it holds one array (.npy), not named arrays")
+        with archive:
             arrays = {key: archive[key] for key in archive.files}
     except FileNotFoundError:
         raise DataFileError(f"{path} does not exist; expected an .npz file.") from None
@@ -226,8 +232,12 @@ def load_npz(path, classes=None):
     else:
         labels = arrays.get("y", arrays.get("Y")).ravel()
         X = np.asarray(X).T if np.ndim(X) == 2 else X
+    X = check_features(X, name=f"X of {path}")
+    if X.shape[1] != labels.size:
+        raise DataFileError(f"{path} holds {X.shape[1]} examples in X but {labels.size} "
+                            f"labels; expected one label per example.")
     Y, found = _labels_for(labels, classes)
-    return Dataset(check_features(X, name=f"X of {path}"), Y, found, str(path))
+    return Dataset(X, Y, found, str(path))
 
 
 # --- scikit-learn's bundled data sets ----------------------------------------------------
@@ -237,7 +247,8 @@ def load_digits_task(negative=3, positive=8, test_size=0.25, random_state=0):
     """The built-in task: scikit-learn's 8×8 digits, ``negative`` against ``positive``.
 
     The digits' 0..16 intensities become 0..255 pixels, so they take the same image path as any
-    picture: stack (m, 8, 8, 1) → columns → /255. Returns (train, test), a stratified split.
+    picture: stack (m, 8, 8, 1) → columns → /255. Returns (train, test), a stratified split
+    (test is None for ``test_size=0``).
     """
     from sklearn.datasets import load_digits
     from sklearn.model_selection import train_test_split
@@ -246,10 +257,13 @@ def load_digits_task(negative=3, positive=8, test_size=0.25, random_state=0):
     keep = np.isin(digits.target, (negative, positive))
     images = np.round(digits.images[keep] * (255 / 16)).astype(np.uint8)[..., np.newaxis]
     labels = (digits.target[keep] == positive).astype(np.float64)
-    train_images, test_images, train_labels, test_labels = train_test_split(
-        images, labels, test_size=test_size, random_state=random_state, stratify=labels)
     names = [str(negative), str(positive)]
     source = f"scikit-learn digits, {negative} against {positive}"
+    if not test_size:
+        return Dataset(flatten_images(images), labels.reshape(1, -1), names, source,
+                       image_shape=images.shape[1:]), None
+    train_images, test_images, train_labels, test_labels = train_test_split(
+        images, labels, test_size=test_size, random_state=random_state, stratify=labels)
     return tuple(Dataset(flatten_images(stack), y.reshape(1, -1), names, source,
                          image_shape=stack.shape[1:])
                  for stack, y in ((train_images, train_labels), (test_images, test_labels)))
@@ -264,6 +278,11 @@ def load_breast_cancer_table(features=None):
 
     data = load_breast_cancer()
     names = list(data.feature_names)
+    unknown = [f for f in features or [] if (f not in names if isinstance(f, str)
+                                             else not 0 <= int(f) < len(names))]
+    if unknown:
+        raise InvalidInputError(f"breast cancer has no features {unknown}; expected names "
+                                f"from {names} or indices 0 to {len(names) - 1}.")
     columns = list(range(len(names))) if features is None else [
         names.index(f) if isinstance(f, str) else int(f) for f in features]
     return Dataset(data.data[:, columns].T.copy(), data.target.reshape(1, -1).astype(float),
@@ -282,6 +301,8 @@ def load_dataset(source, *, label_column="label", image_size=None, channels=3, c
     """Any supported source by its path (or a built-in name): folder, .h5, .csv or .npz."""
     if source == "breast-cancer":
         return load_breast_cancer_table(feature_names)
+    if source == "digits":
+        return load_digits_task()[0 if split != "test" else 1]
     path = Path(source)
     suffix = path.suffix.lower()
     if path.is_dir():

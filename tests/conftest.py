@@ -1,0 +1,41 @@
+"""Shared fixtures.
+
+``catvnoncat``: the folder of the notes' exercise data (``train_catvnoncat.h5`` and
+``test_catvnoncat.h5``, see ../shared/data/catvnoncat/README.md). It is not part of the project:
+tests that need it take this fixture and are skipped, with the reason, where it is absent.
+Set ``LOGREG_CATVNONCAT`` to point at another copy.
+"""
+
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+CATVNONCAT_FILES = ("train_catvnoncat.h5", "test_catvnoncat.h5")
+
+
+def _catvnoncat_folder():
+    if os.environ.get("LOGREG_CATVNONCAT"):
+        return Path(os.environ["LOGREG_CATVNONCAT"])
+    for candidate in (ROOT.parent / "shared" / "data" / "catvnoncat",
+                      ROOT / "shared" / "data" / "catvnoncat"):
+        if candidate.is_dir():
+            return candidate
+    return ROOT.parent / "shared" / "data" / "catvnoncat"
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "catvnoncat: needs the exercise's cat/non-cat .h5 files (skipped if absent)")
+
+
+@pytest.fixture(scope="session")
+def catvnoncat():
+    """The folder holding the exercise's .h5 files, or a skip saying where they were sought."""
+    folder = _catvnoncat_folder()
+    missing = [name for name in CATVNONCAT_FILES if not (folder / name).is_file()]
+    if missing:
+        pytest.skip(f"cat/non-cat exercise data absent: {', '.join(missing)} not found in "
+                    f"{folder} (set LOGREG_CATVNONCAT to its folder to run this test)")
+    return folder
