@@ -8,6 +8,11 @@ STAMP := $(VENV)/.installed
 .PHONY: demo test install clean
 
 $(STAMP): pyproject.toml
+	@# graphviz's `dot` draws computation graphs; installed where we may, optional elsewhere
+	@command -v dot >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 \
+	  && { apt-get install -y -qq graphviz >/dev/null 2>&1 \
+	       || { apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq graphviz >/dev/null 2>&1; }; }; } \
+	  || echo "note: graphviz's dot is not installed; 'logreg graph' will write .dot files instead"
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
