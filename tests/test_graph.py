@@ -265,7 +265,7 @@ def test_sigmoid_is_stable_for_every_finite_input():
 
 def test_gradcheck_catches_a_wrong_derivative():
     def wrong_square(x):  # forward x², but claims the derivative 3x
-        return Value(x.data**2, _parents=(x,), _op="bad", _chain=lambda g: (g * 3 * x.data,))
+        return Value(x.data**2, _parents=(x,), _op="bad", _chain=(lambda g: g * 3 * x.data,))
 
     assert gradcheck(lambda x: wrong_square(x).sum(), [M23]) > 0.1
     assert gradcheck(lambda x: (x**2).sum(), [M23]) < 1e-8

@@ -3,6 +3,7 @@
     logreg train      train on a data set (default: the built-in digits task)
     logreg predict    a model file and images or a CSV → probability and label per input
     logreg evaluate   a model file and labelled data → accuracy, log loss, confusion matrix
+    logreg graph      an expression → forward values, every dJ/dvar, a picture of the graph
 
 A user's mistake prints one line on stderr and exits with status 2, never a traceback.
 """
@@ -13,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from logreg import __version__, neuron
+from logreg import __version__, graph, neuron
 from logreg.data import (
     BUILT_IN,
     Scaling,
@@ -68,6 +69,9 @@ def build_parser():
     train.add_argument("--tol", type=float, default=0.0,
                        help="stop once a step lowers the cost by less than this (default: 0, "
                        "run every step)")
+    train.add_argument("--backprop", choices=["closed-form", "graph"], default="closed-form",
+                       help="gradients from the notes' closed form (dZ = A − Y, ...) or from "
+                       "backpropagation through the computation graph (the same numbers)")
     train.add_argument("--l2", type=float, default=0.0,
                        help="L2 penalty λ, cost + (λ/2m)‖w‖² (default: 0, the notes' cost)")
     _add_data_options(train)
@@ -99,6 +103,22 @@ def build_parser():
                           "`logreg train --data` takes ('digits': its held-out part)")
     _add_data_options(evaluate, default=None)
     evaluate.set_defaults(run=run_evaluate)
+
+    graph = commands.add_parser(
+        "graph", help="forward values, every dJ/dvar, and a picture of a computation graph",
+        description="Build the computation graph of an expression such as "
+        "\"u = b*c; v = a + u; J = 3*v\" (names, numbers, + - * / **, unary minus, "
+        "parentheses, assignments, exp, log, sigmoid; parsed, never eval'd), run it forward "
+        "and backward, print every value and dJ/dvar, and draw it.")
+    graph.add_argument("expression", help="statements separated by ';', the last assignment "
+                       "is the output, e.g. \"J = 3*(a + b*c)\"")
+    graph.add_argument("values", nargs="*", metavar="NAME=VALUE",
+                       help="a number for every input name, e.g. a=5 b=3 c=2")
+    graph.add_argument("-o", "--output", help="the picture to write (.svg or .png); without "
+                       "Graphviz's dot, the .dot source is written instead")
+    graph.add_argument("--json", action="store_true",
+                       help="print one JSON object of values and gradients instead of a table")
+    graph.set_defaults(run=run_graph)
     return parser
 
 
@@ -172,7 +192,7 @@ def run_train(args):
     scaling = image_scaling() if train.image_shape else standardize(train.X)
     estimator = LogisticRegression(learning_rate=args.learning_rate,
                                    num_iterations=args.iterations, tol=args.tol, l2=args.l2,
-                                   verbose=0 if args.quiet else 2)
+                                   backprop=args.backprop, verbose=0 if args.quiet else 2)
     if not args.quiet:
         print(f"Training on {train.source}: {train.m} examples of {train.X.shape[0]} "
               f"features" + (f", testing on {test.m}" if test else "")
@@ -310,6 +330,43 @@ def run_evaluate(args):
     return 0
 
 
+def _named_values(pairs):
+    values = {}
+    for pair in pairs:
+        name, _, text = pair.partition("=")
+        try:
+            values[name.strip()] = float(text)
+        except ValueError:
+            raise InvalidInputError(f"{pair!r} is not NAME=NUMBER; give each input as "
+                                    f"a=5.") from None
+    return values
+
+
+def run_graph(args):
+    import json
+
+    J, nodes = graph.evaluate(args.expression, _named_values(args.values))
+    output = next(name for name, node in nodes.items() if node is J)
+    values = {name: node.data for name, node in nodes.items()}
+    gradients = {name: node.grad for name, node in nodes.items()}
+    if args.json:
+        print(json.dumps({"output": output, "values": values, "gradients": gradients}))
+    else:
+        width = max(len(f"d{output}/d{name}") for name in nodes)
+        print(f"{'node':<{width}}  {'value':>12}  {f'd{output}/dnode':>12}")
+        for name in nodes:
+            print(f"{name:<{width}}  {values[name]:>12g}  {gradients[name]:>12g}")
+    if args.output:
+        try:
+            graph.draw(J, args.output)
+        except graph.DotNotFoundError as missing:
+            print(f"logreg graph: {missing}", file=sys.stderr)
+            return 0
+        if not args.json:
+            print(f"Picture written to {args.output}")
+    return 0
+
+
 def main(argv=None):
     args = build_parser().parse_args(argv)
     try:
@@ -317,7 +374,7 @@ def main(argv=None):
     except KeyboardInterrupt:
         print(f"logreg {args.command}: interrupted; nothing was written.", file=sys.stderr)
         return 130
-    except LogregError as error:
+    except (LogregError, graph.GraphExpressionError) as error:
         message = " ".join(str(error).split())
         print(f"logreg {args.command}: error: {message}", file=sys.stderr)
         return 2

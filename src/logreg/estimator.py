@@ -14,7 +14,7 @@ from sklearn.exceptions import NotFittedError as SkNotFittedError
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
-from logreg import __version__, io, neuron
+from logreg import __version__, graph, io, neuron
 from logreg.errors import InvalidInputError, InvalidTypeError, NotFittedError
 from logreg.solvers import SOLVERS, TrainingInterrupted, auto_learning_rate
 
@@ -57,6 +57,9 @@ def _validated(estimator, X, y="no_validation", reset=True):
         raise InvalidInputError(_with_fix(error)) from None
 
 
+GRADIENTS = {"closed-form": neuron.loss_and_gradient, "graph": graph.loss_and_gradient}
+
+
 def _check_fitted(estimator):
     try:
         check_is_fitted(estimator)
@@ -87,6 +90,9 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
     verbose : int, default=0
         1 prints the cost every 100 iterations, as the exercise does; 2 also shows a progress
         bar on a terminal.
+    backprop : {"closed-form", "graph"}, default="closed-form"
+        Where the gradients come from: the notes' dZ = A − Y, dw = X dZᵀ / m, or
+        backpropagation through ``logreg.graph``'s computation graph (the same numbers).
     on_divergence : {"raise", "warn"}, default="raise"
         When the cost turns non-finite or keeps rising: raise ``TrainingDivergedError``, or
         warn and keep the parameters with the lowest cost.
@@ -120,7 +126,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
     """
 
     def __init__(self, learning_rate="auto", num_iterations=2000, solver="gd", tol=0.0, l2=0.0,
-                 warm_start=False, verbose=0, on_divergence="raise"):
+                 warm_start=False, verbose=0, backprop="closed-form", on_divergence="raise"):
         self.learning_rate = learning_rate
         self.num_iterations = num_iterations
         self.solver = solver
@@ -128,6 +134,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         self.l2 = l2
         self.warm_start = warm_start
         self.verbose = verbose
+        self.backprop = backprop
         self.on_divergence = on_divergence
 
     def __sklearn_tags__(self):
@@ -150,6 +157,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
                     or not np.isfinite(value) or not ok(value):
                 raise InvalidInputError(f"{name}={value!r}; expected {expected}.")
         for name, value, allowed in (("solver", self.solver, sorted(SOLVERS)),
+                                     ("backprop", self.backprop, sorted(GRADIENTS)),
                                      ("on_divergence", self.on_divergence, ["raise", "warn"])):
             if value not in allowed:
                 raise InvalidInputError(f"{name}={value!r}; expected one of {allowed}.")
@@ -178,7 +186,8 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
                 X_notes, Y, w, b, learning_rate=self.learning_rate_,
                 num_iterations=int(self.num_iterations), tol=self.tol,
                 sample_weight=sample_weight, l2=self.l2, on_divergence=self.on_divergence,
-                callback=self._reporter() if self.verbose else None)
+                callback=self._reporter() if self.verbose else None,
+                gradient=GRADIENTS[self.backprop])
         except TrainingInterrupted as stop:
             if stop.fit.n_iter:  # keep the last good parameters, then let Ctrl-C go on
                 self._store(classes, stop.fit)
@@ -249,6 +258,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
             "feature_names": getattr(self, "feature_names_in_", None),
             "training": {"solver": self.solver, "learning_rate": self.learning_rate_,
                          "num_iterations": self.num_iterations, "tol": self.tol,
+                         "backprop": self.backprop,
                          "l2": self.l2, "n_iter": self.n_iter_, "costs": self.costs_},
             **metadata,
         }
@@ -265,7 +275,7 @@ def load(path):
     w, b, metadata = io.read_model(path)
     training = metadata.get("training") or {}
     settings = {key: training[key] for key in ("learning_rate", "num_iterations", "tol", "l2",
-                                                "solver") if key in training}
+                                                "solver", "backprop") if key in training}
     estimator = LogisticRegression(**settings)
     estimator.classes_ = np.asarray(metadata["classes"])
     estimator._set_parameters(w, b)

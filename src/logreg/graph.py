@@ -101,6 +101,8 @@ def _unbroadcast(grad, shape):
     The one place where broadcasting meets backpropagation: axes the broadcast prepended are
     summed away, and axes where the operand had length 1 are summed with ``keepdims``.
     """
+    if np.shape(grad) == shape:
+        return grad  # nothing was broadcast
     grad = np.asarray(grad, dtype=float)
     grad = grad.sum(axis=tuple(range(grad.ndim - len(shape))))  # prepended axes
     stretched = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1)
@@ -129,8 +131,9 @@ def _as_data(data):
 
 
 def _lift(x):
-    """A plain number or array taking part in an operation becomes a constant leaf."""
-    return x if isinstance(x, Value) else Value(x)
+    """A plain number or array taking part in an operation becomes a constant leaf: no
+    gradient is computed for it (for data such as X, that saves a matrix per step)."""
+    return x if isinstance(x, Value) else Value(x, requires_grad=False)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -170,13 +173,17 @@ class Value:
 
     __array_ufunc__ = None  # ndarray (op) Value defers to Value's reflected operations
 
-    def __init__(self, data, name=None, *, _parents=(), _op="", _chain=None):
+    def __init__(self, data, name=None, *, requires_grad=True, _parents=(), _op="",
+                 _chain=()):
         self.data = _as_data(data)
         self.grad = None
         self.name = name
         self.op = _op
         self.parents = tuple(_parents)
-        self._chain = _chain  # output gradient g -> one local gradient per parent
+        # a leaf asks for its gradient; a result needs one when any operand does
+        self.requires_grad = (requires_grad if not self.parents
+                              else any(p.requires_grad for p in self.parents))
+        self._chain = _chain  # per parent: output gradient g -> that parent's share of it
 
     def __repr__(self):
         label = f"name={self.name!r}, " if self.name else ""
@@ -188,25 +195,26 @@ class Value:
         other = _lift(other)
         # d(x + y) = dx + dy
         return Value(self.data + other.data, _parents=(self, other), _op="+",
-                     _chain=lambda g: (g, g))
+                     _chain=(lambda g: g, lambda g: g))
 
     def __sub__(self, other):
         other = _lift(other)
         # d(x - y) = dx - dy
         return Value(self.data - other.data, _parents=(self, other), _op="-",
-                     _chain=lambda g: (g, -g))
+                     _chain=(lambda g: g, lambda g: -g))
 
     def __mul__(self, other):
         other = _lift(other)
         # d(xy) = y dx + x dy   (the notes: du/db = c, du/dc = b)
         return Value(self.data * other.data, _parents=(self, other), _op="*",
-                     _chain=lambda g: (g * other.data, g * self.data))
+                     _chain=(lambda g: g * other.data, lambda g: g * self.data))
 
     def __truediv__(self, other):
         other = _lift(other)
         # d(x / y) = dx / y - x dy / y²
         return Value(self.data / other.data, _parents=(self, other), _op="/",
-                     _chain=lambda g: (g / other.data, -g * self.data / other.data**2))
+                     _chain=(lambda g: g / other.data,
+                             lambda g: -g * self.data / other.data**2))
 
     def __matmul__(self, other):
         other = _lift(other)
@@ -217,7 +225,7 @@ class Value:
             )
         # d(XY) = dX Y + X dY  ->  dX = G Yᵀ, dY = Xᵀ G
         return Value(self.data @ other.data, _parents=(self, other), _op="@",
-                     _chain=lambda g: (g @ other.data.T, self.data.T @ g))
+                     _chain=(lambda g: g @ other.data.T, lambda g: self.data.T @ g))
 
     def __radd__(self, other):
         return _lift(other) + self
@@ -240,13 +248,13 @@ class Value:
         p = float(p)
         # d(x^p) = p x^(p-1) dx   (the notes: d(a²)/da = 2a, d(a³)/da = 3a²)
         return Value(self.data**p, _parents=(self,), _op=f"**{p:g}",
-                     _chain=lambda g: (g * p * self.data ** (p - 1),))
+                     _chain=(lambda g: g * p * self.data ** (p - 1),))
 
     # -- unary operations ---------------------------------------------------------------------
 
     def __neg__(self):
         # d(-x) = -dx
-        return Value(-self.data, _parents=(self,), _op="neg", _chain=lambda g: (-g,))
+        return Value(-self.data, _parents=(self,), _op="neg", _chain=(lambda g: -g,))
 
     def __pos__(self):
         return self
@@ -254,22 +262,22 @@ class Value:
     def exp(self):
         out = np.exp(self.data)
         # d(e^x) = e^x dx
-        return Value(out, _parents=(self,), _op="exp", _chain=lambda g: (g * out,))
+        return Value(out, _parents=(self,), _op="exp", _chain=(lambda g: g * out,))
 
     def log(self):
         # d(ln x) = dx / x   (the notes: d(ln a)/da = 1/a)
         return Value(np.log(self.data), _parents=(self,), _op="log",
-                     _chain=lambda g: (g / self.data,))
+                     _chain=(lambda g: g / self.data,))
 
     def sigmoid(self):
         s = _sigmoid(self.data)
         # dσ(z) = σ(z)(1 - σ(z)) dz
-        return Value(s, _parents=(self,), _op="sigmoid", _chain=lambda g: (g * s * (1 - s),))
+        return Value(s, _parents=(self,), _op="sigmoid", _chain=(lambda g: g * s * (1 - s),))
 
     def softplus(self):
         # d log(1 + e^z) = σ(z) dz; the stable form of -log(1 - σ(z))
         return Value(_softplus(self.data), _parents=(self,), _op="softplus",
-                     _chain=lambda g: (g * _sigmoid(self.data),))
+                     _chain=(lambda g: g * _sigmoid(self.data),))
 
     # -- shape operations ---------------------------------------------------------------------
 
@@ -278,20 +286,20 @@ class Value:
         # d(Σx) = Σdx: every element receives the output's gradient
         return Value(np.sum(self.data, axis=axis, keepdims=keepdims), _parents=(self,),
                      _op=_reduction("sum", axis, keepdims),
-                     _chain=lambda g: (_expand(g, shape, axis, keepdims),))
+                     _chain=(lambda g: _expand(g, shape, axis, keepdims),))
 
     def mean(self, axis=None, keepdims=False):
         shape, out = np.shape(self.data), np.mean(self.data, axis=axis, keepdims=keepdims)
         count = np.size(self.data) / np.size(out)
         # d(mean x) = Σdx / count   (the notes: J /= m, db /= m)
         return Value(out, _parents=(self,), _op=_reduction("mean", axis, keepdims),
-                     _chain=lambda g: (_expand(np.divide(g, count), shape, axis, keepdims),))
+                     _chain=(lambda g: _expand(np.divide(g, count), shape, axis, keepdims),))
 
     @property
     def T(self):
         # d(xᵀ) = (dx)ᵀ
         return Value(np.transpose(self.data), _parents=(self,), _op="T",
-                     _chain=lambda g: (np.transpose(g),))
+                     _chain=(lambda g: np.transpose(g),))
 
     def reshape(self, *shape):
         if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
@@ -299,11 +307,11 @@ class Value:
         old = np.shape(self.data)
         # d(reshape x) = reshape back dx
         return Value(np.reshape(self.data, shape), _parents=(self,), _op=f"reshape{shape}",
-                     _chain=lambda g: (np.reshape(g, old),))
+                     _chain=(lambda g: np.reshape(g, old),))
 
     def _alias(self):
         """A new node equal to this one (for ``v = a`` in an expression), so both keep names."""
-        return Value(self.data, _parents=(self,), _op="=", _chain=lambda g: (g,))
+        return Value(self.data, _parents=(self,), _op="=", _chain=(lambda g: g,))
 
     # -- backpropagation ----------------------------------------------------------------------
 
@@ -333,17 +341,18 @@ class Value:
             )
         order = _topological(self)
         for node in order:
-            node.grad = np.zeros_like(node.data) if isinstance(node.data, np.ndarray) else 0.0
+            node.grad = None
         self.grad = np.ones_like(self.data) if isinstance(self.data, np.ndarray) else 1.0
         for node in reversed(order):  # right to left: J first, the inputs last
-            if node._chain is None:
-                continue
-            for parent, g in zip(node.parents, node._chain(node.grad)):
-                parent.grad = parent.grad + _unbroadcast(g, np.shape(parent.data))
+            for parent, local in zip(node.parents, node._chain):
+                if parent.requires_grad:
+                    share = _unbroadcast(local(node.grad), np.shape(parent.data))
+                    parent.grad = share if parent.grad is None else parent.grad + share
 
 
-def _topological(root):
-    """The nodes that ``root`` depends on, each after all of its parents (no recursion)."""
+def _topological(root, constants=False):
+    """The nodes that ``root`` depends on, each after all of its parents (no recursion);
+    constants (nodes that need no gradient) only when asked."""
     order, seen, stack = [], set(), [(root, False)]
     while stack:
         node, parents_done = stack.pop()
@@ -352,7 +361,8 @@ def _topological(root):
         elif id(node) not in seen:
             seen.add(id(node))
             stack.append((node, True))
-            stack.extend((p, False) for p in node.parents if id(p) not in seen)
+            stack.extend((p, False) for p in node.parents
+                         if id(p) not in seen and (constants or p.requires_grad))
     return order
 
 
@@ -419,8 +429,8 @@ def logistic_cost(w, b, X, Y):
     """
     w = w if isinstance(w, Value) else Value(w, name="w")
     b = b if isinstance(b, Value) else Value(b, name="b")
-    X = X if isinstance(X, Value) else Value(X, name="X")
-    Y = Y if isinstance(Y, Value) else Value(Y, name="Y")
+    X = X if isinstance(X, Value) else Value(X, name="X", requires_grad=False)  # data: no dX
+    Y = Y if isinstance(Y, Value) else Value(Y, name="Y", requires_grad=False)
     Z = w.T @ X + b  # z = wᵀx + b
     Z.name = "Z"
     if np.shape(Y.data) != np.shape(Z.data):
@@ -433,6 +443,26 @@ def logistic_cost(w, b, X, Y):
     J = L.mean()  # J = (1/m) Σ L
     J.name = "J"
     return J, Z
+
+
+def loss_and_gradient(w, b, X, Y, sample_weight=None, l2=0.0):
+    """(J, dw, db) by backpropagation through the graph: a drop-in for the closed form.
+
+    The same contract as ``logreg.neuron.loss_and_gradient``: with ``sample_weight`` s (1, m)
+    the mean is weighted, J = Σ sL / Σ s; ``l2`` = λ adds (λ / 2m)‖w‖². Nothing here knows
+    that dZ = A − Y: the gradients come out of ``backward()``.
+    """
+    w, b = Value(w, name="w"), Value(b, name="b")
+    if sample_weight is None and not l2:
+        J, _ = logistic_cost(w, b, X, Y)
+    else:
+        Z = w.T @ Value(X, name="X", requires_grad=False) + b  # z = wᵀx + b
+        weights = np.ones_like(Z.data) if sample_weight is None else np.asarray(sample_weight)
+        m = float(np.sum(weights))
+        L = softplus(Z) - Y * Z  # the loss from z
+        J = (weights * L).sum() / m + (l2 / (2 * m)) * (w * w).sum()  # J = Σ sL/Σs + (λ/2m)‖w‖²
+    J.backward()
+    return J.data, w.grad, b.grad
 
 
 # ----------------------------------------------------------------------------------------------
@@ -554,13 +584,11 @@ def draw(J, path=None, format="svg"):
         raise ImportError("draw() needs the graphviz package: pip install graphviz") from error
 
     dot = graphviz.Digraph(graph_attr={"rankdir": "LR"}, node_attr={"fontsize": "11"})
-    order = _topological(J)
+    order = _topological(J, constants=True)
     ids = {id(node): f"n{i}" for i, node in enumerate(order)}
     for node in order:
-        fields = ([node.name] if node.name else []) + [
-            f"data {_describe(node.data)}",
-            f"grad {_describe(node.grad)}",
-        ]
+        fields = ([node.name] if node.name else []) + [f"data {_describe(node.data)}"] + (
+            [f"grad {_describe(node.grad)}"] if node.requires_grad else [])  # constants: none
         dot.node(ids[id(node)], "{ " + " | ".join(_record(t) for t in fields) + " }",
                  shape="record")
         if node.op:
@@ -749,7 +777,7 @@ def parse(text: str) -> Parsed:
 def _build(node, env, text):
     """The graph node of a checked expression tree."""
     if not _uses(node):
-        return Value(_fold(node, text))  # a constant leaf, e.g. the 3 of J = 3v
+        return Value(_fold(node, text), requires_grad=False)  # a constant, e.g. the 3 of J = 3v
     if isinstance(node, ast.Name):
         return env[node.id]
     if isinstance(node, ast.UnaryOp):

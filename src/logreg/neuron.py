@@ -125,9 +125,13 @@ def initialize_with_zeros(dim):
     return np.zeros((dim, 1)), 0.0
 
 
-def gradient_step(w, b, X, Y, learning_rate, sample_weight=None, l2=0.0):
-    """One step of gradient descent: returns the new (w, b) and (cost, dw, db) at the old ones."""
-    cost, dw, db = loss_and_gradient(w, b, X, Y, sample_weight, l2)
+def gradient_step(w, b, X, Y, learning_rate, sample_weight=None, l2=0.0, gradient=None):
+    """One step of gradient descent: returns the new (w, b) and (cost, dw, db) at the old ones.
+
+    ``gradient`` computes (cost, dw, db); by default the closed form above
+    (``logreg.graph.loss_and_gradient`` computes the same by backpropagation).
+    """
+    cost, dw, db = (gradient or loss_and_gradient)(w, b, X, Y, sample_weight, l2)
     # w := w − α dw,  b := b − α db
     return w - learning_rate * dw, b - learning_rate * db, (cost, dw, db)
 

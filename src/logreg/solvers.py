@@ -108,7 +108,8 @@ def auto_learning_rate(X, sample_weight=None, l2=0.0, iterations=50, rtol=1e-4):
 
 
 def gradient_descent(X, Y, w, b, *, learning_rate, num_iterations, tol=0.0,
-                     sample_weight=None, l2=0.0, on_divergence="raise", callback=None):
+                     sample_weight=None, l2=0.0, on_divergence="raise", callback=None,
+                     gradient=None):
     """The notes' gradient descent: w := w − α dw, b := b − α db, ``num_iterations`` times.
 
     Parameters
@@ -122,6 +123,7 @@ def gradient_descent(X, Y, w, b, *, learning_rate, num_iterations, tol=0.0,
     on_divergence : "raise" (TrainingDivergedError) or "warn" (DivergenceWarning, and return
         the parameters with the lowest cost seen) when the cost turns non-finite or keeps rising
     callback : called as ``callback(i, cost)`` after each step's cost is known
+    gradient : computes (cost, dw, db); the closed form by default, see ``neuron.gradient_step``
 
     Ctrl-C raises ``TrainingInterrupted`` carrying the last parameters whose cost was finite.
     """
@@ -133,7 +135,7 @@ def gradient_descent(X, Y, w, b, *, learning_rate, num_iterations, tol=0.0,
         with np.errstate(over="ignore", invalid="ignore"):
             for i in range(num_iterations):
                 new_w, new_b, (cost, _, _) = neuron.gradient_step(
-                    w, b, X, Y, learning_rate, sample_weight, l2)
+                    w, b, X, Y, learning_rate, sample_weight, l2, gradient)
                 cost = float(cost)  # the one scalar that leaves the array's device per step
                 costs.append(cost)
                 rising = rising + 1 if len(costs) > 1 and cost > costs[-2] else 0
