@@ -14,8 +14,9 @@ from sklearn.exceptions import NotFittedError as SkNotFittedError
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
-from logreg import __version__, graph, io, neuron
+from logreg import __version__, fused, graph, io, neuron
 from logreg.errors import InvalidInputError, InvalidTypeError, NotFittedError
+from logreg.loop import IMPLEMENTATIONS
 from logreg.solvers import SOLVERS, TrainingInterrupted, auto_learning_rate
 
 LAYOUT = "one row per example and one column per feature, shape (m, n_features)"
@@ -47,17 +48,16 @@ def _with_fix(error):
 
 def _validated(estimator, X, y="no_validation", reset=True):
     """scikit-learn's own validation, its errors re-raised as logreg's with the fix added."""
+    dtypes = {None: [np.float64, np.float32], "float32": np.float32, "float64": np.float64}
+    dtype = dtypes.get(getattr(estimator, "dtype", None), [np.float64, np.float32])
     try:
-        return validate_data(estimator, X, y, reset=reset, dtype=[np.float64, np.float32],
+        return validate_data(estimator, X, y, reset=reset, dtype=dtype,
                              order="C",  # one memory layout: the same sums, bit for bit
                              ensure_min_samples=1)
     except TypeError as error:
         raise InvalidTypeError(_with_fix(error)) from None
     except ValueError as error:
         raise InvalidInputError(_with_fix(error)) from None
-
-
-GRADIENTS = {"closed-form": neuron.loss_and_gradient, "graph": graph.loss_and_gradient}
 
 
 def _check_fitted(estimator):
@@ -78,10 +78,12 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         scaled or not. The exercise's recipe is ``learning_rate=0.005``.
     num_iterations : int, default=2000
         The most gradient-descent steps.
-    solver : {"gd"}, default="gd"
-        "gd": the notes' batch gradient descent from w = 0, b = 0.
+    solver : {"gd", "lbfgs"}, default="gd"
+        "gd": the notes' batch gradient descent from w = 0, b = 0. "lbfgs": SciPy's L-BFGS-B
+        on the same cost and gradients, a quasi-Newton method (``learning_rate`` unused).
     tol : float, default=0.0
-        Stop once a step lowers the cost by less than ``tol``; 0 runs every iteration.
+        "gd": stop once a step lowers the cost by less than ``tol``; 0 runs every iteration.
+        "lbfgs": the gradient tolerance; 0 stops when the cost no longer changes.
     l2 : float, default=0.0
         λ of the cost's (λ / 2m)‖w‖² term; 0 is the notes' unregularised cost. λ = 1 / C
         of scikit-learn's LogisticRegression.
@@ -93,6 +95,16 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
     backprop : {"closed-form", "graph"}, default="closed-form"
         Where the gradients come from: the notes' dZ = A − Y, dw = X dZᵀ / m, or
         backpropagation through ``logreg.graph``'s computation graph (the same numbers).
+    implementation : {"auto", "fused", "vectorized", "semi", "loop"}, default="auto"
+        How the closed form is computed. "fused": one pass over X per evaluation (a compiled,
+        multi-threaded kernel, ``logreg.fused``); "vectorized": the notes' NumPy lines, which
+        read X twice; "auto": fused for NumPy arrays large enough for it to win, vectorized
+        otherwise. "semi" and "loop": the notes' loop versions (``logreg.loop``), slow on
+        purpose, for learning.
+    dtype : {None, "float32", "float64"}, default=None
+        The precision of the computation. None keeps float32 input as float32 and makes
+        anything else float64; "float32" works end to end in float32 (half the memory, about
+        twice the speed on large data); nothing is ever silently up-cast.
     on_divergence : {"raise", "warn"}, default="raise"
         When the cost turns non-finite or keeps rising: raise ``TrainingDivergedError``, or
         warn and keep the parameters with the lowest cost.
@@ -126,7 +138,8 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
     """
 
     def __init__(self, learning_rate="auto", num_iterations=2000, solver="gd", tol=0.0, l2=0.0,
-                 warm_start=False, verbose=0, backprop="closed-form", on_divergence="raise"):
+                 warm_start=False, verbose=0, backprop="closed-form", implementation="auto",
+                 dtype=None, on_divergence="raise"):
         self.learning_rate = learning_rate
         self.num_iterations = num_iterations
         self.solver = solver
@@ -135,6 +148,8 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         self.warm_start = warm_start
         self.verbose = verbose
         self.backprop = backprop
+        self.implementation = implementation
+        self.dtype = dtype
         self.on_divergence = on_divergence
 
     def __sklearn_tags__(self):
@@ -157,10 +172,30 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
                     or not np.isfinite(value) or not ok(value):
                 raise InvalidInputError(f"{name}={value!r}; expected {expected}.")
         for name, value, allowed in (("solver", self.solver, sorted(SOLVERS)),
-                                     ("backprop", self.backprop, sorted(GRADIENTS)),
+                                     ("backprop", self.backprop, ["closed-form", "graph"]),
+                                     ("implementation", self.implementation,
+                                      ["auto", "fused", *sorted(IMPLEMENTATIONS)]),
+                                     ("dtype", self.dtype, [None, "float32", "float64"]),
                                      ("on_divergence", self.on_divergence, ["raise", "warn"])):
             if value not in allowed:
                 raise InvalidInputError(f"{name}={value!r}; expected one of {allowed}.")
+        if self.backprop == "graph" and self.implementation not in ("auto", "vectorized"):
+            raise InvalidInputError(
+                f"backprop='graph' with implementation={self.implementation!r}; the graph "
+                f"computes its own gradients: leave implementation='auto'.")
+        if self.implementation == "fused" and not fused.available():
+            raise InvalidInputError("implementation='fused' needs numba, which is not "
+                                    "installed; pip install numba, or use 'auto'.")
+
+    def _gradient(self, X_notes):
+        """The function that computes (cost, dw, db) for the solver."""
+        if self.backprop == "graph":
+            return graph.loss_and_gradient
+        if self.implementation == "fused" or (self.implementation == "auto"
+                                              and fused.wins(X_notes)):
+            return fused.loss_and_gradient
+        return IMPLEMENTATIONS[
+            "vectorized" if self.implementation == "auto" else self.implementation]
 
     def fit(self, X, y, sample_weight=None):
         """Train on X (m, n_features) and y (m,) of two classes; returns self."""
@@ -175,6 +210,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
                 f"({', '.join(map(str, classes[:5]))}); expected exactly two classes.")
         # the notes' layout: X is (n_x, m) — a transposed view, no copy; Y is (1, m) of 0/1
         X_notes = X.T
+        gradient = self._gradient(X_notes)
         Y = (y == classes[1]).astype(X.dtype).reshape(1, -1)
         if sample_weight is not None:
             sample_weight = _check_sample_weight(sample_weight, X, dtype=X.dtype).reshape(1, -1)
@@ -187,7 +223,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
                 num_iterations=int(self.num_iterations), tol=self.tol,
                 sample_weight=sample_weight, l2=self.l2, on_divergence=self.on_divergence,
                 callback=self._reporter() if self.verbose else None,
-                gradient=GRADIENTS[self.backprop])
+                gradient=gradient)
         except TrainingInterrupted as stop:
             if stop.fit.n_iter:  # keep the last good parameters, then let Ctrl-C go on
                 self._store(classes, stop.fit)
@@ -205,12 +241,12 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         """w = 0, b = 0 as the notes start, or the previous fit's parameters (warm_start)."""
         if (self.warm_start and hasattr(self, "coef_") and self.coef_.shape == (1, n_x)
                 and np.array_equal(self.classes_, classes)):
-            return self.coef_.T.astype(dtype), float(self.intercept_[0])
-        return np.zeros((n_x, 1), dtype=dtype), 0.0
+            return self.coef_.T.astype(dtype), dtype.type(self.intercept_[0])
+        return np.zeros((n_x, 1), dtype=dtype), dtype.type(0)
 
     def _set_parameters(self, w, b):
         self.coef_ = np.asarray(w).reshape(1, -1)
-        self.intercept_ = np.asarray([float(b)], dtype=self.coef_.dtype)
+        self.intercept_ = np.asarray([b], dtype=self.coef_.dtype)
 
     def _reporter(self):
         """Print the cost every 100 iterations as the exercise does (and a bar at verbose 2)."""
@@ -258,7 +294,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
             "feature_names": getattr(self, "feature_names_in_", None),
             "training": {"solver": self.solver, "learning_rate": self.learning_rate_,
                          "num_iterations": self.num_iterations, "tol": self.tol,
-                         "backprop": self.backprop,
+                         "backprop": self.backprop, "implementation": self.implementation,
                          "l2": self.l2, "n_iter": self.n_iter_, "costs": self.costs_},
             **metadata,
         }
@@ -275,7 +311,8 @@ def load(path):
     w, b, metadata = io.read_model(path)
     training = metadata.get("training") or {}
     settings = {key: training[key] for key in ("learning_rate", "num_iterations", "tol", "l2",
-                                                "solver", "backprop") if key in training}
+                                                "solver", "backprop", "implementation")
+                if key in training}
     estimator = LogisticRegression(**settings)
     estimator.classes_ = np.asarray(metadata["classes"])
     estimator._set_parameters(w, b)

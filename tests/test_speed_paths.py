@@ -1,0 +1,151 @@
+"""The fast paths give the notes' numbers: the fused kernel against the plain NumPy path,
+float32 end to end, and L-BFGS against scikit-learn's solution of the same problem."""
+
+import warnings
+
+import numpy as np
+import pytest
+from sklearn.datasets import load_breast_cancer
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import LogisticRegression as SkLogisticRegression
+from sklearn.preprocessing import StandardScaler
+
+from logreg import LogisticRegression, fused, neuron
+
+pytestmark = pytest.mark.skipif(not fused.available(), reason="numba is not installed")
+
+
+def rows_problem(m, n, seed=0, dtype=np.float64):
+    """Rows as examples (m, n), labels drawn from a true logistic model (finite optimum)."""
+    rng = np.random.default_rng(seed)
+    rows = rng.normal(size=(m, n))
+    z = rows @ (rng.normal(size=n) / np.sqrt(n)) + 0.3
+    y = (rng.random(m) < 1 / (1 + np.exp(-z))).astype(float)
+    return rows.astype(dtype), y
+
+
+@pytest.mark.parametrize("m, n", [(1, 1), (7, 1), (1, 5), (130, 17), (5000, 40)])
+@pytest.mark.parametrize("weighted, l2", [(False, 0.0), (True, 0.0), (False, 0.7)])
+def test_fused_equals_the_plain_path(m, n, weighted, l2):
+    rows, y = rows_problem(m, n)
+    X, Y = rows.T, y.reshape(1, -1)
+    rng = np.random.default_rng(1)
+    w, b = rng.normal(size=(n, 1)), 0.2
+    s = rng.uniform(0.1, 3, size=(1, m)) if weighted else None
+    cost, dw, db = fused.loss_and_gradient(w, b, X, Y, s, l2)
+    plain_cost, plain_dw, plain_db = neuron.loss_and_gradient(w, b, X, Y, s, l2)
+    assert cost == pytest.approx(plain_cost, rel=1e-10)
+    np.testing.assert_allclose(dw, plain_dw, rtol=1e-10, atol=1e-14)
+    assert db == pytest.approx(plain_db, rel=1e-10, abs=1e-14)
+
+
+def test_fused_takes_any_layout_and_is_deterministic():
+    rows, y = rows_problem(3000, 30)
+    w, Y = np.full((30, 1), 0.05), y.reshape(1, -1)
+    first = fused.loss_and_gradient(w, 0.1, rows.T, Y)
+    c_order = fused.loss_and_gradient(w, 0.1, np.ascontiguousarray(rows.T), Y)
+    again = fused.loss_and_gradient(w, 0.1, rows.T, Y)
+    for a, b in zip(first, c_order):
+        np.testing.assert_array_equal(a, b)
+    for a, b in zip(first, again):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_fused_does_not_depend_on_the_number_of_threads():
+    import numba
+
+    rows, y = rows_problem(4000, 25)
+    w, Y = np.full((25, 1), 0.05), y.reshape(1, -1)
+    before = numba.get_num_threads()
+    try:
+        numba.set_num_threads(1)
+        one = fused.loss_and_gradient(w, 0.1, rows.T, Y)
+        numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
+        many = fused.loss_and_gradient(w, 0.1, rows.T, Y)
+    finally:
+        numba.set_num_threads(before)
+    for a, b in zip(one, many):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_fused_float32_stays_float32_within_float32_tolerance():
+    rows, y = rows_problem(3000, 30)
+    w = np.full((30, 1), 0.05)
+    reference = neuron.loss_and_gradient(w, 0.1, rows.T, y.reshape(1, -1))
+    cost, dw, db = fused.loss_and_gradient(w.astype(np.float32), np.float32(0.1),
+                                           rows.T.astype(np.float32),
+                                           y.reshape(1, -1).astype(np.float32))
+    assert dw.dtype == np.float32 and np.asarray(db).dtype == np.float32
+    assert cost == pytest.approx(reference[0], rel=1e-5)
+    np.testing.assert_allclose(dw, reference[1], rtol=1e-4, atol=1e-6)
+
+
+def test_estimator_fused_reaches_the_vectorized_model():
+    rows, y = rows_problem(20000, 10)
+    fast = LogisticRegression(implementation="fused", num_iterations=200).fit(rows, y)
+    plain = LogisticRegression(implementation="vectorized", num_iterations=200).fit(rows, y)
+    np.testing.assert_allclose(fast.coef_, plain.coef_, rtol=1e-10)
+    np.testing.assert_allclose(fast.costs_, plain.costs_, rtol=1e-12)
+    assert fused.wins(rows.T)  # so "auto" takes the fused kernel here
+    auto = LogisticRegression(num_iterations=200).fit(rows, y)
+    np.testing.assert_array_equal(auto.coef_, fast.coef_)
+
+
+@pytest.mark.parametrize("implementation", ["fused", "vectorized"])
+@pytest.mark.parametrize("solver", ["gd", "lbfgs"])
+def test_float32_end_to_end(implementation, solver):
+    rows, y = rows_problem(20000, 10)
+    reference = LogisticRegression(solver=solver, implementation=implementation,
+                                   num_iterations=100).fit(rows, y)
+    clf = LogisticRegression(solver=solver, implementation=implementation, dtype="float32",
+                             num_iterations=100).fit(rows, y)
+    assert clf.coef_.dtype == np.float32 and clf.intercept_.dtype == np.float32
+    assert clf.decision_function(rows).dtype == np.float32
+    np.testing.assert_allclose(clf.coef_, reference.coef_, rtol=2e-3, atol=1e-4)
+    # float32 input keeps float32 without being asked; float64 stays the default
+    assert LogisticRegression(num_iterations=5).fit(rows.astype(np.float32), y).coef_.dtype \
+        == np.float32
+    assert reference.coef_.dtype == np.float64
+
+
+def breast_cancer(columns):
+    data = load_breast_cancer()
+    return StandardScaler().fit_transform(data.data[:, columns]), data.target
+
+
+@pytest.mark.parametrize("columns", [[0, 1], [0, 1, 4, 8, 9]])
+def test_lbfgs_matches_scikit_learn(columns):
+    X, y = breast_cancer(columns)
+    ours = LogisticRegression(solver="lbfgs", tol=1e-10, num_iterations=1000).fit(X, y)
+    sk = SkLogisticRegression(C=np.inf, tol=1e-10, max_iter=10_000).fit(X, y)
+    np.testing.assert_allclose(ours.coef_, sk.coef_, rtol=1e-6)
+    np.testing.assert_allclose(ours.intercept_, sk.intercept_, rtol=1e-6)
+    assert ours.n_iter_ == len(ours.costs_) - 1 < 100  # L-BFGS: tens of iterations, not 1000s
+    assert all(b <= a for a, b in zip(ours.costs_, ours.costs_[1:]))
+
+
+def test_lbfgs_with_weights_and_l2_matches_scikit_learn():
+    X, y = breast_cancer([0, 1, 4])
+    s = np.random.default_rng(0).uniform(0.2, 2.0, size=len(y))
+    ours = LogisticRegression(solver="lbfgs", l2=0.5, tol=1e-10, num_iterations=1000).fit(
+        X, y, sample_weight=s)
+    sk = SkLogisticRegression(C=2.0, tol=1e-10, max_iter=10_000).fit(X, y, sample_weight=s)
+    np.testing.assert_allclose(ours.coef_, sk.coef_, rtol=1e-6)
+
+
+def test_lbfgs_warns_when_it_stops_early():
+    X, y = breast_cancer([0, 1, 4, 8, 9])
+    with pytest.warns(ConvergenceWarning, match="num_iterations=2 before converging.*Raise"):
+        clf = LogisticRegression(solver="lbfgs", num_iterations=2).fit(X, y)
+    assert clf.n_iter_ == 2
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        LogisticRegression(solver="lbfgs", num_iterations=1000).fit(X, y)
+
+
+def test_lbfgs_reaches_the_minimum_gradient_descent_approaches():
+    X, y = breast_cancer([0, 1])
+    quasi_newton = LogisticRegression(solver="lbfgs").fit(X, y)
+    descent = LogisticRegression(num_iterations=20000, tol=1e-15).fit(X, y)
+    assert quasi_newton.costs_[-1] == pytest.approx(descent.costs_[-1], rel=1e-9)
+    assert quasi_newton.n_iter_ < 30 < descent.n_iter_
