@@ -4,6 +4,8 @@
     logreg predict    a model file and images or a CSV → probability and label per input
     logreg evaluate   a model file and labelled data → accuracy, log loss, confusion matrix
     logreg graph      an expression → forward values, every dJ/dvar, a picture of the graph
+    logreg rates      the exercise's learning-rate comparison → cost curves, accuracies
+    logreg bench vectorize   np.dot against a Python loop; one gradient step three ways
 
 A user's mistake prints one line on stderr and exits with status 2, never a traceback.
 """
@@ -14,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from logreg import __version__, graph, neuron
+from logreg import __version__, bench, graph, neuron, rates
 from logreg.data import (
     BUILT_IN,
     Scaling,
@@ -29,7 +31,7 @@ from logreg.data.loaders import check_same_kind, read_csv_table, split_dataset
 from logreg.errors import InvalidInputError, LogregError, OutputError
 from logreg.estimator import LogisticRegression, load
 from logreg.io import check_writable
-from logreg.plots import learning_curve
+from logreg.plots import learning_curve, learning_rate_comparison
 
 DEFAULT_OUT = "logreg-output"
 MODEL_NAME, CURVE_NAME = "model.safetensors", "learning_curve.png"
@@ -72,6 +74,10 @@ def build_parser():
     train.add_argument("--backprop", choices=["closed-form", "graph"], default="closed-form",
                        help="gradients from the notes' closed form (dZ = A − Y, ...) or from "
                        "backpropagation through the computation graph (the same numbers)")
+    train.add_argument("--implementation", choices=["vectorized", "semi", "loop"],
+                       default="vectorized",
+                       help="the notes' three steps: no loop (default), a loop over the "
+                       "examples, or loops over examples and features (slow on purpose)")
     train.add_argument("--l2", type=float, default=0.0,
                        help="L2 penalty λ, cost + (λ/2m)‖w‖² (default: 0, the notes' cost)")
     _add_data_options(train)
@@ -119,6 +125,67 @@ def build_parser():
     graph.add_argument("--json", action="store_true",
                        help="print one JSON object of values and gradients instead of a table")
     graph.set_defaults(run=run_graph)
+
+    quiz = commands.add_parser(
+        "quiz", help="the notes' ten quiz questions, each answer shown by running its code",
+        description="Ask the notes' quiz in the terminal: type a letter for each question; "
+        "answers may also be piped in, one a line. End of input stops with the score so far.")
+    quiz.add_argument("--answers", action="store_true",
+                      help="print every question with its answer and demonstration, and exit")
+    quiz.add_argument("--question", type=int, metavar="N", help="only question N (1-10)")
+    quiz.add_argument("--seed", type=int, default=0,
+                      help="seed of the demonstrations' random arrays (default: 0)")
+    quiz.set_defaults(run=run_quiz)
+
+    rates_parser = commands.add_parser(
+        "rates", help="the exercise's learning-rate comparison: cost curves and accuracies",
+        description="Train once per learning rate (same data, same iterations, from w = 0), "
+        "draw every cost curve in one picture and print train and test accuracy per rate. A "
+        "rate that diverges is marked so and the comparison goes on.")
+    rates_parser.add_argument("--rates", type=_learning_rate_number, nargs="+",
+                              default=list(rates.RATES), metavar="RATE",
+                              help="the learning rates α, each > 0 (default: "
+                              + " ".join(f"{r:g}" for r in rates.RATES) + ", as the exercise)")
+    rates_parser.add_argument("--iterations", type=_whole_number, default=rates.NUM_ITERATIONS,
+                              help=f"gradient-descent steps per rate (default: "
+                              f"{rates.NUM_ITERATIONS}, as the exercise)")
+    rates_parser.add_argument("--data", default="digits", help="training data, in any form "
+                              "that `logreg train --data` takes (default: digits)")
+    rates_parser.add_argument("--test-data", help="held-out data in the same form; without it "
+                              "a stratified part of --data is held out (see --test-size)")
+    rates_parser.add_argument("--test-size", type=float, default=0.25, help="share of --data "
+                              "held out when there is no --test-data (0: none)")
+    _add_data_options(rates_parser)
+    rates_parser.add_argument("--image-size", type=int, nargs=2, metavar=("H", "W"),
+                              default=(64, 64), help="size images in a folder are resized to")
+    rates_parser.add_argument("--grayscale", action="store_true",
+                              help="read a folder's images as grayscale (1 channel)")
+    rates_parser.add_argument("--out", default="learning_rates.png", help="the picture to "
+                              "write, .png, .svg or .pdf (default: learning_rates.png)")
+    rates_parser.set_defaults(run=run_rates)
+
+    bench_parser = commands.add_parser("bench", help="measurements: the notes' vectorisation "
+                                       "demo", description="Benchmarks of the notes' lessons.")
+    benchmarks = bench_parser.add_subparsers(dest="benchmark", required=True,
+                                             parser_class=Parser)
+    vectorize = benchmarks.add_parser(
+        "vectorize", help="np.dot against a Python loop, and one gradient step three ways",
+        description="The notes' demonstration: c = a·b of two random vectors by np.dot and "
+        "by the loop c += a[i]*b[i], then one gradient-descent step with loops everywhere, "
+        "with a loop over the examples, and vectorised. Median wall times in ms, ratios, and "
+        "a check that the results agree.")
+    vectorize.add_argument("--size", type=_whole_number, default=bench.SIZE,
+                           help=f"length of the two vectors (default: {bench.SIZE:,})")
+    vectorize.add_argument("--repeats", type=_whole_number, help="runs per median, for "
+                           f"every measurement (default: {bench.DOT_REPEATS} for np.dot and "
+                           f"the vectorised step, {bench.LOOP_REPEATS} for the loops)")
+    vectorize.add_argument("--features", type=_whole_number, default=bench.N_X, metavar="N_X",
+                           help=f"n_x of the gradient step's problem (default: {bench.N_X})")
+    vectorize.add_argument("--examples", type=_whole_number, default=bench.M, metavar="M",
+                           help=f"m of the gradient step's problem (default: {bench.M})")
+    vectorize.add_argument("--json", action="store_true",
+                           help="print one JSON object of the figures (times in seconds)")
+    vectorize.set_defaults(run=run_bench)
     return parser
 
 
@@ -132,6 +199,23 @@ def _learning_rate(text):
     if not value > 0 or value == float("inf"):
         raise argparse.ArgumentTypeError(f"{text!r} is not a learning rate; expected a number "
                                          f"> 0 such as 0.005, or 'auto'")
+    return value
+
+
+def _learning_rate_number(text):
+    try:
+        return rates.check_rates([text])[0]
+    except InvalidInputError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def _whole_number(text):
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number ≥ 1")
     return value
 
 
@@ -186,13 +270,22 @@ def _training_sets(args):
     return train, test
 
 
+def _scaling(train):
+    """Images: /255 as the exercise; a table: per-feature μ, σ of the training data."""
+    return image_scaling() if train.image_shape else standardize(train.X)
+
+
 def run_train(args):
     model_path, curve_path = _outputs(args.out)
     train, test = _training_sets(args)
-    scaling = image_scaling() if train.image_shape else standardize(train.X)
+    scaling = _scaling(train)
     estimator = LogisticRegression(learning_rate=args.learning_rate,
                                    num_iterations=args.iterations, tol=args.tol, l2=args.l2,
-                                   backprop=args.backprop, verbose=0 if args.quiet else 2)
+                                   backprop=args.backprop, implementation=args.implementation,
+                                   verbose=0 if args.quiet else 2)
+    if not args.quiet and args.implementation != "vectorized":
+        print(f"Implementation {args.implementation!r}: explicit Python loops, slow on purpose "
+              f"(the notes' lesson); 'vectorized' gives the same numbers much faster.")
     if not args.quiet:
         print(f"Training on {train.source}: {train.m} examples of {train.X.shape[0]} "
               f"features" + (f", testing on {test.m}" if test else "")
@@ -364,6 +457,51 @@ def run_graph(args):
             return 0
         if not args.json:
             print(f"Picture written to {args.output}")
+    return 0
+
+
+def run_quiz(args):
+    from logreg import quiz
+
+    return quiz.main(question=args.question, seed=args.seed, show_answers=args.answers)
+
+
+def run_rates(args):
+    out = Path(args.out)
+    if out.suffix.lower() not in (".png", ".svg", ".pdf"):
+        raise InvalidInputError(f"--out {out}: expected a picture path ending in .png, .svg "
+                                f"or .pdf.")
+    check_writable(out)
+    train, test = _training_sets(args)
+    scaling = _scaling(train)
+    print(f"Training on {train.source}: {train.m} examples" + (
+        f", testing on {test.m}" if test else "") + f"; {args.iterations} iterations per "
+        f"learning rate.")
+    runs = rates.compare(scaling.apply(train.X), train.Y,
+                         None if test is None else scaling.apply(test.X),
+                         None if test is None else test.Y,
+                         rates=args.rates, num_iterations=args.iterations,
+                         progress=_rate_finished)
+    print(rates.format_table(runs))
+    learning_rate_comparison({run.learning_rate: run.costs for run in runs}, out)
+    print(f"Cost curves written to {out}")
+    return 0
+
+
+def _rate_finished(run):
+    how = (f"diverged after {len(run.costs)} iterations" if run.diverged
+           else f"final cost {run.final_cost:.6f}")
+    print(f"learning rate {run.learning_rate:g}: {how} ({run.seconds:.1f} s)", file=sys.stderr,
+          flush=True)
+
+
+def run_bench(args):
+    import json
+
+    result = bench.vectorize(size=args.size, repeats=args.repeats, n_x=args.features,
+                             m=args.examples, progress=lambda what: print(
+                                 f"measuring {what} ...", file=sys.stderr, flush=True))
+    print(json.dumps(result, indent=2) if args.json else bench.format_vectorize(result))
     return 0
 
 
