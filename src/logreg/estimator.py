@@ -14,7 +14,7 @@ from sklearn.exceptions import NotFittedError as SkNotFittedError
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
-from logreg import __version__, fused, graph, io, neuron
+from logreg import __version__, arrays, fused, graph, io, neuron
 from logreg.errors import InvalidInputError, InvalidTypeError, NotFittedError
 from logreg.loop import IMPLEMENTATIONS
 from logreg.solvers import SOLVERS, TrainingInterrupted, auto_learning_rate
@@ -155,6 +155,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.classifier_tags.multi_class = False
+        tags.array_api_support = True  # torch, cupy, dask, ...: the same code on their arrays
         return tags
 
     def _check_params(self):
@@ -200,7 +201,16 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
     def fit(self, X, y, sample_weight=None):
         """Train on X (m, n_features) and y (m,) of two classes; returns self."""
         self._check_params()
-        X, y = _validated(self, X, y)
+        if arrays.foreign(X):  # PyTorch, CuPy, Dask...: checked where it lives, never copied
+            X = arrays.check_foreign_X(X)
+            self.n_features_in_ = X.shape[1]
+            y = arrays.to_numpy(y).ravel()  # m labels to the host once, to find the classes
+            if y.shape[0] != X.shape[0]:
+                raise InvalidInputError(f"Found input variables with inconsistent numbers of "
+                                        f"samples: [{X.shape[0]}, {y.shape[0]}] Give one label "
+                                        f"per row of X.")
+        else:
+            X, y = _validated(self, X, y)
         check_classification_targets(y)
         classes = np.unique(y)
         if classes.size != 2:
@@ -211,10 +221,17 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         # the notes' layout: X is (n_x, m) — a transposed view, no copy; Y is (1, m) of 0/1
         X_notes = X.T
         gradient = self._gradient(X_notes)
-        Y = (y == classes[1]).astype(X.dtype).reshape(1, -1)
+        Y = (y == classes[1]).reshape(1, -1)
         if sample_weight is not None:
-            sample_weight = _check_sample_weight(sample_weight, X, dtype=X.dtype).reshape(1, -1)
-        w, b = self._start(X_notes.shape[0], X.dtype, classes)
+            sample_weight = _check_sample_weight(arrays.to_numpy(sample_weight), y,
+                                                 dtype=np.float64).reshape(1, -1)
+        if arrays.foreign(X):
+            Y = arrays.as_like(Y, X)
+            sample_weight = None if sample_weight is None else arrays.as_like(sample_weight, X)
+        else:
+            Y = Y.astype(X.dtype)
+            sample_weight = None if sample_weight is None else sample_weight.astype(X.dtype)
+        w, b = self._start(X, classes)
         self.learning_rate_ = (auto_learning_rate(X_notes, sample_weight, self.l2)
                                if self.learning_rate == "auto" else float(self.learning_rate))
         try:
@@ -237,14 +254,26 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         self.n_iter_ = result.n_iter
         return self
 
-    def _start(self, n_x, dtype, classes):
-        """w = 0, b = 0 as the notes start, or the previous fit's parameters (warm_start)."""
-        if (self.warm_start and hasattr(self, "coef_") and self.coef_.shape == (1, n_x)
+    def _start(self, X, classes):
+        """w = 0, b = 0 as the notes start, or the previous fit's parameters (warm_start);
+        in X's library, on X's device, in X's precision."""
+        n_x = X.shape[1]
+        if (self.warm_start and hasattr(self, "coef_") and tuple(self.coef_.shape) == (1, n_x)
                 and np.array_equal(self.classes_, classes)):
-            return self.coef_.T.astype(dtype), dtype.type(self.intercept_[0])
-        return np.zeros((n_x, 1), dtype=dtype), dtype.type(0)
+            w, b = arrays.to_numpy(self.coef_).T, arrays.to_numpy(self.intercept_)[0]
+        else:
+            w, b = np.zeros((n_x, 1)), 0.0
+        if arrays.foreign(X):
+            return arrays.as_like(w, X), float(b)
+        return w.astype(X.dtype), X.dtype.type(b)
 
     def _set_parameters(self, w, b):
+        if arrays.foreign(w):
+            xp = arrays.array_namespace(w)
+            self.coef_ = xp.reshape(w, (1, -1))
+            self.intercept_ = xp.reshape(xp.asarray(b, dtype=w.dtype, device=arrays.device(w)),
+                                         (1,))
+            return
         self.coef_ = np.asarray(w).reshape(1, -1)
         self.intercept_ = np.asarray([b], dtype=self.coef_.dtype)
 
@@ -268,18 +297,25 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
     def decision_function(self, X):
         """z = wᵀx + b for each row of X: the log-odds of ``classes_[1]``, shape (m,)."""
         _check_fitted(self)
+        if arrays.foreign(X):
+            X = arrays.check_foreign_X(X, self.n_features_in_)
+            w = arrays.as_like(arrays.to_numpy(self.coef_).T, X) if not arrays.foreign(
+                self.coef_) else self.coef_.T
+            xp = arrays.array_namespace(X)
+            return xp.reshape(neuron.decision_function(w, float(self.intercept_[0]), X.T), (-1,))
         X = _validated(self, X, reset=False)
-        return neuron.decision_function(self.coef_.T, self.intercept_[0], X.T).ravel()
+        coef, intercept = arrays.to_numpy(self.coef_), arrays.to_numpy(self.intercept_)
+        return neuron.decision_function(coef.T, intercept[0], X.T).ravel()
 
     def predict_proba(self, X):
         """[1 − ŷ, ŷ] for each row, ŷ = σ(wᵀx + b): shape (m, 2), rows sum to 1."""
         A = neuron.sigmoid(self.decision_function(X))
-        return np.column_stack([1 - A, A])
+        return arrays.array_namespace(A).stack([1 - A, A], axis=1)
 
     def predict(self, X):
         """``classes_[1]`` where ŷ > 0.5 (z > 0), else ``classes_[0]``."""
         Z = self.decision_function(X)
-        return self.classes_[(Z > 0).astype(int)]
+        return self.classes_[arrays.to_numpy(Z > 0).astype(int)]
 
     def save(self, path, **metadata):
         """Write the model file (safetensors + JSON metadata, never pickle); see ``load``.
@@ -287,10 +323,11 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         ``metadata`` adds entries, such as the command's preprocessing and data source.
         """
         _check_fitted(self)
+        coef, intercept = arrays.to_numpy(self.coef_), arrays.to_numpy(self.intercept_)
         record = {
             "logreg_version": __version__,
             "classes": self.classes_.tolist(),
-            "dtype": str(self.coef_.dtype),
+            "dtype": str(coef.dtype),
             "feature_names": getattr(self, "feature_names_in_", None),
             "training": {"solver": self.solver, "learning_rate": self.learning_rate_,
                          "num_iterations": self.num_iterations, "tol": self.tol,
@@ -298,7 +335,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
                          "l2": self.l2, "n_iter": self.n_iter_, "costs": self.costs_},
             **metadata,
         }
-        io.write_model(path, self.coef_.T, self.intercept_[0], record)
+        io.write_model(path, coef.T, intercept[0], record)
 
 
 def load(path):

@@ -10,9 +10,9 @@ import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
-from array_api_compat import array_namespace
+from array_api_compat import array_namespace, device
 
-from logreg import neuron
+from logreg import arrays, neuron
 from logreg.errors import InvalidInputError, TrainingDivergedError
 
 RISING_STEPS = 10  # the cost rose this many steps in a row
@@ -84,10 +84,11 @@ def auto_learning_rate(X, sample_weight=None, l2=0.0, iterations=50, rtol=1e-4):
     """
     xp = array_namespace(X)
     n_x, m = X.shape
-    weights = xp.ones((1, m), dtype=X.dtype) if sample_weight is None else sample_weight
+    weights = (xp.ones((1, m), dtype=X.dtype, device=device(X)) if sample_weight is None
+               else sample_weight)
     total = float(xp.sum(weights))
     scale = max(float(xp.max(xp.abs(X))), 1.0)
-    v, b = xp.ones((n_x, 1), dtype=X.dtype), 1.0
+    v, b = xp.ones((n_x, 1), dtype=X.dtype, device=device(X)), 1.0
     eigenvalue = 0.0  # of X̃ S X̃ᵀ / scale²
     for _ in range(iterations):
         u = weights * ((v.T @ X) / scale + b / scale)  # S X̃ᵀ v / scale, as a row
@@ -175,26 +176,34 @@ def lbfgs(X, Y, w, b, *, num_iterations, tol=0.0, sample_weight=None, l2=0.0, ca
     from sklearn.exceptions import ConvergenceWarning
 
     gradient = gradient or neuron.loss_and_gradient
-    dtype = w.dtype
+    host_w = arrays.to_numpy(w)
+    dtype = host_w.dtype
+
+    def parameters(theta):
+        """θ = [w; b] (SciPy's float64 vector on the host) as (w, b) in X's library and dtype."""
+        w = theta[:-1].reshape(-1, 1).astype(dtype, copy=False)
+        if arrays.foreign(X):
+            return arrays.as_like(w, X), float(theta[-1])
+        return w, dtype.type(theta[-1])
 
     def cost_and_gradient(theta):
-        cost, dw, db = gradient(theta[:-1].reshape(-1, 1).astype(dtype, copy=False), theta[-1],
-                                X, Y, sample_weight, l2)
-        return float(cost), np.append(np.ravel(dw), db).astype(np.float64)
+        cost, dw, db = gradient(*parameters(theta), X, Y, sample_weight, l2)
+        return float(cost), np.append(arrays.to_numpy(dw).ravel(),
+                                      float(db)).astype(np.float64)
 
-    costs = [cost_and_gradient(np.append(np.ravel(w), float(b)))[0]]
+    theta0 = np.append(host_w.ravel(), float(b)).astype(np.float64)
+    costs = [cost_and_gradient(theta0)[0]]
     last = [w, b]  # the parameters after the latest iteration, for Ctrl-C
 
     def record(intermediate_result):
         costs.append(float(intermediate_result.fun))
-        theta = intermediate_result.x
-        last[:] = theta[:-1].reshape(-1, 1).astype(dtype), dtype.type(theta[-1])
+        last[:] = parameters(intermediate_result.x)
         if callback is not None:
             callback(len(costs) - 2, costs[-1])
 
     try:
         with _scipy_blas_on_one_thread():
-            result = minimize(cost_and_gradient, np.append(np.ravel(w), float(b)), jac=True,
+            result = minimize(cost_and_gradient, theta0, jac=True,
                               method="L-BFGS-B", callback=record,
                               options={"maxiter": int(num_iterations), "gtol": tol,
                                        "ftol": 64 * np.finfo(float).eps})
@@ -208,9 +217,8 @@ def lbfgs(X, Y, w, b, *, num_iterations, tol=0.0, sample_weight=None, l2=0.0, ca
                       f"(gradient norm {np.max(np.abs(result.jac)):.3g} > tol={tol:g}). Raise "
                       f"num_iterations, or standardise the features.", ConvergenceWarning,
                       stacklevel=3)
-    theta = result.x
-    return Fit(theta[:-1].reshape(-1, 1).astype(dtype), dtype.type(theta[-1]), costs,
-               converged=bool(result.success), iterations=int(result.nit))
+    return Fit(*parameters(result.x), costs, converged=bool(result.success),
+               iterations=int(result.nit))
 
 
 class _scipy_blas_on_one_thread:
