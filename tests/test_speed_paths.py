@@ -51,21 +51,28 @@ def test_fused_takes_any_layout_and_is_deterministic():
         np.testing.assert_array_equal(a, b)
 
 
-def test_fused_does_not_depend_on_the_number_of_threads():
-    import numba
-
-    rows, y = rows_problem(4000, 25)
+@pytest.mark.parametrize("threads", [1, 2, 3, 5])
+def test_fused_does_not_depend_on_the_number_of_threads(threads, monkeypatch):
+    rows, y = rows_problem(40000, 25)
     w, Y = np.full((25, 1), 0.05), y.reshape(1, -1)
-    before = numba.get_num_threads()
-    try:
-        numba.set_num_threads(1)
-        one = fused.loss_and_gradient(w, 0.1, rows.T, Y)
-        numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
-        many = fused.loss_and_gradient(w, 0.1, rows.T, Y)
-    finally:
-        numba.set_num_threads(before)
-    for a, b in zip(one, many):
+    reference = fused.loss_and_gradient(w, 0.1, rows.T, Y)
+    monkeypatch.setattr(fused, "THREADS", threads)
+    for a, b in zip(fused.loss_and_gradient(w, 0.1, rows.T, Y), reference):
         np.testing.assert_array_equal(a, b)
+
+
+def test_fused_from_several_threads_at_once():
+    """Thread-safe: scikit-learn may fit clones in threads (joblib's threading backend)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    rows, y = rows_problem(20000, 20)
+    w, Y = np.full((20, 1), 0.05), y.reshape(1, -1)
+    reference = fused.loss_and_gradient(w, 0.1, rows.T, Y)
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(lambda _: fused.loss_and_gradient(w, 0.1, rows.T, Y), range(8)))
+    for result in results:
+        for a, b in zip(result, reference):
+            np.testing.assert_array_equal(a, b)
 
 
 def test_fused_float32_stays_float32_within_float32_tolerance():

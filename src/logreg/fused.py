@@ -3,8 +3,9 @@
 The notes' vectorised step reads X twice: Z = wᵀX + b streams it once, dw = X dZᵀ / m again.
 Logistic regression on large data is bound by memory, so reading X once halves the time. Here
 each example x⁽ⁱ⁾ is visited once while it sits in cache: z = wᵀx + b, a = σ(z), the loss,
-dz = a − y, and its share x·dz of dw. Threads take fixed chunks of examples with their own
-partial sums, added in a fixed order at the end, so the result does not depend on timing.
+dz = a − y, and its share x·dz of dw. The examples are cut into 64 fixed chunks, each with its
+own partial sums; threads take contiguous runs of chunks; the partial sums are added in chunk
+order at the end, so the result does not depend on timing or on the number of threads.
 
 Compiled with numba (see docs/design.md for why). It needs the examples contiguous in memory:
 X of shape (n_x, m) whose transpose is C-contiguous, which is what ``LogisticRegression`` hands
@@ -18,11 +19,13 @@ import functools
 import importlib.util
 import math
 import os
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
 CHUNKS = 64  # fixed, so the order of summation never depends on the number of threads
 MIN_SIZE = 50_000  # below this many numbers in X, the plain NumPy path is as fast
+THREADS = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
 
 
 def available():
@@ -41,14 +44,13 @@ def prepare(X):
     return np.ascontiguousarray(X.T).T
 
 
-def _kernel(rows, y, s, w, b, weighted):
+def _chunks(rows, y, s, w, b, weighted, dw_parts, sums, first, last):
+    """Chunks ``first`` to ``last`` (exclusive) of the examples: their partial sums in place."""
     m, n = rows.shape
-    chunk = (m + CHUNKS - 1) // CHUNKS
-    dw_parts = np.zeros((CHUNKS, n))
-    sums = np.zeros((CHUNKS, 3))  # per chunk: Σ s·L, Σ s·dz, Σ s
-    for c in prange(CHUNKS):
+    size = (m + CHUNKS - 1) // CHUNKS
+    for c in range(first, last):
         dw = dw_parts[c]
-        for i in range(c * chunk, min(m, (c + 1) * chunk)):
+        for i in range(c * size, min(m, (c + 1) * size)):
             x = rows[i]
             # z = wᵀx + b
             z = b
@@ -67,33 +69,37 @@ def _kernel(rows, y, s, w, b, weighted):
             sums[c, 0] += weight * loss
             sums[c, 1] += dz
             sums[c, 2] += weight
-    dw_total = np.zeros(n)
-    totals = np.zeros(3)
-    for c in range(CHUNKS):  # a fixed order: the same sums, bit for bit, on any machine
-        for j in range(n):
-            dw_total[j] += dw_parts[c, j]
-        totals += sums[c]
-    return totals[0], dw_total, totals[1], totals[2]
-
-
-prange = range  # numba.prange once compiled
 
 
 @functools.cache
 def _compiled():
-    """The kernel compiled by numba, on first use (importing numba takes a moment).
-
-    OpenMP threads that wait by spinning make a parallel kernel 10-20 times slower when another
-    process holds a core (measured: 25 ms → 600-900 ms on a shared 2-core machine); waiting
-    passively costs nothing measurable here. The default is set before numba loads OpenMP, and
-    only where the user has not chosen.
-    """
-    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    """The chunk kernel compiled by numba on first use (then cached beside this module). It
+    releases the GIL, so Python threads run chunks side by side on every core."""
     import numba
 
-    globals()["prange"] = numba.prange
-    return numba.njit(parallel=True, fastmath={"contract", "reassoc"}, cache=True,
-                      nogil=True)(_kernel)
+    return numba.njit(fastmath={"contract", "reassoc"}, cache=True, nogil=True)(_chunks)
+
+
+@functools.cache
+def _pool():
+    return ThreadPoolExecutor(max_workers=THREADS, thread_name_prefix="logreg-fused")
+
+
+def _run_chunks(*arguments):
+    """Every chunk, split in contiguous ranges over ``THREADS`` threads (one range when X is
+    small). Plain threads, not OpenMP: under a busy machine OpenMP's waiting threads made the
+    kernel 10-20 times slower (spinning) or added milliseconds per call (sleeping)."""
+    kernel = _compiled()
+    rows = arguments[0]
+    threads = min(THREADS, max(1, rows.size // MIN_SIZE))
+    bounds = [CHUNKS * t // threads for t in range(threads + 1)]
+    if threads == 1:
+        kernel(*arguments, 0, CHUNKS)
+        return
+    futures = [_pool().submit(kernel, *arguments, first, last)
+               for first, last in zip(bounds[:-1], bounds[1:])]
+    for future in futures:
+        future.result()
 
 
 def loss_and_gradient(w, b, X, Y, sample_weight=None, l2=0.0):
@@ -104,8 +110,12 @@ def loss_and_gradient(w, b, X, Y, sample_weight=None, l2=0.0):
         rows = np.ascontiguousarray(rows)  # callers on the hot path pass ``prepare``d X
     weighted = sample_weight is not None
     s = np.ravel(sample_weight).astype(np.float64) if weighted else np.empty(0)
-    total_loss, dw, total_dz, m = _compiled()(rows, np.ravel(Y).astype(np.float64, copy=False), s,
-                                         np.ravel(w).astype(np.float64), float(b), weighted)
+    dw_parts, sums = np.zeros((CHUNKS, rows.shape[1])), np.zeros((CHUNKS, 3))
+    _run_chunks(rows, np.ravel(Y).astype(np.float64, copy=False), s,
+                np.ravel(w).astype(np.float64), float(b), weighted, dw_parts, sums)
+    # the chunks' partial sums, added in a fixed order: the same bits on any number of threads
+    total_loss, total_dz, m = sums.sum(axis=0)
+    dw = dw_parts.sum(axis=0)
     # J = (1/m) Σ L, dw = (1/m) X dZᵀ, db = (1/m) Σ dZ
     cost, dw, db = total_loss / m, dw.reshape(-1, 1) / m, total_dz / m
     if l2:
