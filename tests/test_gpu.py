@@ -51,7 +51,7 @@ def test_gpu_fit_equals_numpy_and_stays_on_the_device(gpu, solver):
     np.testing.assert_allclose(to_host(clf.coef_), reference.coef_, rtol=1e-10)
     proba = clf.predict_proba(to_gpu(X))
     assert on_gpu(proba)
-    np.testing.assert_allclose(to_host(proba), reference.predict_proba(X), rtol=1e-9)
+    np.testing.assert_allclose(to_host(proba), reference.predict_proba(X), rtol=1e-9, atol=1e-15)
 
 
 def test_gpu_gradients_equal_numpy(gpu):

@@ -93,9 +93,12 @@ def test_estimator_fused_reaches_the_vectorized_model():
     plain = LogisticRegression(implementation="vectorized", num_iterations=200).fit(rows, y)
     np.testing.assert_allclose(fast.coef_, plain.coef_, rtol=1e-10)
     np.testing.assert_allclose(fast.costs_, plain.costs_, rtol=1e-12)
-    assert fused.wins(rows.T)  # so "auto" takes the fused kernel here
+    # "auto": the fused kernel once X outgrows the cache, NumPy below (its second pass is cheap)
+    assert not fused.wins(rows.T)
     auto = LogisticRegression(num_iterations=200).fit(rows, y)
-    np.testing.assert_array_equal(auto.coef_, fast.coef_)
+    np.testing.assert_array_equal(auto.coef_, plain.coef_)
+    assert fused.wins(np.empty((200_000, 500)).T)
+    assert not fused.wins(np.empty((200_000, 500), dtype=np.int64).T)
 
 
 @pytest.mark.parametrize("implementation", ["fused", "vectorized"])
@@ -156,3 +159,43 @@ def test_lbfgs_reaches_the_minimum_gradient_descent_approaches():
     descent = LogisticRegression(num_iterations=20000, tol=1e-15).fit(X, y)
     assert quasi_newton.costs_[-1] == pytest.approx(descent.costs_[-1], rel=1e-9)
     assert quasi_newton.n_iter_ < 30 < descent.n_iter_
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_example_space_steps_are_the_notes_steps(weighted):
+    """Far more features than examples: "auto" takes the steps in the span of the examples."""
+    from logreg import solvers
+
+    rows, y = rows_problem(60, 400)
+    s = np.random.default_rng(2).uniform(0.5, 2.0, size=60) if weighted else None
+    assert solvers._example_space_wins(rows.T, 500, 0.0)
+    auto = LogisticRegression(learning_rate=0.05, num_iterations=500).fit(
+        rows, y, sample_weight=s)
+    plain = LogisticRegression(learning_rate=0.05, num_iterations=500,
+                               implementation="vectorized").fit(rows, y, sample_weight=s)
+    np.testing.assert_allclose(auto.coef_, plain.coef_, rtol=1e-10, atol=1e-14)
+    assert auto.intercept_[0] == pytest.approx(plain.intercept_[0], rel=1e-10)
+    np.testing.assert_allclose(auto.costs_, plain.costs_, rtol=1e-12)
+
+
+def test_example_space_keeps_the_tol_behaviour():
+    rows, y = rows_problem(60, 400)
+    auto = LogisticRegression(num_iterations=5000, tol=1e-6).fit(rows, y)
+    plain = LogisticRegression(num_iterations=5000, tol=1e-6,
+                               implementation="vectorized").fit(rows, y)
+    assert auto.n_iter_ == plain.n_iter_ < 5000
+    np.testing.assert_allclose(auto.coef_, plain.coef_, rtol=1e-9)
+
+
+def test_cat_recipe_through_the_estimator(catvnoncat):
+    from logreg.data import image_scaling, load_h5
+
+    scale = image_scaling()
+    train = load_h5(catvnoncat / "train_catvnoncat.h5")
+    test = load_h5(catvnoncat / "test_catvnoncat.h5")
+    rows, test_rows = scale.apply(train.X).T, scale.apply(test.X).T
+    clf = LogisticRegression(learning_rate=0.005, num_iterations=2000).fit(rows, train.Y.ravel())
+    assert neuron.accuracy(clf.predict(rows).reshape(1, -1), train.Y) == 99.04306220095694
+    assert neuron.accuracy(clf.predict(test_rows).reshape(1, -1), test.Y) == 70.0
+    params, _, _ = neuron.optimize(np.zeros((12288, 1)), 0.0, rows.T, train.Y, 2000, 0.005)
+    np.testing.assert_allclose(clf.coef_.ravel(), params["w"].ravel(), rtol=1e-9, atol=1e-13)

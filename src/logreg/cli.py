@@ -71,13 +71,21 @@ def build_parser():
     train.add_argument("--tol", type=float, default=0.0,
                        help="stop once a step lowers the cost by less than this (default: 0, "
                        "run every step)")
+    train.add_argument("--solver", choices=["gd", "lbfgs"], default="gd",
+                       help="the notes' gradient descent (default) or L-BFGS, a quasi-Newton "
+                       "method that reaches the minimum in tens of iterations")
+    train.add_argument("--dtype", choices=["float64", "float32"], default="float64",
+                       help="precision of the computation (float32: half the memory)")
     train.add_argument("--backprop", choices=["closed-form", "graph"], default="closed-form",
                        help="gradients from the notes' closed form (dZ = A − Y, ...) or from "
                        "backpropagation through the computation graph (the same numbers)")
-    train.add_argument("--implementation", choices=["vectorized", "semi", "loop"],
-                       default="vectorized",
-                       help="the notes' three steps: no loop (default), a loop over the "
-                       "examples, or loops over examples and features (slow on purpose)")
+    train.add_argument("--implementation",
+                       choices=["auto", "fused", "vectorized", "semi", "loop"], default="auto",
+                       help="how the gradients are computed: 'vectorized' (the notes' NumPy "
+                       "lines), 'fused' (one pass over X, compiled), 'auto' (fused where it "
+                       "wins; default), or the notes' loops: 'semi' (a loop over the "
+                       "examples) and 'loop' (loops over examples and features; slow on "
+                       "purpose)")
     train.add_argument("--l2", type=float, default=0.0,
                        help="L2 penalty λ, cost + (λ/2m)‖w‖² (default: 0, the notes' cost)")
     _add_data_options(train)
@@ -92,6 +100,17 @@ def build_parser():
                        help="on Ctrl-C, save the last good parameters instead of nothing")
     train.add_argument("--quiet", action="store_true",
                        help="print only the accuracies and the files written")
+    train.add_argument("--engine", choices=["numpy", "dask"], default="numpy",
+                       help="numpy: in memory (default); dask: a Zarr store (--data big.zarr, "
+                       "as `logreg data synth` writes) read chunk by chunk on a Dask cluster, "
+                       "never loaded whole; without --test-data the last chunks are held out")
+    train.add_argument("--scheduler", metavar="ADDRESS", help="--engine dask: the scheduler "
+                       "of a running Dask cluster (e.g. tcp://10.0.0.5:8786); without it a "
+                       "local cluster is started for the run")
+    train.add_argument("--workers", type=_whole_number, help="--engine dask: worker "
+                       "processes of the local cluster (default: 2)")
+    train.add_argument("--worker-memory", metavar="SIZE", help="--engine dask: memory limit "
+                       "of each local worker, such as 512MiB (default: 1GiB)")
     train.set_defaults(run=run_train)
 
     predict = commands.add_parser("predict", help="probability and label for each input",
@@ -186,6 +205,26 @@ def build_parser():
     vectorize.add_argument("--json", action="store_true",
                            help="print one JSON object of the figures (times in seconds)")
     vectorize.set_defaults(run=run_bench)
+
+    data = commands.add_parser("data", help="data sets: write a synthetic one to a Zarr store",
+                               description="Data sets for `logreg train --engine dask`.")
+    data_actions = data.add_subparsers(dest="action", required=True, parser_class=Parser)
+    synth = data_actions.add_parser(
+        "synth", help="a synthetic binary-classification set, written to a Zarr store",
+        description="Write X (rows × features, one row per example, chunked along the rows) "
+        "and y (labels 0/1 drawn from a true logistic model, so the optimum is finite) to a "
+        "Zarr store, chunk by chunk with dask, never the whole array in memory. The store "
+        "appears under --out only once complete.")
+    synth.add_argument("--rows", type=_whole_number, required=True, metavar="M",
+                       help="examples m")
+    synth.add_argument("--features", type=_whole_number, required=True, metavar="N",
+                       help="features n_x")
+    synth.add_argument("--out", required=True, help="the store to write, e.g. big.zarr (an "
+                       "existing Zarr store there is replaced)")
+    synth.add_argument("--chunk-rows", type=_whole_number, metavar="K",
+                       help="rows per chunk (default: about 32 MiB of X per chunk)")
+    synth.add_argument("--seed", type=int, default=0, help="random seed, ≥ 0 (default: 0)")
+    synth.set_defaults(run=run_data_synth)
     return parser
 
 
@@ -275,15 +314,23 @@ def _scaling(train):
     return image_scaling() if train.image_shape else standardize(train.X)
 
 
+def _estimator(args):
+    """The estimator that `logreg train`'s options describe."""
+    return LogisticRegression(learning_rate=args.learning_rate, num_iterations=args.iterations,
+                              tol=args.tol, l2=args.l2, solver=args.solver, dtype=args.dtype,
+                              backprop=args.backprop, implementation=args.implementation,
+                              verbose=0 if args.quiet else 2)
+
+
 def run_train(args):
+    if args.engine == "dask":
+        return run_train_dask(args)
+    _check_engine_options(args)
     model_path, curve_path = _outputs(args.out)
     train, test = _training_sets(args)
     scaling = _scaling(train)
-    estimator = LogisticRegression(learning_rate=args.learning_rate,
-                                   num_iterations=args.iterations, tol=args.tol, l2=args.l2,
-                                   backprop=args.backprop, implementation=args.implementation,
-                                   verbose=0 if args.quiet else 2)
-    if not args.quiet and args.implementation != "vectorized":
+    estimator = _estimator(args)
+    if not args.quiet and args.implementation in ("semi", "loop"):
         print(f"Implementation {args.implementation!r}: explicit Python loops, slow on purpose "
               f"(the notes' lesson); 'vectorized' gives the same numbers much faster.")
     if not args.quiet:
@@ -310,6 +357,94 @@ def run_train(args):
     learning_curve(estimator.costs_, curve_path, estimator.learning_rate_)
     print(f"Model written to {model_path}")
     print(f"Learning curve written to {curve_path}")
+    return 0
+
+
+def _check_engine_options(args):
+    given = [option for option, value in (("--scheduler", args.scheduler),
+                                          ("--workers", args.workers),
+                                          ("--worker-memory", args.worker_memory)) if value]
+    if given:
+        raise InvalidInputError(f"{', '.join(given)} set up a Dask cluster; add --engine dask "
+                                f"(with a Zarr store as --data), or leave them out.")
+    if Path(args.data).suffix.lower() == ".zarr":
+        raise InvalidInputError(f"--data {args.data} is a Zarr store: train on it with "
+                                f"--engine dask.")
+
+
+def _dask_engine():
+    try:
+        from logreg import dask_engine
+    except ImportError as error:
+        raise LogregError(f"the dask engine needs dask[array], distributed and zarr "
+                          f"({error}); install them with pip install 'logreg[dask]'.") from None
+    return dask_engine
+
+
+def run_train_dask(args):
+    """--engine dask: train on a Zarr store, chunk by chunk, on a Dask cluster."""
+    engine = _dask_engine()
+    if args.scheduler and (args.workers or args.worker_memory):
+        raise InvalidInputError("--workers and --worker-memory size a local cluster; the "
+                                "cluster at --scheduler has its own. Give one or the other.")
+    model_path, curve_path = _outputs(args.out)
+    X_rows, y = engine.open_store(args.data)
+    (X_train, y_train), test = engine.split(X_rows, y, 0 if args.test_data else args.test_size)
+    if args.test_data:
+        test = engine.open_store(args.test_data)
+        if test[0].shape[1] != X_rows.shape[1]:
+            raise InvalidInputError(f"--test-data {args.test_data} has {test[0].shape[1]} "
+                                    f"features; --data has {X_rows.shape[1]}. Give held-out "
+                                    f"data with the same features.")
+    estimator = _estimator(args)
+    engine.check_estimator(estimator)
+    with engine.cluster(args.scheduler, args.workers or 2, args.worker_memory or "1GiB") as client:
+        scaling = engine.standardize(X_train)  # fitted on the training rows, in one pass
+        classes = engine.classes_of(y_train)
+        X_train = engine.scaled(X_train, scaling)
+        if not args.quiet:
+            print(f"Training on {args.data}: {X_train.shape[0]} examples of {X_train.shape[1]} "
+                  f"features" + (f", testing on {test[0].shape[0]}" if test else "")
+                  + f"; classes {classes[0].item()!r} (0) and {classes[1].item()!r} (1); "
+                  f"Dask: {engine.describe(client)}.")
+        try:
+            engine.fit(X_train, y_train, estimator)
+        except KeyboardInterrupt:
+            if not args.save_on_interrupt or not hasattr(estimator, "coef_"):
+                raise
+            _save_dask(estimator, model_path, args.data, scaling, accuracies={})
+            print(f"logreg train: interrupted after {estimator.n_iter_} iterations; saved the "
+                  f"last good parameters to {model_path}.", file=sys.stderr)
+            return 130
+        sets = {"train": (X_train, y_train)}
+        if test is not None:
+            sets["test"] = (engine.scaled(test[0], scaling), test[1])
+        accuracies = engine.accuracies(estimator, sets)  # every set in one pass
+        peaks = engine.workers_peak_memory(client)
+    for name, value in accuracies.items():
+        print(f"{name} accuracy: {value} %")
+    if not args.quiet:
+        print(f"Dask workers' peak memory: "
+              f"{', '.join(engine.format_bytes(p) for p in sorted(peaks.values()))}; the data "
+              f"were {'kept in' if estimator.engine_['persisted'] else 'streamed through'} "
+              f"the workers' memory.")
+    _save_dask(estimator, model_path, args.data, scaling, accuracies)
+    learning_curve(estimator.costs_, curve_path, estimator.learning_rate_)
+    print(f"Model written to {model_path}")
+    print(f"Learning curve written to {curve_path}")
+    return 0
+
+
+def _save_dask(estimator, path, source, scaling, accuracies):
+    estimator.save(path, feature_names=None, data=str(source), accuracy=accuracies,
+                   engine=estimator.engine_, preprocessing={
+                       "scaling": scaling.to_dict(), "image_shape": None, "label_column": None})
+
+
+def run_data_synth(args):
+    path = _dask_engine().synth(args.out, args.rows, args.features, chunk_rows=args.chunk_rows,
+                                seed=args.seed, progress=True)
+    print(f"Data set written to {path}: X ({args.rows}, {args.features}), y ({args.rows},)")
     return 0
 
 

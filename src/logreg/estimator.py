@@ -96,11 +96,12 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         Where the gradients come from: the notes' dZ = A − Y, dw = X dZᵀ / m, or
         backpropagation through ``logreg.graph``'s computation graph (the same numbers).
     implementation : {"auto", "fused", "vectorized", "semi", "loop"}, default="auto"
-        How the closed form is computed. "fused": one pass over X per evaluation (a compiled,
-        multi-threaded kernel, ``logreg.fused``); "vectorized": the notes' NumPy lines, which
-        read X twice; "auto": fused for NumPy arrays large enough for it to win, vectorized
-        otherwise. "semi" and "loop": the notes' loop versions (``logreg.loop``), slow on
-        purpose, for learning.
+        How the closed form is computed. "vectorized": the notes' NumPy lines, which read X
+        twice per step; "fused": one pass over X per step (a compiled, multi-threaded kernel,
+        ``logreg.fused``); "auto": the fastest way to the same numbers — fused for NumPy data
+        too large for the cache, gradient descent in the span of the examples when there are
+        far more features than examples (``solvers._example_space_steps``), else vectorized.
+        "semi" and "loop": the notes' loop versions (``logreg.loop``), slow on purpose.
     dtype : {None, "float32", "float64"}, default=None
         The precision of the computation. None keeps float32 input as float32 and makes
         anything else float64; "float32" works end to end in float32 (half the memory, about
@@ -119,8 +120,8 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         b.
     n_features_in_ : int
     feature_names_in_ : ndarray of str, when X was a DataFrame with string column names
-    learning_rate_ : float
-        The α used (the one "auto" found, or ``learning_rate``).
+    learning_rate_ : float or None
+        The α used (the one "auto" found, or ``learning_rate``); None for "lbfgs".
     n_iter_ : int
         Iterations run.
     costs_ : list of float
@@ -188,15 +189,16 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
             raise InvalidInputError("implementation='fused' needs numba, which is not "
                                     "installed; pip install numba, or use 'auto'.")
 
-    def _gradient(self, X_notes):
-        """The function that computes (cost, dw, db) for the solver."""
+    def _gradient(self):
+        """The function that computes (cost, dw, db) for the solver; None lets the solver
+        choose the fastest way to the same numbers ("auto")."""
         if self.backprop == "graph":
             return graph.loss_and_gradient
-        if self.implementation == "fused" or (self.implementation == "auto"
-                                              and fused.wins(X_notes)):
+        if self.implementation == "auto":
+            return None
+        if self.implementation == "fused":
             return fused.loss_and_gradient
-        return IMPLEMENTATIONS[
-            "vectorized" if self.implementation == "auto" else self.implementation]
+        return IMPLEMENTATIONS[self.implementation]
 
     def fit(self, X, y, sample_weight=None):
         """Train on X (m, n_features) and y (m,) of two classes; returns self."""
@@ -220,7 +222,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
                 f"({', '.join(map(str, classes[:5]))}); expected exactly two classes.")
         # the notes' layout: X is (n_x, m) — a transposed view, no copy; Y is (1, m) of 0/1
         X_notes = X.T
-        gradient = self._gradient(X_notes)
+        gradient = self._gradient()
         Y = (y == classes[1]).reshape(1, -1)
         if sample_weight is not None:
             sample_weight = _check_sample_weight(arrays.to_numpy(sample_weight), y,
@@ -232,7 +234,8 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
             Y = Y.astype(X.dtype)
             sample_weight = None if sample_weight is None else sample_weight.astype(X.dtype)
         w, b = self._start(X, classes)
-        self.learning_rate_ = (auto_learning_rate(X_notes, sample_weight, self.l2)
+        self.learning_rate_ = (None if self.solver == "lbfgs" else  # L-BFGS takes no α
+                               auto_learning_rate(X_notes, sample_weight, self.l2)
                                if self.learning_rate == "auto" else float(self.learning_rate))
         try:
             result = SOLVERS[self.solver](
@@ -349,7 +352,7 @@ def load(path):
     training = metadata.get("training") or {}
     settings = {key: training[key] for key in ("learning_rate", "num_iterations", "tol", "l2",
                                                 "solver", "backprop", "implementation")
-                if key in training}
+                if training.get(key) is not None}
     estimator = LogisticRegression(**settings)
     estimator.classes_ = np.asarray(metadata["classes"])
     estimator._set_parameters(w, b)

@@ -3,9 +3,10 @@
 The notes' vectorised step reads X twice: Z = wᵀX + b streams it once, dw = X dZᵀ / m again.
 Logistic regression on large data is bound by memory, so reading X once halves the time. Here
 each example x⁽ⁱ⁾ is visited once while it sits in cache: z = wᵀx + b, a = σ(z), the loss,
-dz = a − y, and its share x·dz of dw. The examples are cut into 64 fixed chunks, each with its
-own partial sums; threads take contiguous runs of chunks; the partial sums are added in chunk
-order at the end, so the result does not depend on timing or on the number of threads.
+dz = a − y, and its share x·dz of dw. The examples are cut into chunks (up to 64, at least 256
+examples each, a number that depends on m alone), each with its own partial sums; threads take
+contiguous runs of chunks; the partial sums are added in chunk order at the end, so the result
+does not depend on timing or on the number of threads.
 
 Compiled with numba (see docs/design.md for why). It needs the examples contiguous in memory:
 X of shape (n_x, m) whose transpose is C-contiguous, which is what ``LogisticRegression`` hands
@@ -23,8 +24,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-CHUNKS = 64  # fixed, so the order of summation never depends on the number of threads
-MIN_SIZE = 50_000  # below this many numbers in X, the plain NumPy path is as fast
+CHUNKS = 64  # at most; fixed by m alone, so the sums never depend on the number of threads
+CHUNK_EXAMPLES = 256  # at least this many examples a chunk: each chunk has its own dw
+MIN_BYTES = 32 * 2**20  # smaller X stays in cache between NumPy's two passes: NumPy wins
 THREADS = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
 
 
@@ -34,9 +36,15 @@ def available():
 
 
 def wins(X):
-    """Whether the fused kernel should serve this X: NumPy floats, large enough, numba present."""
+    """Whether the fused kernel should serve this X: NumPy floats, too large for the cache
+    (where NumPy's second pass over X is nearly free), and numba present."""
     return (isinstance(X, np.ndarray) and X.dtype in (np.float32, np.float64) and X.ndim == 2
-            and X.size >= MIN_SIZE and available())
+            and X.nbytes >= MIN_BYTES and available())
+
+
+def chunk_count(m):
+    """How many chunks m examples are cut into: a function of m only."""
+    return max(1, min(CHUNKS, m // CHUNK_EXAMPLES))
 
 
 def prepare(X):
@@ -47,7 +55,8 @@ def prepare(X):
 def _chunks(rows, y, s, w, b, weighted, dw_parts, sums, first, last):
     """Chunks ``first`` to ``last`` (exclusive) of the examples: their partial sums in place."""
     m, n = rows.shape
-    size = (m + CHUNKS - 1) // CHUNKS
+    chunks = dw_parts.shape[0]
+    size = (m + chunks - 1) // chunks
     for c in range(first, last):
         dw = dw_parts[c]
         for i in range(c * size, min(m, (c + 1) * size)):
@@ -90,11 +99,11 @@ def _run_chunks(*arguments):
     small). Plain threads, not OpenMP: under a busy machine OpenMP's waiting threads made the
     kernel 10-20 times slower (spinning) or added milliseconds per call (sleeping)."""
     kernel = _compiled()
-    rows = arguments[0]
-    threads = min(THREADS, max(1, rows.size // MIN_SIZE))
-    bounds = [CHUNKS * t // threads for t in range(threads + 1)]
+    chunks = arguments[6].shape[0]
+    threads = min(THREADS, chunks)
+    bounds = [chunks * t // threads for t in range(threads + 1)]
     if threads == 1:
-        kernel(*arguments, 0, CHUNKS)
+        kernel(*arguments, 0, chunks)
         return
     futures = [_pool().submit(kernel, *arguments, first, last)
                for first, last in zip(bounds[:-1], bounds[1:])]
@@ -110,7 +119,8 @@ def loss_and_gradient(w, b, X, Y, sample_weight=None, l2=0.0):
         rows = np.ascontiguousarray(rows)  # callers on the hot path pass ``prepare``d X
     weighted = sample_weight is not None
     s = np.ravel(sample_weight).astype(np.float64) if weighted else np.empty(0)
-    dw_parts, sums = np.zeros((CHUNKS, rows.shape[1])), np.zeros((CHUNKS, 3))
+    chunks = chunk_count(rows.shape[0])
+    dw_parts, sums = np.zeros((chunks, rows.shape[1])), np.zeros((chunks, 3))
     _run_chunks(rows, np.ravel(Y).astype(np.float64, copy=False), s,
                 np.ravel(w).astype(np.float64), float(b), weighted, dw_parts, sums)
     # the chunks' partial sums, added in a fixed order: the same bits on any number of threads

@@ -54,6 +54,27 @@ def logistic_cost_from_z(Z, Y, sample_weight=None):
     return xp.sum(sample_weight * loss) / xp.sum(sample_weight)
 
 
+def backward_from_z(Z, Y, sample_weight=None):
+    """The backward pass from Z = wᵀX + b: (cost J, dZ, db, m).
+
+    dZ = A − Y (times the weights s, when given), db = (1/m) Σ dZ, and m the number of examples
+    (Σ s with weights). dw = (1/m) X dZᵀ is left to the caller: it is the one product with X.
+    """
+    xp = array_namespace(Z, Y)
+    # A = σ(Z)
+    A = sigmoid(Z)
+    cost = logistic_cost_from_z(Z, Y, sample_weight)
+    # dZ = A − Y
+    dZ = A - Y
+    if sample_weight is None:
+        m = Z.shape[1]
+    else:
+        dZ = sample_weight * dZ
+        m = xp.sum(sample_weight)
+    # db = (1/m) Σ dZ
+    return cost, dZ, xp.sum(dZ) / m, m
+
+
 def loss_and_gradient(w, b, X, Y, sample_weight=None, l2=0.0):
     """One forward and one backward pass: (cost J, dw, db) at (w, b).
 
@@ -64,20 +85,9 @@ def loss_and_gradient(w, b, X, Y, sample_weight=None, l2=0.0):
     """
     # Z = wᵀX + b
     Z = w.T @ X + b
-    # A = σ(Z)
-    A = sigmoid(Z)
-    cost = logistic_cost_from_z(Z, Y, sample_weight)
-    # dZ = A − Y
-    dZ = A - Y
-    if sample_weight is None:
-        m = X.shape[1]
-    else:
-        dZ = sample_weight * dZ
-        m = array_namespace(sample_weight).sum(sample_weight)
+    cost, dZ, db, m = backward_from_z(Z, Y, sample_weight)
     # dw = (1/m) X dZᵀ
     dw = (X @ dZ.T) / m
-    # db = (1/m) Σ dZ
-    db = array_namespace(dZ).sum(dZ) / m
     if l2:
         # J += (λ/2m)‖w‖²,  dw += (λ/m) w
         cost = cost + l2 / (2 * m) * array_namespace(w).sum(w * w)

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from array_api_compat import array_namespace, device
 
-from logreg import arrays, neuron
+from logreg import arrays, fused, neuron
 from logreg.errors import InvalidInputError, TrainingDivergedError
 
 RISING_STEPS = 10  # the cost rose this many steps in a row
@@ -125,24 +125,32 @@ def gradient_descent(X, Y, w, b, *, learning_rate, num_iterations, tol=0.0,
     on_divergence : "raise" (TrainingDivergedError) or "warn" (DivergenceWarning, and return
         the parameters with the lowest cost seen) when the cost turns non-finite or keeps rising
     callback : called as ``callback(i, cost)`` after each step's cost is known
-    gradient : computes (cost, dw, db); the closed form by default, see ``neuron.gradient_step``
+    gradient : computes (cost, dw, db). None (default) lets the solver choose how to compute
+        the closed form: in the span of the examples on NumPy data with far more features than
+        examples (the exercise's 12288 × 209; ``_example_space_steps``: the same iterates,
+        without reading X at each step), else ``closed_form_for(X)``.
 
     Ctrl-C raises ``TrainingInterrupted`` carrying the last parameters whose cost was finite.
     """
+    if gradient is None and _example_space_wins(X, num_iterations, l2):
+        steps, parameters = _example_space_steps(X, Y, w, b, learning_rate, sample_weight)
+    else:
+        steps = _parameter_space_steps(X, Y, w, b, learning_rate, sample_weight, l2,
+                                       gradient or closed_form_for(X))
+        parameters = _same
     costs = []
-    best = (math.inf, w, b)
+    best = (math.inf, (w, b))
     rising = high = 0
+    after = (w, b)
     try:
         # overflow makes the cost non-finite, which is reported below as divergence
         with np.errstate(over="ignore", invalid="ignore"):
-            for i in range(num_iterations):
-                new_w, new_b, (cost, _, _) = neuron.gradient_step(
-                    w, b, X, Y, learning_rate, sample_weight, l2, gradient)
+            for i, (cost, before, after) in zip(range(num_iterations), steps):
                 cost = float(cost)  # the one scalar that leaves the array's device per step
                 costs.append(cost)
                 rising = rising + 1 if len(costs) > 1 and cost > costs[-2] else 0
                 if cost < best[0]:
-                    best = (cost, w, b)
+                    best = (cost, before)
                 high = high + 1 if cost > BLOW_UP * best[0] else 0
                 if callback is not None:
                     callback(i, cost)
@@ -152,13 +160,70 @@ def gradient_descent(X, Y, w, b, *, learning_rate, num_iterations, tol=0.0,
                         raise TrainingDivergedError(message)
                     warnings.warn(message + " Kept the parameters with the lowest cost.",
                                   DivergenceWarning, stacklevel=2)
-                    return Fit(best[1], best[2], costs, converged=False)
+                    return Fit(*parameters(best[1]), costs, converged=False)
                 if tol > 0 and len(costs) > 1 and costs[-2] - cost < tol:
-                    return Fit(w, b, costs, converged=True)  # (w, b) has the lowest cost: keep it
-                w, b = new_w, new_b
+                    # the parameters this cost was measured at: the lowest cost seen
+                    return Fit(*parameters(before), costs, converged=True)
     except KeyboardInterrupt:
-        raise TrainingInterrupted(Fit(best[1], best[2], costs)) from None
-    return Fit(w, b, costs)
+        raise TrainingInterrupted(Fit(*parameters(best[1]), costs)) from None
+    return Fit(*parameters(after), costs)
+
+
+def _same(state):
+    return state
+
+
+def _parameter_space_steps(X, Y, w, b, learning_rate, sample_weight, l2, gradient):
+    """Each step: (its cost, (w, b) before it, (w, b) after it), as the notes take it."""
+    while True:
+        new_w, new_b, (cost, _, _) = neuron.gradient_step(
+            w, b, X, Y, learning_rate, sample_weight, l2, gradient)
+        yield cost, (w, b), (new_w, new_b)
+        w, b = new_w, new_b
+
+
+def closed_form_for(X):
+    """The fastest computation of the notes' closed form for this X: the fused one-pass kernel
+    where it wins (NumPy data too large for the cache), else the notes' vectorised lines."""
+    return fused.loss_and_gradient if fused.wins(X) else neuron.loss_and_gradient
+
+
+def _example_space_wins(X, num_iterations, l2):
+    """NumPy, no penalty, and far fewer examples than features or steps."""
+    n_x, m = X.shape
+    return isinstance(X, np.ndarray) and not l2 and 2 * m <= n_x and m <= num_iterations
+
+
+def _example_space_steps(X, Y, w0, b, learning_rate, sample_weight):
+    """The same gradient-descent steps, taken in the span of the examples.
+
+    Every dw = (1/m) X dZᵀ is a combination of the columns of X, so after t steps
+    w = w₀ + X c for an m-vector c, and Z = wᵀX + b = w₀ᵀX + (G c)ᵀ + b with G = XᵀX.
+    One pass over X builds G (m × m) and w₀ᵀX; each step then costs O(m²) instead of O(n_x·m):
+        dZ = A − Y,   c := c − α dZᵀ / m,   Gc := Gc − α G dZᵀ / m,   b := b − α db.
+    The iterates are the notes' (only the rounding differs); w = w₀ + X c is formed once, at
+    the end. Returns the steps and the function that turns a state (c, b) into (w, b).
+    """
+    G = X.T @ X
+    Z0 = w0.T @ X
+    m = X.shape[1]
+    c, Gc = np.zeros((m, 1), dtype=X.dtype), np.zeros((m, 1), dtype=X.dtype)
+
+    def steps(c, Gc, b):
+        while True:
+            # Z = wᵀX + b, with wᵀX = w₀ᵀX + (G c)ᵀ
+            cost, dZ, db, count = neuron.backward_from_z(Z0 + Gc.T + b, Y, sample_weight)
+            # w := w − α dw, dw = (1/m) X dZᵀ, kept as the coefficients c of X's columns
+            new_c, new_Gc = c - learning_rate * dZ.T / count, Gc - learning_rate * (G @ dZ.T) / count
+            new_b = b - learning_rate * db
+            yield cost, (c, b), (new_c, new_b)
+            c, Gc, b = new_c, new_Gc, new_b
+
+    def parameters(state):
+        c, b = state
+        return w0 + X @ c, b
+
+    return steps(c, Gc, b), parameters
 
 
 def lbfgs(X, Y, w, b, *, num_iterations, tol=0.0, sample_weight=None, l2=0.0, callback=None,
@@ -175,7 +240,7 @@ def lbfgs(X, Y, w, b, *, num_iterations, tol=0.0, sample_weight=None, l2=0.0, ca
     from scipy.optimize import minimize
     from sklearn.exceptions import ConvergenceWarning
 
-    gradient = gradient or neuron.loss_and_gradient
+    gradient = gradient or closed_form_for(X)
     host_w = arrays.to_numpy(w)
     dtype = host_w.dtype
 
