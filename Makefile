@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 	  || echo "note: graphviz's dot is not installed; 'logreg graph' will write .dot files instead"
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,torch]'
 	touch $(STAMP)
 
 install: $(STAMP)
