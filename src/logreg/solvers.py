@@ -251,14 +251,17 @@ def lbfgs(X, Y, w, b, *, num_iterations, tol=0.0, sample_weight=None, l2=0.0, ca
             return arrays.as_like(w, X), float(theta[-1])
         return w, dtype.type(theta[-1])
 
+    costs = []  # the starting cost (SciPy's first evaluation), then one per iteration
+    last = [w, b]  # the parameters after the latest iteration, for Ctrl-C
+
     def cost_and_gradient(theta):
         cost, dw, db = gradient(*parameters(theta), X, Y, sample_weight, l2)
+        if not costs:
+            costs.append(float(cost))
         return float(cost), np.append(arrays.to_numpy(dw).ravel(),
                                       float(db)).astype(np.float64)
 
     theta0 = np.append(host_w.ravel(), float(b)).astype(np.float64)
-    costs = [cost_and_gradient(theta0)[0]]
-    last = [w, b]  # the parameters after the latest iteration, for Ctrl-C
 
     def record(intermediate_result):
         costs.append(float(intermediate_result.fun))
