@@ -9,7 +9,11 @@ Set ``LOGREG_CATVNONCAT`` to point at another copy.
 import os
 from pathlib import Path
 
-import pytest
+# scikit-learn's array-API estimator checks (PyTorch, array-api-strict) run only when SciPy is
+# imported in array-API mode; set it before any test module imports SciPy.
+os.environ.setdefault("SCIPY_ARRAY_API", "1")
+
+import pytest  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 CATVNONCAT_FILES = ("train_catvnoncat.h5", "test_catvnoncat.h5")

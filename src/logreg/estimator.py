@@ -11,6 +11,7 @@ import re
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.exceptions import NotFittedError as SkNotFittedError
+from sklearn.utils._array_api import check_same_namespace
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
@@ -299,7 +300,14 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
 
     def decision_function(self, X):
         """z = wᵀx + b for each row of X: the log-odds of ``classes_[1]``, shape (m,)."""
+        return self._decision(X, "decision_function")
+
+    def _decision(self, X, method):
         _check_fitted(self)
+        try:  # with scikit-learn's array_api_dispatch on: X in fit's namespace and device
+            check_same_namespace(X, self, attribute="coef_", method=method)
+        except ValueError as error:
+            raise InvalidInputError(str(error)) from None
         if arrays.foreign(X):
             X = arrays.check_foreign_X(X, self.n_features_in_)
             w = arrays.as_like(arrays.to_numpy(self.coef_).T, X) if not arrays.foreign(
@@ -312,13 +320,18 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
 
     def predict_proba(self, X):
         """[1 − ŷ, ŷ] for each row, ŷ = σ(wᵀx + b): shape (m, 2), rows sum to 1."""
-        A = neuron.sigmoid(self.decision_function(X))
+        A = neuron.sigmoid(self._decision(X, "predict_proba"))
         return arrays.array_namespace(A).stack([1 - A, A], axis=1)
 
     def predict(self, X):
-        """``classes_[1]`` where ŷ > 0.5 (z > 0), else ``classes_[0]``."""
-        Z = self.decision_function(X)
-        return self.classes_[arrays.to_numpy(Z > 0).astype(int)]
+        """``classes_[1]`` where ŷ > 0.5 (z > 0), else ``classes_[0]``; numeric labels come
+        back in X's library and device, text labels as NumPy."""
+        positive = self._decision(X, "predict") > 0
+        if arrays.foreign(positive) and self.classes_.dtype.kind in "biuf":
+            xp = arrays.array_namespace(positive)
+            classes = xp.asarray(self.classes_, device=arrays.device(positive))
+            return xp.where(positive, classes[1], classes[0])
+        return self.classes_[arrays.to_numpy(positive).astype(int)]
 
     def save(self, path, **metadata):
         """Write the model file (safetensors + JSON metadata, never pickle); see ``load``.
