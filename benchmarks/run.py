@@ -166,7 +166,20 @@ def write_results(path, description, rate, started):
              f"Streaming rate (np.dot over two 1 GiB float64 vectors): {rate / 1e9:.1f} GB/s", "",
              "| | what | time | ratio | note |", "| --- | --- | ---: | ---: | --- |"]
     lines += [f"| {' | '.join(r)} |" for r in ROWS]
-    Path(path).write_text("\n".join(lines) + "\n")
+    Path(path).write_text("\n".join(lines) + "\n" + other_results())
+
+
+def other_results():
+    """The sections measured elsewhere (a lent GPU machine; the Dask benchmark), kept as their
+    own files by their own commands and copied in here, so RESULTS.md holds every figure."""
+    sections = [("On a GPU", "RESULTS_gpu.md", "scripts/gpu_check.sh on a lent GPU machine; its "
+                 "CPU columns are that machine's 16 cores, measured in the same run"),
+                ("On Dask", "RESULTS_dask.md", "benchmarks/dask_bench.py")]
+    text = ""
+    for title, name, source in sections:
+        if (HERE / name).is_file():
+            text += f"\n## {title}\n\nFrom `{source}` ({name}):\n\n{(HERE / name).read_text()}"
+    return text
 
 
 def main():
