@@ -78,3 +78,16 @@ def test_bad_input_is_refused_in_its_library(xp):
 
 def test_tags_declare_array_api_support():
     assert LogisticRegression().__sklearn_tags__().array_api_support is True
+
+
+def test_estimator_on_dask_arrays_takes_one_pass_per_step():
+    """Dask input: the steps compute cost, dw and db together; w and b stay NumPy."""
+    da = pytest.importorskip("dask.array")
+    X, y = problem(m=4000, n=5)
+    reference = LogisticRegression(num_iterations=60, implementation="vectorized").fit(X, y)
+    clf = LogisticRegression(num_iterations=60).fit(da.from_array(X, chunks=(1000, 5)),
+                                                    da.from_array(y, chunks=1000))
+    assert isinstance(clf.coef_, np.ndarray)
+    np.testing.assert_allclose(clf.coef_, reference.coef_, rtol=1e-10)
+    proba = clf.predict_proba(da.from_array(X, chunks=(1000, 5)))
+    np.testing.assert_allclose(np.asarray(proba), reference.predict_proba(X), rtol=1e-9)

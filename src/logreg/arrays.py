@@ -18,12 +18,22 @@ from array_api_compat import (
 
 from logreg.errors import InvalidInputError
 
-__all__ = ["array_namespace", "device", "foreign", "to_numpy", "check_foreign_X", "as_like"]
+__all__ = ["array_namespace", "device", "foreign", "to_numpy", "check_foreign_X", "as_like",
+           "is_dask_array", "materialize"]
 
 
 def foreign(X):
     """True for an array of another library than NumPy (torch, cupy, dask, array-api-strict)."""
     return is_array_api_obj(X) and not is_numpy_array(X)
+
+
+def materialize(*values):
+    """Dask values computed together (one pass over their chunks); anything else as it is."""
+    if any(is_dask_array(v) for v in values):
+        import dask
+
+        return dask.compute(*values)
+    return values
 
 
 def to_numpy(a):

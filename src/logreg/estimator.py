@@ -234,13 +234,22 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         else:
             Y = Y.astype(X.dtype)
             sample_weight = None if sample_weight is None else sample_weight.astype(X.dtype)
-        w, b = self._start(X, classes)
+        if arrays.is_dask_array(X):  # one pass over the chunks per step; w and b stay NumPy
+            from logreg import dask_engine
+
+            gradient = dask_engine.loss_and_gradient
+        return self._train(X_notes, Y, classes, *self._start(X, classes), sample_weight,
+                           gradient)
+
+    def _train(self, X, Y, classes, w, b, sample_weight=None, gradient=None):
+        """Run the solver on the notes' layout (X (n_x, m), Y (1, m) of 0/1) from (w, b) and
+        keep the result; the engines (``dask_engine``) enter here too."""
         self.learning_rate_ = (None if self.solver == "lbfgs" else  # L-BFGS takes no α
-                               auto_learning_rate(X_notes, sample_weight, self.l2)
+                               auto_learning_rate(X, sample_weight, self.l2)
                                if self.learning_rate == "auto" else float(self.learning_rate))
         try:
             result = SOLVERS[self.solver](
-                X_notes, Y, w, b, learning_rate=self.learning_rate_,
+                X, Y, w, b, learning_rate=self.learning_rate_,
                 num_iterations=int(self.num_iterations), tol=self.tol,
                 sample_weight=sample_weight, l2=self.l2, on_divergence=self.on_divergence,
                 callback=self._reporter() if self.verbose else None,
@@ -267,9 +276,9 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
             w, b = arrays.to_numpy(self.coef_).T, arrays.to_numpy(self.intercept_)[0]
         else:
             w, b = np.zeros((n_x, 1)), 0.0
-        if arrays.foreign(X):
+        if arrays.foreign(X) and not arrays.is_dask_array(X):
             return arrays.as_like(w, X), float(b)
-        return w.astype(X.dtype), X.dtype.type(b)
+        return w.astype(X.dtype), X.dtype.type(b)  # NumPy; dask steps bring results home
 
     def _set_parameters(self, w, b):
         if arrays.foreign(w):

@@ -92,7 +92,8 @@ def auto_learning_rate(X, sample_weight=None, l2=0.0, iterations=50, rtol=1e-4):
     eigenvalue = 0.0  # of X̃ S X̃ᵀ / scale²
     for _ in range(iterations):
         u = weights * ((v.T @ X) / scale + b / scale)  # S X̃ᵀ v / scale, as a row
-        v, b = (X @ u.T) / scale, float(xp.sum(u)) / scale  # X̃ S X̃ᵀ v / scale²
+        v, row_sum = arrays.materialize((X @ u.T) / scale, xp.sum(u))  # X̃ S X̃ᵀ v / scale
+        b = float(row_sum) / scale
         previous, eigenvalue = eigenvalue, math.sqrt(float(xp.sum(v * v)) + b * b)
         if eigenvalue == 0:
             break

@@ -1,0 +1,502 @@
+"""Out-of-core training on Dask: the notes' gradient descent over data larger than memory.
+
+The data live in a Zarr store: ``X`` of shape (m, n_x), one row per example, chunked along the
+rows, and ``y`` of shape (m,), the labels (``logreg data synth`` writes one). They are read as
+dask arrays, never loaded whole; the notes' layout is the lazy transpose X_rows.T.
+
+One gradient-descent step is one pass over the chunks: ``neuron.loss_and_gradient`` builds the
+lazy cost, dw and db on the dask arrays, and the three are computed together in one
+``dask.compute`` (as dask-glm does), so each chunk of X is read once, used for Z = wᵀX + b and
+for its share of dw = X dZᵀ / m, then dropped. w and b stay small NumPy arrays on the client;
+``solvers.gradient_descent`` drives the steps as for NumPy. The (scaled) data are persisted in
+the workers' memory only when they fit in half of it; otherwise every step streams them from
+the store.
+
+    with cluster(workers=2, worker_memory="1GiB"):
+        X_rows, y = open_store("big.zarr")
+        scaling = standardize(X_rows)
+        clf = fit(scaled(X_rows, scaling), y, learning_rate=0.1, num_iterations=500)
+
+Needs the ``[dask]`` extra: ``pip install 'logreg[dask]'`` (dask[array], distributed, zarr).
+"""
+
+import contextlib
+import logging
+import math
+import os
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+import dask
+import dask.array as da
+import numpy as np
+
+from logreg import neuron
+from logreg.data.scaling import Scaling
+from logreg.errors import DataFileError, InvalidInputError, LogregError, OutputError
+from logreg.estimator import LogisticRegression
+
+X_NAME, Y_NAME = "X", "y"  # the store's two arrays
+CHUNK_BYTES = 32 * 2**20  # default chunk of X written by synth: about 32 MiB
+PERSIST_SHARE = 0.5  # persist the data when they take at most this share of the workers' memory
+CONNECT_TIMEOUT = "10s"  # how long to try an existing cluster's --scheduler address
+
+
+class ClusterError(LogregError, OSError):
+    """A Dask cluster that cannot be reached or started."""
+
+
+# --- the store --------------------------------------------------------------------------
+
+
+def synth(path, rows, features, chunk_rows=None, seed=0, progress=False):
+    """Write a synthetic binary-classification data set to the Zarr store ``path``.
+
+    X (rows, features), float64, chunked as (chunk_rows, features); y (rows,), uint8 labels 0/1
+    drawn from a true logistic model, y ~ Bernoulli(σ(sᵀw + b)) with s the standardised row,
+    so the optimum is finite. Features have their own offsets and spreads (standardising them
+    matters). Each chunk comes from its own seed (``[seed, 1, chunk index]``): the same seed
+    and chunk_rows give the same store on any scheduler. Its attributes record the truth.
+
+    Written chunk by chunk with dask (one chunk per task, never the whole array), into a
+    temporary store beside ``path`` that is renamed to ``path`` once complete: a failed or
+    interrupted run leaves no half store under that name. An existing Zarr store at ``path``
+    is replaced; anything else there is refused.
+    """
+    import zarr
+
+    rows, features = _whole(rows, "rows"), _whole(features, "features")
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise InvalidInputError(f"seed={seed!r}; expected a whole number ≥ 0.")
+    chunk_rows = min(rows, _whole(chunk_rows, "chunk_rows") if chunk_rows is not None
+                     else max(1, CHUNK_BYTES // (8 * features)))
+    path = Path(path)
+    _check_replaceable(path)
+    parent = path.parent
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+        temporary = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".part", dir=parent))
+    except OSError as error:
+        raise OutputError(f"cannot write {path} ({error.strerror}); choose another --out.") \
+            from None
+    rng = np.random.default_rng([seed, 0])
+    truth = {"w": rng.normal(0.0, 2.0 / math.sqrt(features), features), "b": 0.25,
+             "offset": rng.normal(0.0, 3.0, features), "spread": np.exp(rng.normal(0, 1, features))}
+    try:
+        group = zarr.open_group(temporary, mode="w")
+        group.attrs["logreg"] = {"generator": "logreg data synth", "seed": seed,
+                                 **{k: np.ravel(v).tolist() for k, v in truth.items()}}
+        X_store = group.create_array(X_NAME, shape=(rows, features), chunks=(chunk_rows, features),
+                                     dtype="float64", compressors=None)  # random: incompressible
+        y_store = group.create_array(Y_NAME, shape=(rows,), chunks=(chunk_rows,), dtype="uint8")
+        starts = range(0, rows, chunk_rows)
+        parts = [dask.delayed(_synth_chunk, pure=True)(seed, i, min(chunk_rows, rows - start),
+                                                       truth)
+                 for i, start in enumerate(starts)]
+        X = da.concatenate([da.from_delayed(part[0], (min(chunk_rows, rows - start), features),
+                                            np.float64) for part, start in zip(parts, starts)])
+        y = da.concatenate([da.from_delayed(part[1], (min(chunk_rows, rows - start),), np.uint8)
+                            for part, start in zip(parts, starts)])
+        bar = _progress_bar() if progress else contextlib.nullcontext()
+        with bar:  # X and y in one compute: each chunk generated once, written, dropped
+            da.store([X, y], [X_store, y_store], lock=False)
+        _replace(temporary, path)
+    finally:
+        shutil.rmtree(temporary, ignore_errors=True)
+    return path
+
+
+def _synth_chunk(seed, index, k, truth):
+    """Chunk ``index``: k rows of X and their labels, from their own random stream."""
+    rng = np.random.default_rng([seed, 1, index])
+    s = rng.standard_normal((k, truth["w"].size))
+    a = neuron.sigmoid(s @ truth["w"] + truth["b"])  # the true model's σ(z)
+    y = (rng.random(k) < a).astype(np.uint8)
+    return truth["offset"] + truth["spread"] * s, y
+
+
+def _whole(value, name):
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise InvalidInputError(f"{name}={value!r}; expected a whole number ≥ 1.")
+    return int(value)
+
+
+def _is_zarr_store(path):
+    return any((path / name).is_file() for name in ("zarr.json", ".zgroup", ".zarray"))
+
+
+def _check_replaceable(path):
+    if path.exists() and not (path.is_dir() and _is_zarr_store(path)):
+        raise OutputError(f"--out {path} exists and is not a Zarr store; refusing to replace "
+                          f"it. Choose another path (ending in .zarr).")
+
+
+def _replace(temporary, path):
+    """Put the finished store at ``path``; an old store there is moved aside, then removed."""
+    old = None
+    if path.exists():
+        old = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".old", dir=path.parent))
+        os.replace(path, old / "store")
+    os.replace(temporary, path)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def _progress_bar():
+    """dask's progress bar on stderr, where stderr is a terminal."""
+    if not sys.stderr.isatty():
+        return contextlib.nullcontext()
+    from dask.diagnostics import ProgressBar
+
+    return ProgressBar(out=sys.stderr)
+
+
+def open_store(path):
+    """(X_rows (m, n_x), y (m,)) of the Zarr store ``path``, as lazy dask arrays.
+
+    X keeps the store's chunks; y is read in X's row chunks. Nothing is loaded.
+    """
+    import zarr
+
+    path = Path(path)
+    expected = (f"expected a Zarr store holding {X_NAME} (m, n_x), one row per example, and "
+                f"{Y_NAME} (m,), the labels, as `logreg data synth` writes")
+    if not path.exists():
+        raise DataFileError(f"{path} does not exist; {expected}.")
+    try:
+        group = zarr.open_group(path, mode="r")
+    except Exception as error:  # zarr's own errors: not a group, damaged metadata
+        raise DataFileError(f"{path} is not a readable Zarr store ({error}); {expected}."
+                            ) from None
+    missing = [name for name in (X_NAME, Y_NAME) if name not in group]
+    if missing:
+        raise DataFileError(f"{path} has no {' or '.join(missing)} (it holds "
+                            f"{sorted(group.keys()) or 'nothing'}); {expected}.")
+    X, y = group[X_NAME], group[Y_NAME]
+    if len(X.shape) != 2 or len(y.shape) != 1 or X.shape[0] != y.shape[0] or X.shape[0] == 0:
+        raise DataFileError(f"{path}: {X_NAME} has shape {X.shape} and {Y_NAME} {y.shape}; "
+                            f"expected (m, n_x) and (m,) with the same m ≥ 1.")
+    for name, array in ((X_NAME, X), (Y_NAME, y)):
+        if array.dtype.kind not in "biuf":
+            raise DataFileError(f"{path}: {name} holds {array.dtype}; expected numbers.")
+    X_rows = da.from_zarr(str(path), component=X_NAME)
+    return X_rows, da.from_zarr(str(path), component=Y_NAME, chunks=(X_rows.chunks[0],))
+
+
+def split(X_rows, y, test_size):
+    """Hold out the last chunks (``test_size`` of the rows, rounded to whole chunks).
+
+    No shuffling: a store whose rows are in random order (as synth writes) gives a fair
+    held-out set; sort-ordered data need --test-data instead. A store of one chunk is split
+    by rows. Returns ((X_train, y_train), (X_test, y_test) or None).
+    """
+    if not 0 <= test_size < 1:
+        raise InvalidInputError(f"--test-size {test_size}; expected a share from 0 (hold out "
+                                f"nothing) up to, not including, 1.")
+    m = X_rows.shape[0]
+    if test_size == 0:
+        return (X_rows, y), None
+    bounds = np.cumsum((0,) + X_rows.chunks[0])
+    wanted = (1 - test_size) * m
+    inner = bounds[1:-1]
+    cut = int(inner[np.argmin(np.abs(inner - wanted))]) if inner.size else round(wanted)
+    if not 0 < cut < m:
+        raise InvalidInputError(f"--test-size {test_size} of {m} examples leaves no training "
+                                f"or no test examples; choose another share.")
+    return (X_rows[:cut], y[:cut]), (X_rows[cut:], y[cut:])
+
+
+# --- preprocessing ----------------------------------------------------------------------
+
+
+def standardize(X_rows):
+    """Per-feature mean and spread of X_rows (m, n_x), by dask in one pass: a ``Scaling``.
+
+    As ``logreg.data.standardize``: population σ; a constant feature keeps spread 1. Refuses
+    data holding NaN or infinity (found in the same pass).
+    """
+    mean, spread = dask.compute(X_rows.mean(axis=0, dtype=np.float64),
+                                X_rows.std(axis=0, dtype=np.float64))
+    if not (np.isfinite(mean).all() and np.isfinite(spread).all()):
+        raise InvalidInputError("X holds NaN or infinite values (its mean or spread is not "
+                                "finite); remove or impute them first.")
+    spread[spread == 0] = 1.0  # a constant feature: centre it, do not divide by 0
+    return Scaling("standardize", mean.reshape(-1, 1), spread.reshape(-1, 1))
+
+
+def scaled(X_rows, scaling):
+    """(X_rows − mean) / spread, lazily, float64 (the notes' layout is its transpose)."""
+    return (X_rows.astype(np.float64) - scaling.mean.T) / scaling.spread.T
+
+
+# --- training ---------------------------------------------------------------------------
+
+
+def loss_and_gradient(w, b, X, Y, sample_weight=None, l2=0.0):
+    """``neuron.loss_and_gradient`` on dask arrays, in one pass: (cost, dw, db) as NumPy.
+
+    The three lazy results share the graph that reads X, so one ``dask.compute`` reads each
+    chunk once for Z = wᵀX + b and for its share of dw = X dZᵀ / m.
+    """
+    with one_blas_thread():
+        return dask.compute(*neuron.loss_and_gradient(w, b, X, Y, sample_weight, l2))
+
+
+_controller = []
+
+
+def one_blas_thread():
+    """BLAS held to one thread per dask thread while a step runs in this process (dask's
+    threads, or in-process workers). Several BLAS threads per dask thread fight for the cores:
+    a chunk's matrix-vector product took 8 ms instead of 0.2 on two cores. Worker processes
+    started by a Nanny already run BLAS on one thread."""
+    if not _controller:
+        from threadpoolctl import ThreadpoolController
+
+        _controller.append(ThreadpoolController())
+    return _controller[0].limit(limits=1, user_api="blas")
+
+
+def fit(X, y, estimator=None, *, persist="auto", **params):
+    """Train a ``LogisticRegression`` on dask arrays (or anything dask can wrap); returns it.
+
+    X is (m, n_x), one row per example, as for the estimator; y (m,) holds two classes
+    (``classes_[1]`` is the positive one). Give a ``LogisticRegression`` whose parameters say
+    how to train, or its parameters as keywords; the estimator is fitted in place, as its own
+    ``fit`` would be (solvers "gd" and "lbfgs"; the closed-form gradients; warm_start; verbose).
+    ``learning_rate`` must be a number: "auto" needs a power iteration that re-reads the data.
+
+    ``persist``: True keeps X and Y in the workers' memory (read once from their source);
+    False streams them every step; "auto" persists when they take at most half of the
+    cluster's memory limit (and never without a dask.distributed client). ``engine_`` records
+    what was done. Ctrl-C leaves the last good parameters in the estimator, then re-raises.
+    """
+    estimator = LogisticRegression(**params) if estimator is None else estimator.set_params(
+        **params)
+    check_estimator(estimator)
+    X, Y, classes = _notes_layout(X, y, estimator.dtype)
+    X, Y, persisted = _persisted(X, Y, persist)
+    n_x, m = X.shape
+    w, b = _start(estimator, n_x, X.dtype, classes)
+    estimator.engine_ = {"name": "dask", "persisted": persisted, "chunks": len(X.chunks[1]),
+                         "m": int(m), "n_x": int(n_x)}
+    estimator.n_features_in_ = n_x
+    return estimator._train(X, Y, classes, w, b, gradient=loss_and_gradient)
+
+
+def check_estimator(estimator):
+    """Refuse, before any work, settings the dask engine cannot honour."""
+    estimator._check_params()
+    if estimator.backprop != "closed-form" or estimator.implementation not in ("auto",
+                                                                               "vectorized"):
+        raise InvalidInputError(
+            f"backprop={estimator.backprop!r}, implementation={estimator.implementation!r}: "
+            f"the dask engine computes the closed form (neuron.loss_and_gradient); leave "
+            f"backprop='closed-form' and implementation='auto' or 'vectorized'.")
+    if estimator.solver == "gd" and estimator.learning_rate == "auto":
+        raise InvalidInputError(
+            "learning_rate='auto' is not available on the dask engine (its power iteration "
+            "would re-read the data about 100 times); give a number, such as 0.1 for "
+            "standardised features.")
+
+
+def _start(estimator, n_x, dtype, classes):
+    """w = 0, b = 0 as the notes start, or the previous fit's (warm_start): NumPy, small."""
+    if (estimator.warm_start and hasattr(estimator, "coef_")
+            and tuple(estimator.coef_.shape) == (1, n_x)
+            and np.array_equal(estimator.classes_, classes)):
+        return (np.asarray(estimator.coef_, dtype=dtype).T.copy(),
+                dtype.type(np.asarray(estimator.intercept_)[0]))
+    return np.zeros((n_x, 1), dtype=dtype), dtype.type(0)
+
+
+def _notes_layout(X_rows, y, dtype=None):
+    """X (n_x, m) = X_rows.T and Y (1, m) of 0/1, lazily; the two classes (reads y once)."""
+    X_rows = X_rows if isinstance(X_rows, da.Array) else da.asarray(X_rows)
+    if X_rows.ndim != 2 or X_rows.shape[0] == 0 or X_rows.shape[1] == 0:
+        raise InvalidInputError(f"X has shape {X_rows.shape}; expected one row per example "
+                                f"and one column per feature, shape (m, n_x), m, n_x ≥ 1.")
+    y = y if isinstance(y, da.Array) else da.asarray(y)
+    if y.ndim == 2 and 1 in y.shape:
+        y = y.reshape(-1)
+    if y.shape != (X_rows.shape[0],):
+        raise InvalidInputError(f"y has shape {y.shape}; expected one label per row of X, "
+                                f"shape ({X_rows.shape[0]},).")
+    y = y.rechunk((X_rows.chunks[0],))
+    classes = classes_of(y)
+    if dtype is None:
+        dtype = X_rows.dtype if X_rows.dtype in (np.float32, np.float64) else np.float64
+    X = X_rows.astype(dtype).T
+    Y = (y == classes[1]).astype(dtype).reshape(1, -1)
+    return X, Y, classes
+
+
+def classes_of(y):
+    """The two classes of the labels y (a pass over y only); refuses any other number."""
+    classes = np.unique(da.unique(y if isinstance(y, da.Array) else da.asarray(y)).compute())
+    if classes.size != 2:
+        found = "one class only" if classes.size == 1 else f"{classes.size} classes"
+        raise InvalidInputError(f"Only binary classification is supported. y holds {found} "
+                                f"({', '.join(map(str, classes[:5]))}); expected exactly two.")
+    return classes
+
+
+def _persisted(X, Y, persist):
+    """(X, Y, whether they were persisted): kept in the workers' memory where they fit."""
+    if persist == "auto":
+        persist = fits_in_workers(X, Y)
+    if persist:
+        X, Y = dask.persist(X, Y)
+    return X, Y, bool(persist)
+
+
+def fits_in_workers(*arrays):
+    """Whether the arrays take at most ``PERSIST_SHARE`` of the cluster's memory limit (False
+    without a dask.distributed client)."""
+    memory = cluster_memory()
+    return memory is not None and sum(a.nbytes for a in arrays) <= PERSIST_SHARE * memory
+
+
+def accuracies(estimator, sets):
+    """The exercise's accuracy, 100 − mean|Ŷ − Y|·100, of a fitted estimator on each
+    (X_rows, y) of the dict ``sets`` (X_rows scaled as for training), all in one compute: one
+    pass over every set."""
+    w, b, positive = estimator.coef_.T, estimator.intercept_[0], estimator.classes_[1]
+    errors = {name: da.mean(da.abs(neuron.predict(w, b, X_rows.T)
+                                   - (y == positive).astype(X_rows.dtype).reshape(1, -1)))
+              for name, (X_rows, y) in sets.items()}
+    return {name: float(100 - error * 100)  # as neuron.accuracy
+            for name, error in zip(errors, dask.compute(*errors.values()))}
+
+
+# --- the cluster ------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def cluster(scheduler=None, workers=2, worker_memory="1GiB", processes=True,
+            threads_per_worker=None, timeout=None):
+    """A dask.distributed ``Client``, the scheduler of dask.compute inside the ``with`` block.
+
+    ``scheduler``: an existing cluster's address (e.g. tcp://10.0.0.5:8786). Without it a
+    LocalCluster is started for the block: ``workers`` processes on loopback (threads with
+    ``processes=False``), each held to ``worker_memory`` (e.g. "1GiB") and sharing the cores;
+    no dashboard. Unreachable or malformed addresses raise ``ClusterError``.
+    """
+    from dask.utils import parse_bytes
+    from distributed import Client, LocalCluster
+
+    with _quiet_distributed():
+        if scheduler is not None:
+            try:
+                client = Client(scheduler, timeout=timeout or CONNECT_TIMEOUT,
+                                set_as_default=False)  # a failed one must not stay default
+            except (OSError, ValueError, TypeError) as error:
+                raise ClusterError(f"cannot reach the Dask scheduler at {scheduler!r} "
+                                   f"({' '.join(str(error).split()) or type(error).__name__}); "
+                                   f"expected the address of a running scheduler, such as "
+                                   f"tcp://127.0.0.1:8786.") from None
+            with client, client.as_current():
+                yield client
+            return
+        workers = _whole(workers, "workers")
+        try:
+            limit = parse_bytes(worker_memory) if isinstance(worker_memory, str) \
+                else int(worker_memory)
+        except (ValueError, TypeError):
+            limit = 0
+        if limit <= 0:
+            raise InvalidInputError(f"worker memory {worker_memory!r}; expected a size such "
+                                    f"as 1GiB or 512MiB.")
+        threads = threads_per_worker or max(1, (os.cpu_count() or 1) // workers)
+        try:
+            network = {"host": "127.0.0.1"} if processes else {}  # threads talk in-process
+            local = LocalCluster(n_workers=workers, threads_per_worker=threads,
+                                 memory_limit=limit, processes=processes,
+                                 dashboard_address=None, **network)
+        except (OSError, RuntimeError) as error:
+            raise ClusterError(f"cannot start a local Dask cluster of {workers} workers "
+                               f"({error}).") from None
+        with local, Client(local, set_as_default=False) as client, client.as_current():
+            yield client
+
+
+@contextlib.contextmanager
+def _quiet_distributed():
+    """distributed's informational logs stay out of the command's output."""
+    loggers = [logging.getLogger(name) for name in ("distributed", "distributed.worker",
+                                                     "distributed.scheduler",
+                                                     "distributed.nanny")]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        for logger, level in zip(loggers, levels):
+            logger.setLevel(level)
+
+
+def _client():
+    try:
+        from distributed import default_client
+        return default_client()
+    except (ImportError, ValueError):
+        return None
+
+
+def workers_of(client):
+    """{address: the scheduler's record of that worker}, every worker."""
+    try:
+        info = client.scheduler_info(n_workers=-1)  # recent versions list only a few by default
+    except TypeError:
+        info = client.scheduler_info()
+    return info["workers"]
+
+
+def cluster_memory():
+    """The workers' total memory limit in bytes, or None without a dask.distributed client.
+
+    A worker without a limit counts as the machine's memory.
+    """
+    client = _client()
+    if client is None:
+        return None
+    import psutil
+
+    workers = workers_of(client).values()
+    return sum(w.get("memory_limit") or psutil.virtual_memory().total for w in workers) or None
+
+
+def describe(client):
+    """One line: the cluster's workers, their memory limit, the scheduler's address."""
+    workers = workers_of(client).values()
+    limits = sorted({w.get("memory_limit") or 0 for w in workers})
+    each = " × " + "/".join(format_bytes(limit) for limit in limits) if any(limits) else ""
+    return f"{len(workers)} workers{each} at {client.scheduler.address}"
+
+
+def format_bytes(n):
+    from dask.utils import format_bytes as dask_format
+
+    return dask_format(int(n))
+
+
+def workers_peak_memory(client=None):
+    """{worker address: peak resident memory in bytes}: each worker process's high-water mark
+    since it started (Linux's VmHWM; elsewhere its resident memory now).
+
+    The probe is sent by value and imports nothing of logreg, so that measuring does not
+    itself raise the peak.
+    """
+    def peak():
+        try:
+            with open("/proc/self/status") as status:
+                line = next(line for line in status if line.startswith("VmHWM:"))
+            return int(line.split()[1]) * 1024  # kB
+        except (OSError, StopIteration):
+            import psutil
+            return psutil.Process().memory_info().rss
+
+    return (client or _client()).run(peak)
