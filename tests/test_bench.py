@@ -20,13 +20,7 @@ SMALL = ["bench", "vectorize", "--size", "2000", "--repeats", "2", "--features",
          "--examples", "9"]
 
 
-def run(argv, capsys):
-    try:
-        code = main([str(a) for a in argv])
-    except SystemExit as stop:
-        code = stop.code
-    out, err = capsys.readouterr()
-    return code, out, err
+from helpers import run_cli as run  # noqa: E402
 
 
 @pytest.fixture(scope="module")

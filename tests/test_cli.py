@@ -36,14 +36,7 @@ PUBLISHED_CAT_COSTS = [
 # --- helpers -----------------------------------------------------------------------------
 
 
-def run_in_process(argv, capsys):
-    """(exit status, stdout, stderr) of logreg.cli.main(argv); argparse's exits included."""
-    try:
-        code = main([str(a) for a in argv])
-    except SystemExit as stop:
-        code = stop.code
-    out, err = capsys.readouterr()
-    return code, out, err
+from helpers import run_cli as run_in_process  # noqa: E402
 
 
 def run_quietly(argv):

@@ -18,17 +18,10 @@ import dask.array as da  # noqa: E402
 
 import logreg  # noqa: E402
 from logreg import LogisticRegression, dask_engine  # noqa: E402
-from logreg.cli import main  # noqa: E402
 from logreg.data.scaling import Scaling  # noqa: E402
 
 
-def run_cli(argv, capsys):
-    try:
-        code = main([str(a) for a in argv])
-    except SystemExit as stop:
-        code = stop.code
-    out, err = capsys.readouterr()
-    return code, out, err
+from helpers import run_cli  # noqa: E402
 
 
 def problem(m=2000, n=5, seed=0):

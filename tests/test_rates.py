@@ -24,13 +24,7 @@ ITERATIONS = 40
 ROW = re.compile(r"^(\S+) +(\S+) +(\S+) +(\S+) +(ok|diverged after \d+ iterations)$", re.M)
 
 
-def run(argv, capsys):
-    try:
-        code = main([str(a) for a in argv])
-    except SystemExit as stop:
-        code = stop.code
-    out, err = capsys.readouterr()
-    return code, out, err
+from helpers import run_cli as run  # noqa: E402
 
 
 def table(out):

@@ -26,7 +26,7 @@ from logreg.data import (
     read_images,
     standardize,
 )
-from logreg.data.images import IMAGE_SUFFIXES, flatten_images, list_images
+from logreg.data.images import flatten_images, list_images
 from logreg.data.loaders import check_same_kind, read_csv_table, split_dataset
 from logreg.errors import InvalidInputError, LogregError, OutputError
 from logreg.estimator import LogisticRegression, load

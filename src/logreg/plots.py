@@ -24,9 +24,7 @@ def learning_curve(costs, path, learning_rate=None, title=None):
             label += f" (learning rate = {learning_rate:g})"
         axes.set_title(label)
         axes.grid(alpha=0.3)
-        figure.tight_layout()
-        with atomic_path(path) as temporary:
-            figure.savefig(temporary, format=str(path).rsplit(".", 1)[-1].lower())
+        _save(figure, path)
     finally:
         plt.close(figure)
     return path
@@ -52,9 +50,14 @@ def learning_rate_comparison(curves, path, title="Cost for each learning rate"):
         axes.set_title(title)
         axes.legend()
         axes.grid(alpha=0.3)
-        figure.tight_layout()
-        with atomic_path(path) as temporary:
-            figure.savefig(temporary, format=str(path).rsplit(".", 1)[-1].lower())
+        _save(figure, path)
     finally:
         plt.close(figure)
     return path
+
+
+def _save(figure, path):
+    """Write the figure atomically, in the format its suffix names."""
+    figure.tight_layout()
+    with atomic_path(path) as temporary:
+        figure.savefig(temporary, format=str(path).rsplit(".", 1)[-1].lower())
