@@ -337,23 +337,36 @@ def run_train(args):
         print(f"Training on {train.source}: {train.m} examples of {train.X.shape[0]} "
               f"features" + (f", testing on {test.m}" if test else "")
               + f"; classes {train.classes[0]!r} (0) and {train.classes[1]!r} (1).")
+    def save(accuracies):
+        estimator.classes_ = np.asarray(train.classes)  # 0/1 → the data's class names
+        _save(estimator, model_path, train, scaling, accuracies)
+
     try:
         estimator.fit(scaling.apply(train.X).T, train.Y.ravel())
     except KeyboardInterrupt:
-        if not args.save_on_interrupt or not hasattr(estimator, "coef_"):
-            raise
-        estimator.classes_ = np.asarray(train.classes)
-        _save(estimator, model_path, train, scaling, accuracies={})
-        print(f"logreg train: interrupted after {estimator.n_iter_} iterations; saved the "
-              f"last good parameters to {model_path}.", file=sys.stderr)
-        return 130
-    estimator.classes_ = np.asarray(train.classes)  # 0/1 → the data's class names
+        return _interrupted(args, estimator, save, model_path)
+    estimator.classes_ = np.asarray(train.classes)
     accuracies = {"train": _accuracy(estimator, scaling, train)}
     if test is not None:
         accuracies["test"] = _accuracy(estimator, scaling, test)
+    return _finish(estimator, accuracies, save, model_path, curve_path)
+
+
+def _interrupted(args, estimator, save, model_path):
+    """Ctrl-C: nothing written, or with --save-on-interrupt the last good parameters."""
+    if not args.save_on_interrupt or not hasattr(estimator, "coef_"):
+        raise KeyboardInterrupt
+    save({})
+    print(f"logreg train: interrupted after {estimator.n_iter_} iterations; saved the last "
+          f"good parameters to {model_path}.", file=sys.stderr)
+    return 130
+
+
+def _finish(estimator, accuracies, save, model_path, curve_path):
+    """Print the accuracies as the exercise does; write the model and the learning curve."""
     for name, value in accuracies.items():
         print(f"{name} accuracy: {value} %")
-    _save(estimator, model_path, train, scaling, accuracies)
+    save(accuracies)
     learning_curve(estimator.costs_, curve_path, estimator.learning_rate_)
     print(f"Model written to {model_path}")
     print(f"Learning curve written to {curve_path}")
@@ -407,32 +420,24 @@ def run_train_dask(args):
                   f"features" + (f", testing on {test[0].shape[0]}" if test else "")
                   + f"; classes {classes[0].item()!r} (0) and {classes[1].item()!r} (1); "
                   f"Dask: {engine.describe(client)}.")
+        def save(accuracies):
+            _save_dask(estimator, model_path, args.data, scaling, accuracies)
+
         try:
             engine.fit(X_train, y_train, estimator)
         except KeyboardInterrupt:
-            if not args.save_on_interrupt or not hasattr(estimator, "coef_"):
-                raise
-            _save_dask(estimator, model_path, args.data, scaling, accuracies={})
-            print(f"logreg train: interrupted after {estimator.n_iter_} iterations; saved the "
-                  f"last good parameters to {model_path}.", file=sys.stderr)
-            return 130
+            return _interrupted(args, estimator, save, model_path)
         sets = {"train": (X_train, y_train)}
         if test is not None:
             sets["test"] = (engine.scaled(test[0], scaling), test[1])
         accuracies = engine.accuracies(estimator, sets)  # every set in one pass
         peaks = engine.workers_peak_memory(client)
-    for name, value in accuracies.items():
-        print(f"{name} accuracy: {value} %")
     if not args.quiet:
         print(f"Dask workers' peak memory: "
               f"{', '.join(engine.format_bytes(p) for p in sorted(peaks.values()))}; the data "
               f"were {'kept in' if estimator.engine_['persisted'] else 'streamed through'} "
               f"the workers' memory.")
-    _save_dask(estimator, model_path, args.data, scaling, accuracies)
-    learning_curve(estimator.costs_, curve_path, estimator.learning_rate_)
-    print(f"Model written to {model_path}")
-    print(f"Learning curve written to {curve_path}")
-    return 0
+    return _finish(estimator, accuracies, save, model_path, curve_path)
 
 
 def _save_dask(estimator, path, source, scaling, accuracies):
