@@ -8,6 +8,15 @@
 __version__ = "0.1.0"
 
 from logreg.errors import LogregError  # noqa: E402
-from logreg.estimator import LogisticRegression, load  # noqa: E402
 
 __all__ = ["LogisticRegression", "LogregError", "load"]
+
+
+def __getattr__(name):
+    """``LogisticRegression`` and ``load`` on first use: the estimator imports scikit-learn,
+    which commands such as ``logreg quiz`` and ``logreg graph`` never need."""
+    if name in ("LogisticRegression", "load"):
+        from logreg import estimator
+
+        return getattr(estimator, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -29,9 +29,7 @@ from logreg.data import (
 from logreg.data.images import flatten_images, list_images
 from logreg.data.loaders import check_same_kind, read_csv_table, split_dataset
 from logreg.errors import InvalidInputError, LogregError, OutputError
-from logreg.estimator import LogisticRegression, load
 from logreg.io import check_writable
-from logreg.plots import learning_curve, learning_rate_comparison
 
 DEFAULT_OUT = "logreg-output"
 MODEL_NAME, CURVE_NAME = "model.safetensors", "learning_curve.png"
@@ -316,6 +314,8 @@ def _scaling(train):
 
 def _estimator(args):
     """The estimator that `logreg train`'s options describe."""
+    from logreg.estimator import LogisticRegression  # imports scikit-learn: only when needed
+
     return LogisticRegression(learning_rate=args.learning_rate, num_iterations=args.iterations,
                               tol=args.tol, l2=args.l2, solver=args.solver, dtype=args.dtype,
                               backprop=args.backprop, implementation=args.implementation,
@@ -367,6 +367,8 @@ def _finish(estimator, accuracies, save, model_path, curve_path):
     for name, value in accuracies.items():
         print(f"{name} accuracy: {value} %")
     save(accuracies)
+    from logreg.plots import learning_curve  # imports matplotlib: only when needed
+
     learning_curve(estimator.costs_, curve_path, estimator.learning_rate_)
     print(f"Model written to {model_path}")
     print(f"Learning curve written to {curve_path}")
@@ -468,6 +470,8 @@ def _save(estimator, path, train, scaling, accuracies):
 
 
 def _model_and_scaling(path):
+    from logreg.estimator import load
+
     estimator = load(path)
     if hasattr(estimator, "feature_names_in_"):
         del estimator.feature_names_in_  # the command picks a CSV's columns by name itself
@@ -623,6 +627,8 @@ def run_rates(args):
                          rates=args.rates, num_iterations=args.iterations,
                          progress=_rate_finished)
     print(rates.format_table(runs))
+    from logreg.plots import learning_rate_comparison
+
     learning_rate_comparison({run.learning_rate: run.costs for run in runs}, out)
     print(f"Cost curves written to {out}")
     return 0

@@ -6,8 +6,6 @@ scikit-learn users already catch (``ValueError`` or ``TypeError``), so ``except 
 keeps working. The command turns any of them into one line on stderr and exit status 2.
 """
 
-from sklearn.exceptions import NotFittedError as _SkNotFittedError
-
 
 class LogregError(Exception):
     """Base class of every error that logreg raises on purpose."""
@@ -37,5 +35,16 @@ class TrainingDivergedError(LogregError, ArithmeticError):
     """Gradient descent whose cost turned non-finite or kept rising."""
 
 
-class NotFittedError(LogregError, _SkNotFittedError):
-    """A model used before it was trained (also scikit-learn's NotFittedError)."""
+def __getattr__(name):
+    """``NotFittedError`` is also scikit-learn's NotFittedError; it is made on first use, so
+    that importing logreg's errors (every command does) does not import scikit-learn."""
+    if name != "NotFittedError":
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from sklearn.exceptions import NotFittedError as ScikitLearnNotFittedError
+
+    class NotFittedError(LogregError, ScikitLearnNotFittedError):
+        """A model used before it was trained (also scikit-learn's NotFittedError)."""
+
+    NotFittedError.__module__, NotFittedError.__qualname__ = __name__, "NotFittedError"
+    globals()["NotFittedError"] = NotFittedError
+    return NotFittedError

@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 
 from logreg import neuron
 from logreg.errors import InvalidInputError
-from logreg.estimator import LogisticRegression
 from logreg.solvers import DivergenceWarning
 
 RATES = (0.01, 0.001, 0.0001)  # the exercise's comparison
@@ -66,6 +65,8 @@ def _accuracy(estimator, X, Y):
 def train_rate(learning_rate, X_train, Y_train, X_test=None, Y_test=None,
                num_iterations=NUM_ITERATIONS):
     """Train at one learning rate on scaled data in the notes' layout (X (n_x, m), Y (1, m))."""
+    from logreg.estimator import LogisticRegression
+
     estimator = LogisticRegression(learning_rate=learning_rate, num_iterations=num_iterations,
                                    on_divergence="warn")
     start = time.perf_counter()
