@@ -98,6 +98,7 @@ def test_estimator_fused_reaches_the_vectorized_model():
     auto = LogisticRegression(num_iterations=200).fit(rows, y)
     np.testing.assert_array_equal(auto.coef_, plain.coef_)
     assert fused.wins(np.empty((200_000, 500)).T)
+    assert not fused.wins(np.empty((500, 200_000)))  # examples not contiguous: no copy, NumPy
     assert not fused.wins(np.empty((200_000, 500), dtype=np.int64).T)
 
 

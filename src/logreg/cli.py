@@ -23,6 +23,7 @@ from logreg.data import (
     image_scaling,
     load_dataset,
     load_digits_task,
+    no_scaling,
     read_images,
     standardize,
 )
@@ -476,7 +477,7 @@ def _model_and_scaling(path):
     if hasattr(estimator, "feature_names_in_"):
         del estimator.feature_names_in_  # the command picks a CSV's columns by name itself
     preprocessing = estimator.metadata_.get("preprocessing") or {}
-    record = preprocessing.get("scaling") or {"kind": "none", "mean": [0], "spread": [1]}
+    record = preprocessing.get("scaling") or no_scaling().to_dict()
     try:
         scaling = Scaling.from_dict(record, estimator.n_features_in_)
     except InvalidInputError as error:

@@ -279,7 +279,7 @@ def fit(X, y, estimator=None, *, persist="auto", **params):
     X, Y, classes = _notes_layout(X, y, estimator.dtype)
     X, Y, persisted = _persisted(X, Y, persist)
     n_x, m = X.shape
-    w, b = _start(estimator, n_x, X.dtype, classes)
+    w, b = estimator._start(X.T, classes)  # NumPy: dask steps bring their results home
     estimator.engine_ = {"name": "dask", "persisted": persisted, "chunks": len(X.chunks[1]),
                          "m": int(m), "n_x": int(n_x)}
     estimator.n_features_in_ = n_x
@@ -300,16 +300,6 @@ def check_estimator(estimator):
             "learning_rate='auto' is not available on the dask engine (its power iteration "
             "would re-read the data about 100 times); give a number, such as 0.1 for "
             "standardised features.")
-
-
-def _start(estimator, n_x, dtype, classes):
-    """w = 0, b = 0 as the notes start, or the previous fit's (warm_start): NumPy, small."""
-    if (estimator.warm_start and hasattr(estimator, "coef_")
-            and tuple(estimator.coef_.shape) == (1, n_x)
-            and np.array_equal(estimator.classes_, classes)):
-        return (np.asarray(estimator.coef_, dtype=dtype).T.copy(),
-                dtype.type(np.asarray(estimator.intercept_)[0]))
-    return np.zeros((n_x, 1), dtype=dtype), dtype.type(0)
 
 
 def _notes_layout(X_rows, y, dtype=None):

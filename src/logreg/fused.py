@@ -10,8 +10,8 @@ does not depend on timing or on the number of threads.
 
 Compiled with numba (see docs/design.md for why). It needs the examples contiguous in memory:
 X of shape (n_x, m) whose transpose is C-contiguous, which is what ``LogisticRegression`` hands
-over (rows of the user's (m, n_x) array, transposed as a view). ``prepare`` makes that layout
-once for any other array. X is read in its own dtype (float32 data is never copied to
+over (rows of the user's (m, n_x) array, transposed as a view); ``wins`` says no to any other
+layout, which would need a copy. X is read in its own dtype (float32 data is never copied to
 float64); the sums are float64, so float32 data loses nothing in accumulation. The gradient
 comes back in X's dtype.
 """
@@ -39,17 +39,12 @@ def wins(X):
     """Whether the fused kernel should serve this X: NumPy floats, too large for the cache
     (where NumPy's second pass over X is nearly free), and numba present."""
     return (isinstance(X, np.ndarray) and X.dtype in (np.float32, np.float64) and X.ndim == 2
-            and X.nbytes >= MIN_BYTES and available())
+            and X.T.flags.c_contiguous and X.nbytes >= MIN_BYTES and available())
 
 
 def chunk_count(m):
     """How many chunks m examples are cut into: a function of m only."""
     return max(1, min(CHUNKS, m // CHUNK_EXAMPLES))
-
-
-def prepare(X):
-    """X (n_x, m) with each example contiguous: a view when it already is, else one copy."""
-    return np.ascontiguousarray(X.T).T
 
 
 def _build():
@@ -140,7 +135,7 @@ def loss_and_gradient(w, b, X, Y, sample_weight=None, l2=0.0):
     ``neuron.loss_and_gradient`` (only the order of summation differs)."""
     rows = X.T
     if not rows.flags.c_contiguous:
-        rows = np.ascontiguousarray(rows)  # callers on the hot path pass ``prepare``d X
+        rows = np.ascontiguousarray(rows)  # a copy: "auto" never picks fused for such X
     weighted = sample_weight is not None
     s = np.ravel(sample_weight).astype(np.float64) if weighted else np.empty(0)
     chunks = chunk_count(rows.shape[0])

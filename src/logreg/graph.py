@@ -396,7 +396,7 @@ def softplus(x):
 # logistic regression as a graph
 
 
-def logistic_cost(w, b, X, Y):
+def logistic_cost(w, b, X, Y, sample_weight=None, l2=0.0):
     """The notes' logistic-regression cost J(w, b), built from graph nodes.
 
     Z = wᵀX + b, A = σ(Z), J = -mean(Y log A + (1 - Y) log(1 - A)); the loss is built from Z as
@@ -410,6 +410,10 @@ def logistic_cost(w, b, X, Y):
         Pass Values to read ``w.grad`` (dw) and ``b.grad`` (db) after ``J.backward()``.
     X : array of shape (n_x, m)
     Y : array of shape (1, m), labels 0 or 1
+    sample_weight : array of shape (1, m), optional
+        Weights s: the mean becomes Σ s·L / Σ s.
+    l2 : float
+        λ: adds (λ / 2m)‖w‖² (m = Σ s with weights); 0 is the notes' cost.
 
     Returns
     -------
@@ -440,7 +444,12 @@ def logistic_cost(w, b, X, Y):
         )
     L = softplus(Z) - Y * Z  # L(a, y) = -(y log a + (1 - y) log(1 - a)), from z
     L.name = "L"
-    J = L.mean()  # J = (1/m) Σ L
+    if sample_weight is None and not l2:
+        J = L.mean()  # J = (1/m) Σ L
+    else:
+        weights = np.ones_like(Z.data) if sample_weight is None else np.asarray(sample_weight)
+        m = float(np.sum(weights))
+        J = (weights * L).sum() / m + (l2 / (2 * m)) * (w * w).sum()  # Σ sL/Σs + (λ/2m)‖w‖²
     J.name = "J"
     return J, Z
 
@@ -453,14 +462,7 @@ def loss_and_gradient(w, b, X, Y, sample_weight=None, l2=0.0):
     that dZ = A − Y: the gradients come out of ``backward()``.
     """
     w, b = Value(w, name="w"), Value(b, name="b")
-    if sample_weight is None and not l2:
-        J, _ = logistic_cost(w, b, X, Y)
-    else:
-        Z = w.T @ Value(X, name="X", requires_grad=False) + b  # z = wᵀx + b
-        weights = np.ones_like(Z.data) if sample_weight is None else np.asarray(sample_weight)
-        m = float(np.sum(weights))
-        L = softplus(Z) - Y * Z  # the loss from z
-        J = (weights * L).sum() / m + (l2 / (2 * m)) * (w * w).sum()  # J = Σ sL/Σs + (λ/2m)‖w‖²
+    J, _ = logistic_cost(w, b, X, Y, sample_weight, l2)
     J.backward()
     return J.data, w.grad, b.grad
 

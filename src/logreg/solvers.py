@@ -39,7 +39,6 @@ class Fit:
     w: object
     b: object
     costs: list = field(default_factory=list)
-    converged: bool = False
     iterations: int = None  # when it differs from len(costs), as for L-BFGS (costs[0]: start)
 
     @property
@@ -161,10 +160,10 @@ def gradient_descent(X, Y, w, b, *, learning_rate, num_iterations, tol=0.0,
                         raise TrainingDivergedError(message)
                     warnings.warn(message + " Kept the parameters with the lowest cost.",
                                   DivergenceWarning, stacklevel=2)
-                    return Fit(*parameters(best[1]), costs, converged=False)
+                    return Fit(*parameters(best[1]), costs)
                 if tol > 0 and len(costs) > 1 and costs[-2] - cost < tol:
                     # the parameters this cost was measured at: the lowest cost seen
-                    return Fit(*parameters(before), costs, converged=True)
+                    return Fit(*parameters(before), costs)
     except KeyboardInterrupt:
         raise TrainingInterrupted(Fit(*parameters(best[1]), costs)) from None
     return Fit(*parameters(after), costs)
@@ -286,8 +285,7 @@ def lbfgs(X, Y, w, b, *, num_iterations, tol=0.0, sample_weight=None, l2=0.0, ca
                       f"(gradient norm {np.max(np.abs(result.jac)):.3g} > tol={tol:g}). Raise "
                       f"num_iterations, or standardise the features.", ConvergenceWarning,
                       stacklevel=3)
-    return Fit(*parameters(result.x), costs, converged=bool(result.success),
-               iterations=int(result.nit))
+    return Fit(*parameters(result.x), costs, iterations=int(result.nit))
 
 
 class _scipy_blas_on_one_thread:
