@@ -575,6 +575,7 @@ def test_draw_fallback_when_dot_is_missing(tmp_path, monkeypatch):
         raise graphviz.ExecutableNotFound(["dot"])
 
     monkeypatch.setattr(graphviz.Digraph, "pipe", no_dot)
+    (tmp_path / "pictures").mkdir()  # pictures go into an existing folder, as every file does
     with pytest.raises(DotNotFoundError) as raised:
         draw(notes_graph(), tmp_path / "pictures" / "g", format="png")
     dot_path = tmp_path / "pictures" / "g.dot"

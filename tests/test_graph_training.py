@@ -51,6 +51,16 @@ def test_estimator_trained_through_the_graph_reaches_the_same_model():
     np.testing.assert_allclose(backprop.costs_, closed.costs_, rtol=1e-12)
 
 
+def test_estimator_trained_through_the_graph_in_float32_stays_float32():
+    data = load_breast_cancer()
+    X, y = StandardScaler().fit_transform(data.data[:, :5]), data.target
+    closed = logreg.LogisticRegression(num_iterations=200, dtype="float32").fit(X, y)
+    backprop = logreg.LogisticRegression(num_iterations=200, dtype="float32",
+                                         backprop="graph").fit(X, y)
+    assert backprop.coef_.dtype == np.float32
+    np.testing.assert_allclose(backprop.coef_, closed.coef_, rtol=1e-4, atol=1e-6)
+
+
 def test_train_command_with_graph_backprop(tmp_path):
     for backprop in ("closed-form", "graph"):
         assert main(["train", "--quiet", "--iterations", "300", "--backprop", backprop,

@@ -1,0 +1,93 @@
+"""Logistic regression as a computation graph: the notes' cost built from :class:`Value` nodes,
+and its gradients by backpropagation, a drop-in for ``logreg.neuron.loss_and_gradient``.
+
+Nothing here knows that dZ = A − Y: the gradients come out of ``backward()``. Data keeps its
+dtype: float32 X and w give a float32 dw.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from logreg.errors import InvalidInputError
+from logreg.graph.engine import Value, softplus
+
+
+def logistic_cost(w, b, X, Y, sample_weight=None, l2=0.0):
+    """The notes' logistic-regression cost J(w, b), built from graph nodes.
+
+    Z = wᵀX + b, A = σ(Z), J = -mean(Y log A + (1 - Y) log(1 - A)); the loss is built from Z as
+    softplus(Z) - Y Z = log(1 + e^Z) - Y Z, the same number but finite even where the model is
+    certain and wrong (A rounds to 0 or 1). Its derivative is dJ/dZ = (A - Y) / m.
+
+    Parameters
+    ----------
+    w : Value or array of shape (n_x, 1)
+    b : Value or float
+        Pass Values to read ``w.grad`` (dw) and ``b.grad`` (db) after ``J.backward()``.
+    X : array of shape (n_x, m)
+    Y : array of shape (1, m), labels 0 or 1
+    sample_weight : array of shape (1, m), optional
+        Weights s: the mean becomes Σ s·L / Σ s.
+    l2 : float
+        λ: adds (λ / 2m)‖w‖² (m = Σ s with weights); 0 is the notes' cost.
+
+    Returns
+    -------
+    J : Value
+        The cost, a float.
+    Z : Value
+        The node Z of shape (1, m), in the dtype of wᵀX; after ``J.backward()`` its ``.grad`` is
+        dZ / m.
+
+    Examples
+    --------
+    >>> w, b = Value(np.zeros((2, 1)), name="w"), Value(0.0, name="b")
+    >>> X, Y = np.array([[1.0, -1.0], [2.0, 0.0]]), np.array([[1.0, 0.0]])
+    >>> J, Z = logistic_cost(w, b, X, Y)
+    >>> J.backward()
+    >>> round(J.data, 6), w.grad.ravel().tolist(), b.grad
+    (0.693147, [-0.5, -0.5], 0.0)
+    """
+    w = w if isinstance(w, Value) else Value(w, name="w")
+    b = b if isinstance(b, Value) else Value(b, name="b")
+    X = X if isinstance(X, Value) else Value(X, name="X", requires_grad=False)  # data: no dX
+    Z = w.T @ X + b  # z = wᵀx + b
+    Z.name = "Z"
+    dtype = np.result_type(Z.data)  # labels and weights join Z's dtype: float32 stays float32
+    Y = Y if isinstance(Y, Value) else Value(np.asarray(Y, dtype=dtype), name="Y",
+                                             requires_grad=False)
+    if np.shape(Y.data) != np.shape(Z.data):
+        raise InvalidInputError(
+            f"Y has shape {np.shape(Y.data)} but Z = wᵀX + b has shape {np.shape(Z.data)}; "
+            "Y must be (1, m) with one label per column of X"
+        )
+    L = softplus(Z) - Y * Z  # L(a, y) = -(y log a + (1 - y) log(1 - a)), from z
+    L.name = "L"
+    if sample_weight is None and not l2:
+        J = L.mean()  # J = (1/m) Σ L
+    else:
+        weights = np.ones(np.shape(Z.data)) if sample_weight is None else sample_weight
+        m = float(np.sum(weights))  # m = Σ s, in float64
+        weights = np.asarray(weights, dtype=dtype)
+        J = (weights * L).sum() / m + (l2 / (2 * m)) * (w * w).sum()  # Σ sL/Σs + (λ/2m)‖w‖²
+    J.name = "J"
+    return J, Z
+
+
+def loss_and_gradient(w, b, X, Y, sample_weight=None, l2=0.0):
+    """(J, dw, db) by backpropagation through the graph: a drop-in for the closed form.
+
+    The same contract as ``logreg.neuron.loss_and_gradient``: with ``sample_weight`` s (1, m)
+    the mean is weighted, J = Σ sL / Σ s; ``l2`` = λ adds (λ / 2m)‖w‖². J and db are floats;
+    dw has w's shape and the dtype of wᵀX (float32 for float32 w and X).
+
+    >>> X, Y = np.array([[1.0, -1.0], [2.0, 0.0]], dtype=np.float32), np.array([[1.0, 0.0]])
+    >>> J, dw, db = loss_and_gradient(np.zeros((2, 1), np.float32), 0.0, X, Y)
+    >>> round(J, 6), dw.dtype, dw.ravel().tolist(), db
+    (0.693147, dtype('float32'), [-0.5, -0.5], 0.0)
+    """
+    w, b = Value(w, name="w"), Value(b, name="b")
+    J, _ = logistic_cost(w, b, X, Y, sample_weight, l2)
+    J.backward()
+    return J.data, w.grad, b.grad
