@@ -53,4 +53,5 @@ def test_save_on_interrupt_saves_the_last_good_parameters(tmp_path):
     assert model.n_iter_ > 200
     assert len(model.costs_) == model.n_iter_
     assert min(model.costs_) < model.costs_[0]
-    assert sorted(p.name for p in out.iterdir()) == ["model.safetensors"]
+    # the model and its learning curve, a matching pair, and no temporary file
+    assert sorted(p.name for p in out.iterdir()) == ["learning_curve.png", "model.safetensors"]

@@ -1,5 +1,6 @@
 """Model files: safetensors (w, b) + JSON metadata, atomic writes, refusals of bad files."""
 
+import errno
 import json
 import os
 import pickle
@@ -12,9 +13,9 @@ import pytest
 
 import logreg
 from logreg import io as lio
-from logreg.errors import LogregError, ModelFileError, OutputError
+from logreg.errors import InvalidInputError, LogregError, ModelFileError, OutputError
 
-CLASSES = {"a": ["a", "b"]}
+CLASSES = {"classes": ["a", "b"]}
 
 
 def raw_header(path):
@@ -38,7 +39,8 @@ def logreg_metadata(**changes):
 
 
 def temporaries(folder):
-    return [p for p in Path(folder).iterdir() if p.name.endswith(".part")]
+    """Temporary files (".<name>.<random><suffix>") left behind."""
+    return [p for p in Path(folder).iterdir() if p.name.startswith(".")]
 
 
 @pytest.fixture()
@@ -62,7 +64,7 @@ def test_round_trip_w_b_metadata(tmp_path):
     w2, b2, meta2 = lio.read_model(path)
     assert np.array_equal(w2, w) and w2.shape == (5, 1) and w2.dtype == np.float64
     assert b2 == b
-    assert meta2["format"] == "logreg-model" and meta2["format_version"] == 1
+    assert meta2["format"] == "logreg-model" and meta2["format_version"] == 2
     assert meta2["n_x"] == 5
     assert meta2["classes"] == ["neg", "pos"]
     assert meta2["note"] == "hello" and meta2["nested"] == {"x": [1, 2.5, None]}
@@ -139,55 +141,57 @@ def existing(tmp_path):
 
 @pytest.mark.parametrize("failure", [RuntimeError("disk full"), KeyboardInterrupt()])
 def test_failed_write_keeps_the_old_file(existing, monkeypatch, failure):
-    import safetensors.numpy
-
     path, before = existing
     seen = []
 
-    def broken(tensors, filename, metadata=None):
-        seen.append(Path(filename))
-        Path(filename).write_bytes(before[: len(before) // 2])  # half a file, then fail
+    def broken(self, data):
+        seen.append(Path(self))
+        with open(self, "wb") as handle:
+            handle.write(data[: len(data) // 2])  # half a file, then fail
         raise failure
 
-    monkeypatch.setattr(safetensors.numpy, "save_file", broken)
+    monkeypatch.setattr(Path, "write_bytes", broken)
     with pytest.raises(type(failure)):
         lio.write_model(path, np.array([[9.0], [9.0]]), 9.0, {"classes": ["new", "one"]})
     assert seen and seen[0] != path and seen[0].parent == path.parent
     assert path.read_bytes() == before
     assert [p.name for p in path.parent.iterdir()] == [path.name]
+    monkeypatch.undo()
     w, b, meta = lio.read_model(path)
     assert w.ravel().tolist() == [1.0, 2.0] and b == 3.0 and meta["classes"] == ["old", "model"]
 
 
 def test_failed_write_of_a_new_file_leaves_nothing(tmp_path, monkeypatch):
-    import safetensors.numpy
+    def broken(self, data):
+        with open(self, "wb") as handle:
+            handle.write(b"partial")
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
-    def broken(tensors, filename, metadata=None):
-        Path(filename).write_bytes(b"partial")
-        raise OSError(28, "No space left on device")
-
-    monkeypatch.setattr(safetensors.numpy, "save_file", broken)
-    with pytest.raises(OSError):
+    monkeypatch.setattr(Path, "write_bytes", broken)
+    with pytest.raises(OutputError) as caught:
         lio.write_model(tmp_path / "m.safetensors", np.zeros((2, 1)), 0.0, CLASSES)
+    assert str(caught.value) == (f"cannot write {tmp_path / 'm.safetensors'}: No space left on "
+                                 f"device; free space or choose another path.")
     assert list(tmp_path.iterdir()) == []
 
 
 def test_write_goes_through_a_temporary_then_replaces(existing, monkeypatch):
-    """While save_file runs, the target still holds the old model; afterwards the new one."""
-    import safetensors.numpy
-
+    """While the bytes are written, the target still holds the old model; afterwards the new
+    one, and the temporary file is gone."""
     path, before = existing
-    real = safetensors.numpy.save_file
+    real = Path.write_bytes
     during = []
 
-    def watching(tensors, filename, metadata=None):
-        during.append((Path(filename), path.read_bytes()))
-        return real(tensors, filename, metadata=metadata)
+    def watching(self, data):
+        during.append((Path(self), path.read_bytes()))
+        return real(self, data)
 
-    monkeypatch.setattr(safetensors.numpy, "save_file", watching)
+    monkeypatch.setattr(Path, "write_bytes", watching)
     lio.write_model(path, np.array([[5.0], [6.0]]), 7.0, {"classes": ["new", "one"]})
     [(temporary, target_bytes)] = during
     assert temporary != path and temporary.parent == path.parent
+    assert temporary.name.startswith(".model.safetensors.")
+    assert temporary.suffix == ".safetensors"  # the target's suffix, kept
     assert target_bytes == before
     assert not temporary.exists()
     assert lio.read_model(path)[2]["classes"] == ["new", "one"]
@@ -342,10 +346,11 @@ def test_foreign_metadata_is_refused(tmp_path, metadata):
     ({"w": np.array([[0.0], [np.nan], [0.0]]), "b": np.zeros(1)}, {}, "NaN"),
     ({"w": np.zeros((3, 1)), "b": np.array([np.inf])}, {}, "infinity"),
     ({"w": np.zeros((3, 1)), "b": np.zeros(1)}, {"classes": ["a", "b", "c"]}, "two labels"),
-    ({"w": np.zeros((3, 1)), "b": np.zeros(1)}, {"classes": None}, "two labels"),
-    ({"w": np.zeros((3, 1)), "b": np.zeros(1)}, {"n_x": "3"}, "n_x"),
+    ({"w": np.zeros((3, 1), np.int64), "b": np.zeros(1)}, {}, "expected floats"),
+    ({"w": np.zeros((3, 1), np.float32), "b": np.zeros(1, np.float32)}, {"dtype": "float64"},
+     "metadata says float64"),
 ], ids=["n_x-mismatch", "rank-1-w", "no-b", "no-w", "b-shape", "nan-w", "inf-b",
-        "three-classes", "no-classes", "n_x-string"])
+        "three-classes", "integer-w", "dtype-mismatch"])
 def test_inconsistent_model_is_refused(tmp_path, tensors, changes, fragment):
     path = save_raw(tmp_path / "bad.safetensors", tensors, logreg_metadata(**changes))
     with pytest.raises(ModelFileError, match="inconsistent") as caught:
@@ -413,3 +418,246 @@ def test_pickle_payload_is_refused_and_never_run(tmp_path, protocol):
     with pytest.raises(ModelFileError):
         lio.read_model(path)
     assert not marker.exists()
+
+
+# --- the cost history: a float64 tensor, not JSON (format version 2) -----------------------
+
+
+def test_costs_are_a_tensor_and_come_back_as_a_list(tmp_path):
+    costs = [0.6931471805599453, 0.5, 0.25, 1e-300]
+    path = tmp_path / "m.safetensors"
+    lio.write_model(path, np.zeros((2, 1)), 0.0,
+                    {"classes": ["a", "b"], "training": {"solver": "gd", "costs": costs}})
+    header, body = raw_header(path)  # the layout, read by hand
+    assert header["costs"]["dtype"] == "F64" and header["costs"]["shape"] == [4]
+    start, end = header["costs"]["data_offsets"]
+    assert np.frombuffer(body[start:end], "<f8").tolist() == costs
+    meta = json.loads(header["__metadata__"]["logreg"])
+    assert meta["format_version"] == 2 and meta["training"] == {"solver": "gd"}
+    w, b, read = lio.read_model(path)
+    assert read["training"] == {"solver": "gd", "costs": costs}
+    assert all(type(c) is float for c in read["training"]["costs"])
+
+
+def test_writing_leaves_the_callers_metadata_alone(tmp_path):
+    metadata = {"classes": ["a", "b"], "training": {"costs": [1.0, 0.5]}}
+    lio.write_model(tmp_path / "m.safetensors", np.zeros((2, 1)), 0.0, metadata)
+    assert metadata == {"classes": ["a", "b"], "training": {"costs": [1.0, 0.5]}}
+
+
+def test_five_million_costs_save_and_load(fitted, tmp_path):
+    """A run of 5 M iterations: as JSON its costs would pass safetensors' 100 MB header."""
+    X, y = fitted
+    clf = logreg.LogisticRegression(num_iterations=3).fit(X, y)
+    rng = np.random.default_rng(2)
+    # a cost falling towards 0, as on separable data
+    costs = 0.7 * np.exp(-np.linspace(0, 15, 5_000_000)) * (1 + rng.uniform(0, 1e-3, 5_000_000))
+    sample = json.dumps(costs[::50].tolist())  # every 50th: the JSON's length / 50
+    assert len(sample) * 50 > lio.HEADER_LIMIT  # so this test means something
+    clf.costs_, clf.n_iter_ = costs.tolist(), 5_000_000
+    path = tmp_path / "long.safetensors"
+    clf.save(path)
+    header, _ = raw_header(path)
+    assert len(header["__metadata__"]["logreg"]) < 10_000
+    loaded = logreg.load(path)
+    assert loaded.n_iter_ == 5_000_000 and len(loaded.costs_) == 5_000_000
+    assert np.array_equal(np.asarray(loaded.costs_), costs)
+    assert np.array_equal(loaded.predict_proba(X), clf.predict_proba(X))
+
+
+def _version_1_file(path, costs_json):
+    """A model file as logreg wrote it before format version 2: the costs inside the JSON."""
+    text = ('{"format": "logreg-model", "format_version": 1, "n_x": 3, "logreg_version": '
+            '"0.1.0", "classes": ["no", "yes"], "dtype": "float64", "feature_names": null, '
+            '"training": {"solver": "gd", "learning_rate": 0.1, "num_iterations": 4, "tol": '
+            '0.0, "backprop": "closed-form", "implementation": "auto", "l2": 0.0, "n_iter": 4, '
+            '"costs": ' + costs_json + '}}')
+    w = np.array([[1.0], [-2.0], [0.5]])
+    return save_raw(path, {"w": w, "b": np.array([0.25])}, {"logreg": text}), w
+
+
+def test_version_1_files_still_load(tmp_path):
+    path, w = _version_1_file(tmp_path / "v1.safetensors", "[0.6931, 0.6, 0.55, 0.5]")
+    clf = logreg.load(path)
+    assert clf.costs_ == [0.6931, 0.6, 0.55, 0.5] and clf.n_iter_ == 4
+    assert clf.metadata_["format_version"] == 1
+    X = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
+    assert np.allclose(clf.decision_function(X), X @ w.ravel() + 0.25)
+    assert clf.predict(X).tolist() == ["yes", "no"]
+
+
+def test_version_1_costs_of_a_diverged_run_load(tmp_path):
+    """Before version 2, a run kept with on_divergence="warn" wrote NaN and Infinity into the
+    costs (Python's json.dumps does); those files load, their costs as they were."""
+    path, _ = _version_1_file(tmp_path / "v1.safetensors", "[0.69, 5.0, Infinity, NaN]")
+    costs = logreg.load(path).costs_
+    assert costs[:3] == [0.69, 5.0, float("inf")] and np.isnan(costs[3])
+
+
+def test_non_finite_costs_round_trip_as_a_tensor(tmp_path):
+    costs = [0.69, 40.0, float("inf"), float("nan")]
+    lio.write_model(tmp_path / "m.safetensors", np.zeros((2, 1)), 0.0,
+                    {"classes": [0, 1], "training": {"costs": costs}})
+    read = lio.read_model(tmp_path / "m.safetensors")[2]["training"]["costs"]
+    assert read[:3] == costs[:3] and np.isnan(read[3])
+
+
+@pytest.mark.parametrize("tensor, changes, fragment", [
+    (np.zeros((2, 2)), {}, "costs tensor has shape (2, 2)"),
+    (np.zeros(3, np.int32), {}, "dtype int32"),
+    (np.zeros(3), {"training": {"costs": [1.0]}}, "costs twice"),
+], ids=["matrix", "integers", "twice"])
+def test_bad_costs_tensor_is_refused(tmp_path, tensor, changes, fragment):
+    path = save_raw(tmp_path / "c.safetensors",
+                    {"w": np.zeros((3, 1)), "b": np.zeros(1), "costs": tensor},
+                    logreg_metadata(format_version=2, **changes))
+    with pytest.raises(ModelFileError, match="costs") as caught:
+        logreg.load(path)
+    assert fragment in str(caught.value)
+
+
+@pytest.mark.parametrize("costs", ["abc", [[1.0, 2.0]], ["x", 1.0], {"a": 1.0}, 5])
+def test_costs_that_are_not_numbers_are_refused_before_writing(tmp_path, costs):
+    with pytest.raises(InvalidInputError, match="expected a list of numbers"):
+        lio.write_model(tmp_path / "m.safetensors", np.zeros((2, 1)), 0.0,
+                        {"classes": [0, 1], "training": {"costs": costs}})
+    assert list(tmp_path.iterdir()) == []
+
+
+# --- atomic_paths: several files, all or none ----------------------------------------------
+
+
+@pytest.fixture()
+def old_pair(tmp_path):
+    model, curve = tmp_path / "model.safetensors", tmp_path / "curve.png"
+    model.write_bytes(b"old model")
+    curve.write_bytes(b"old curve")
+    return model, curve
+
+
+def test_atomic_paths_replaces_both_after_both_are_written(old_pair):
+    model, curve = old_pair
+    with lio.atomic_paths(model, curve) as (model_part, curve_part):
+        assert model_part.parent == curve_part.parent == model.parent
+        assert model_part.name.startswith(".model.safetensors.") and model_part.suffix == \
+            ".safetensors"
+        assert curve_part.name.startswith(".curve.png.") and curve_part.suffix == ".png"
+        model_part.write_bytes(b"new model")
+        curve_part.write_bytes(b"new curve")
+        assert model.read_bytes() == b"old model"  # nothing replaced yet
+    assert model.read_bytes() == b"new model" and curve.read_bytes() == b"new curve"
+    assert sorted(p.name for p in model.parent.iterdir()) == ["curve.png", "model.safetensors"]
+
+
+@pytest.mark.parametrize("failure", [OSError(errno.ENOSPC, "No space left on device"),
+                                     RuntimeError("crash"), KeyboardInterrupt()])
+def test_atomic_paths_failure_in_the_second_file_keeps_the_old_pair(old_pair, failure):
+    model, curve = old_pair
+    with pytest.raises((type(failure), OutputError)):
+        with lio.atomic_paths(model, curve) as (model_part, curve_part):
+            model_part.write_bytes(b"new model")
+            curve_part.write_bytes(b"half a curve")
+            raise failure
+    assert model.read_bytes() == b"old model" and curve.read_bytes() == b"old curve"
+    assert sorted(p.name for p in model.parent.iterdir()) == ["curve.png", "model.safetensors"]
+
+
+def test_atomic_paths_rolls_back_when_the_second_rename_fails(old_pair, monkeypatch):
+    """The first file already moved when the second move fails: the first is put back."""
+    model, curve = old_pair
+    (model.parent / "new.txt").unlink(missing_ok=True)
+    real, calls = os.replace, []
+
+    def second_fails(source, target):
+        calls.append(Path(target))
+        if len(calls) == 2:
+            raise OSError(errno.EIO, "Input/output error", str(source))
+        return real(source, target)
+
+    monkeypatch.setattr(lio.os, "replace", second_fails)
+    with pytest.raises(OutputError, match="Input/output error"):
+        with lio.atomic_paths(model, curve) as (model_part, curve_part):
+            model_part.write_bytes(b"new model")
+            curve_part.write_bytes(b"new curve")
+    monkeypatch.undo()
+    assert calls[:2] == [model, curve]
+    assert model.read_bytes() == b"old model" and curve.read_bytes() == b"old curve"
+    assert sorted(p.name for p in model.parent.iterdir()) == ["curve.png", "model.safetensors"]
+
+
+def test_atomic_paths_rollback_removes_a_file_that_was_new(tmp_path, monkeypatch):
+    model, curve = tmp_path / "m.safetensors", tmp_path / "c.png"
+    curve.write_bytes(b"old curve")
+    real = os.replace
+
+    def curve_fails(source, target):
+        if Path(target) == curve:
+            raise OSError(errno.EIO, "Input/output error")
+        return real(source, target)
+
+    monkeypatch.setattr(lio.os, "replace", curve_fails)
+    with pytest.raises(OutputError):
+        with lio.atomic_paths(model, curve) as (model_part, curve_part):
+            model_part.write_bytes(b"new")
+            curve_part.write_bytes(b"new")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["c.png"]
+
+
+def test_writes_inside_atomic_paths_join_it(old_pair, fitted):
+    """estimator.save and learning_curve to one of the paths write its temporary file; the
+    targets change only when the block ends."""
+    from logreg.plots import learning_curve
+
+    X, y = fitted
+    clf = logreg.LogisticRegression(num_iterations=5).fit(X, y)
+    model, curve = old_pair
+    with lio.atomic_paths(model, curve):
+        clf.save(model)
+        learning_curve(clf.costs_, curve)
+        assert model.read_bytes() == b"old model" and curve.read_bytes() == b"old curve"
+        assert len(list(model.parent.iterdir())) == 4  # the two targets, two temporaries
+    assert logreg.load(model).costs_ == clf.costs_
+    assert curve.read_bytes().startswith(b"\x89PNG")
+    assert sorted(p.name for p in model.parent.iterdir()) == ["curve.png", "model.safetensors"]
+
+
+@pytest.mark.parametrize("code, advice", [
+    (errno.ENOSPC, "free space or choose another path"),
+    (errno.EDQUOT, "disk quota"),
+    (errno.EACCES, "choose another path you can write to"),
+    (errno.EROFS, "read-only"),
+])
+def test_os_errors_while_writing_become_output_errors(tmp_path, monkeypatch, code, advice):
+    def refused(self, data):
+        raise OSError(code, os.strerror(code))
+
+    monkeypatch.setattr(Path, "write_bytes", refused)
+    path = tmp_path / "m.safetensors"
+    with pytest.raises(OutputError) as caught:
+        lio.write_model(path, np.zeros((2, 1)), 0.0, CLASSES)
+    message = str(caught.value)
+    assert message.startswith(f"cannot write {path}: {os.strerror(code)}; ")
+    assert advice in message and "\n" not in message
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("given", [123, None, 1.5, b"m.safetensors", ["m"], "", "a\0b"],
+                         ids=["int", "None", "float", "bytes", "list", "empty", "nul"])
+def test_write_to_a_path_of_the_wrong_kind_is_output_error(tmp_path, fitted, given):
+    with pytest.raises(OutputError) as caught:
+        lio.write_model(given, np.zeros((2, 1)), 0.0, CLASSES)
+    assert repr(given) in str(caught.value) or repr(os.fspath(given)) in str(caught.value)
+    X, y = fitted
+    clf = logreg.LogisticRegression(num_iterations=2).fit(X, y)
+    with pytest.raises(OutputError):
+        clf.save(given)
+
+
+def test_a_name_near_the_length_limit_is_written(tmp_path):
+    """The temporary file's name is cut to fit where the target's name nearly fills 255."""
+    path = tmp_path / ("m" * 240 + ".safetensors")
+    lio.write_model(path, np.zeros((2, 1)), 0.0, CLASSES)
+    assert lio.read_model(path)[2]["classes"] == ["a", "b"]
+    assert [p.name for p in tmp_path.iterdir()] == [path.name]
+    with pytest.raises(OutputError, match="too long"):
+        lio.write_model(tmp_path / ("m" * 300), np.zeros((2, 1)), 0.0, CLASSES)

@@ -1,45 +1,195 @@
-"""Model files: safetensors for w and b, JSON metadata beside them; data, never code.
+"""Model files: safetensors for w, b and the costs, JSON metadata beside them; data, never code.
 
-A model file is a safetensors file holding two tensors, ``w`` (n_x, 1) and ``b`` (1,), and one
-metadata entry, ``logreg``, a JSON object: the format name and version, n_x, the class names,
-the preprocessing (scaling, image shape, feature names, label column), the training settings
-and the cost history. Nothing is ever unpickled: safetensors parses a length-prefixed JSON
-header and raw little-endian numbers, nothing else.
+A model file is a safetensors file holding the tensors ``w`` (n_x, 1), ``b`` (1,) and, from
+format version 2, ``costs`` (the cost history, float64), and one metadata entry, ``logreg``, a
+JSON object: the format name and version, n_x, the class names, the preprocessing (scaling,
+image shape, feature names, label column) and the training settings. Version 1 kept the
+costs in the JSON, which cannot hold a long run (safetensors caps its header at 100 MB, about
+5 million costs); version-1 files still load. Nothing is ever unpickled: safetensors parses a
+length-prefixed JSON header and raw little-endian numbers, nothing else, and the metadata is
+checked against ``logreg.model_schema`` before anything reads it.
 
 Every write goes to a temporary file beside the target, then ``os.replace``: a failed or
 interrupted run leaves either the old file or the new one, never half of one.
+``atomic_paths`` does this for several files at once (a model and its picture): all of them
+are replaced only once every one is written.
 """
 
+import contextvars
+import errno
 import json
 import os
+import secrets
+import stat
+import struct
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 
-from logreg.errors import ModelFileError, OutputError
+from logreg import model_schema
+from logreg.errors import InvalidInputError, InvalidTypeError, ModelFileError, OutputError
+from logreg.model_schema import FORMAT, FORMAT_VERSION
 
-FORMAT = "logreg-model"
-FORMAT_VERSION = 1
 METADATA_KEY = "logreg"
+HEADER_LIMIT = 100_000_000  # bytes: safetensors refuses a longer header
+ADVICE = {errno.ENOSPC: "free space or choose {elsewhere}",
+          errno.EDQUOT: "free space (the disk quota is full) or choose {elsewhere}",
+          errno.EROFS: "the file system is read-only; choose {elsewhere}",
+          errno.EACCES: "choose {elsewhere} you can write to",
+          errno.EPERM: "choose {elsewhere} you can write to"}
+
+
+# --- writing: atomically, one file or several together -------------------------------------
+
+
+# temporary or target path (absolute) → (temporary, target, elsewhere) of the writes under way
+_UNDER_WAY = contextvars.ContextVar("logreg_io_writes_under_way", default={})
 
 
 @contextmanager
-def atomic_path(path):
-    """Yield a temporary path beside ``path``; on success it replaces ``path`` in one step."""
-    path = Path(path)
-    check_writable(path)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part",
-                                         dir=path.parent)
-    os.close(handle)
+def atomic_paths(*paths, elsewhere="another path"):
+    """Yield temporary paths beside ``paths``; once the block succeeds, they replace them.
+
+    Each temporary path keeps its target's suffix (``.<name>.<random><suffix>``), so
+    matplotlib and graphviz pick the format from it. The targets are replaced only after every
+    write succeeded, so a set of files (a model and its learning curve) stays a matching pair:
+    on any failure the old files stay as they were, and no temporary file remains. An OSError
+    (a full disk, no permission, a read-only file system) becomes an ``OutputError`` naming
+    the path and the reason; ``elsewhere`` names the alternative in its advice.
+
+    Inside the block, an atomic write to one of ``paths`` (``estimator.save(path)``,
+    ``plots.learning_curve(costs, path)``) joins this one: it writes the temporary file, and
+    the target is replaced with the others, or not at all.
+    """
+    targets = [_output_path(path) for path in paths]
+    under_way = _UNDER_WAY.get()
+    if targets and all(_key(target) in under_way for target in targets):
+        yield from _join(targets, under_way)
+        return
+    for target in targets:
+        check_writable(target)
+    temporaries, entries = [], {}
     try:
-        yield Path(temporary)
-        os.chmod(temporary, _mode_for(path))  # mkstemp makes 0600: as a plain write would
-        os.replace(temporary, path)
+        for target in targets:
+            handle, name = tempfile.mkstemp(  # a long name is cut: names have 255 bytes
+                prefix=f".{target.name[:100]}.", dir=target.parent,
+                suffix=target.suffix if len(target.suffix) <= 16 else "")
+            os.close(handle)
+            temporaries.append(Path(name))
+            entries[_key(target)] = entries[_key(name)] = (Path(name), target, elsewhere)
+        token = _UNDER_WAY.set({**under_way, **entries})
+        try:
+            yield tuple(temporaries)
+        finally:
+            _UNDER_WAY.reset(token)
+        for temporary, target in zip(temporaries, targets):
+            os.chmod(temporary, _mode_for(target))  # mkstemp makes 0600: as a plain write
+            _sync(temporary)
+        _replace_all(temporaries, targets)
+    except OutputError:
+        raise
+    except OSError as error:
+        raise _output_error(error, targets, temporaries, elsewhere) from None
     finally:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
+        for temporary in temporaries:
+            if os.path.lexists(temporary):
+                os.unlink(temporary)
+
+
+def _join(targets, under_way):
+    """The body of a write that joins one under way: its temporaries, its error messages."""
+    temporaries, targets, elsewhere = zip(*(under_way[_key(target)] for target in targets))
+    try:
+        yield temporaries
+    except OutputError:
+        raise
+    except OSError as error:
+        raise _output_error(error, targets, temporaries, elsewhere[0]) from None
+
+
+def _key(path):
+    return os.path.abspath(path)
+
+
+@contextmanager
+def atomic_path(path, elsewhere="another path"):
+    """Yield a temporary path beside ``path``; on success it replaces ``path`` in one step."""
+    with atomic_paths(path, elsewhere=elsewhere) as (temporary,):
+        yield temporary
+
+
+def _replace_all(temporaries, targets):
+    """Move every temporary onto its target; if one move fails, put the old files back.
+
+    The old files are kept under a second name (a hard link: no copy, no space) until every
+    move succeeded.
+    """
+    backups = []
+    try:
+        for target in targets:
+            backups.append(_hard_link_beside(target) if os.path.lexists(target) else None)
+        done = []
+        try:
+            for temporary, target in zip(temporaries, targets):
+                os.replace(temporary, target)
+                done.append(target)
+        except BaseException:
+            for target, backup in zip(done, backups):
+                if backup is not None:
+                    os.replace(backup, target)
+                else:
+                    os.unlink(target)
+            raise
+    finally:
+        for backup in backups:
+            if backup is not None and os.path.lexists(backup):
+                os.unlink(backup)
+
+
+def _hard_link_beside(target):
+    """A second name for ``target``, or None where the file system has no hard links."""
+    for _ in range(100):
+        name = target.with_name(f".{target.name}.{secrets.token_hex(4)}.old")
+        try:
+            os.link(target, name, follow_symlinks=False)
+            return name
+        except FileExistsError:
+            continue
+        except OSError:
+            return None  # no way back there; a rename in one folder rarely fails
+    return None
+
+
+def _sync(path):
+    """Push the file's bytes to the disk, so a crash after the rename leaves a whole file."""
+    with open(path, "rb") as handle:
+        os.fsync(handle.fileno())
+
+
+def _output_error(error, targets, temporaries, elsewhere):
+    """An OutputError for ``error``: the target it concerns (all where unclear), the reason."""
+    names = {_key(path): target for paths in (temporaries, targets)
+             for path, target in zip(paths, targets)}
+    filename = error.filename
+    target = names.get(_key(filename)) if isinstance(filename, (str, os.PathLike)) else None
+    where = str(target) if target else " and ".join(str(t) for t in targets)
+    reason = error.strerror or str(error) or type(error).__name__
+    advice = ADVICE.get(error.errno, "choose {elsewhere}").format(elsewhere=elsewhere)
+    return OutputError(f"cannot write {where}: {reason}; {advice}.")
+
+
+def _output_path(path):
+    """``path`` as a Path, or an OutputError naming what was given instead."""
+    if not isinstance(path, (str, os.PathLike)) or isinstance(path, bytes):
+        raise OutputError(f"the output path is {path!r} ({type(path).__name__}); expected a "
+                          f"file path (a str or pathlib.Path).")
+    text = os.fspath(path)
+    if not isinstance(text, str) or not text or "\0" in text:
+        raise OutputError(f"the output path {text!r} is not a usable file name; expected a "
+                          f"file path.")
+    return Path(text)
 
 
 def _mode_for(path):
@@ -53,11 +203,16 @@ def _mode_for(path):
 
 def check_writable(path):
     """Refuse, before any work is done, an output path whose folder cannot be written."""
-    path = Path(path)
+    path = _output_path(path)
     folder = path.parent
-    if path.is_dir():
+    try:
+        is_folder, folder_exists = path.is_dir(), folder.exists()
+    except OSError as error:  # a name too long, a loop of links
+        raise OutputError(f"cannot write {path}: {error.strerror}; choose another path.") \
+            from None
+    if is_folder:
         raise OutputError(f"{path} is a folder; expected a file path to write to.")
-    if folder.exists() and not folder.is_dir():
+    if folder_exists and not folder.is_dir():
         raise OutputError(f"cannot write {path}: {folder} is a file, not a folder. Choose "
                           f"another path.")
     if not folder.is_dir():
@@ -67,19 +222,74 @@ def check_writable(path):
                                                     and not os.access(path, os.W_OK)):
         raise OutputError(f"cannot write {path}: permission denied. Choose a path you can "
                           f"write to.")
+    try:  # what permissions do not tell (root, /proc, a read-only file system): try it
+        with tempfile.NamedTemporaryFile(prefix=f".{path.name[:100]}.", dir=folder):
+            pass
+    except OSError as error:
+        raise OutputError(f"cannot write {path}: {error.strerror or error}; choose another "
+                          f"path.") from None
+
+
+# --- model files ---------------------------------------------------------------------------
 
 
 def write_model(path, w, b, metadata):
-    """Write w, b and ``metadata`` (a JSON-serialisable dict) to ``path``, atomically."""
-    from safetensors.numpy import save_file
+    """Write w, b and ``metadata`` (a JSON-serialisable dict) to ``path``, atomically.
 
+    ``metadata["training"]["costs"]`` (a list) is stored as the float64 tensor ``costs``, not
+    in the JSON; ``read_model`` puts it back. The metadata is checked against the schema
+    first, so that every file written here can be read back.
+    """
+    from safetensors import SafetensorError
+    from safetensors.numpy import save
+
+    target = _output_path(path)
+    if not isinstance(metadata, dict):
+        raise InvalidTypeError(f"model metadata is a {type(metadata).__name__}; expected a "
+                               f"dict.")
     w = np.ascontiguousarray(w)
     record = {"format": FORMAT, "format_version": FORMAT_VERSION, "n_x": int(w.shape[0]),
               **metadata}
     tensors = {"w": w.reshape(-1, 1), "b": np.asarray([b], dtype=w.dtype).reshape(1)}
-    text = json.dumps(record, default=_jsonable)
-    with atomic_path(path) as temporary:
-        save_file(tensors, str(temporary), metadata={METADATA_KEY: text})
+    training = record.get("training")
+    if isinstance(training, dict) and training.get("costs") is not None:
+        record["training"] = {k: v for k, v in training.items() if k != "costs"}
+        tensors["costs"] = _costs_tensor(training["costs"])
+    text = _metadata_text(record)
+    try:
+        data = save(tensors, metadata={METADATA_KEY: text})
+    except SafetensorError as error:  # the header would be over safetensors' limit
+        raise InvalidInputError(f"cannot write {target}: the model's metadata takes "
+                                f"{len(text.encode()):,} bytes ({error}); a model file's "
+                                f"header holds at most {HEADER_LIMIT:,}.") from None
+    with atomic_path(target) as temporary:
+        temporary.write_bytes(data)
+
+
+def _costs_tensor(costs):
+    try:
+        array = np.asarray(costs, dtype=np.float64)
+    except (TypeError, ValueError, OverflowError):
+        array = None
+    if array is None or array.ndim != 1 or isinstance(costs, (str, bytes)):
+        raise InvalidInputError(f"training costs are {model_schema.describe(costs)}; expected "
+                                f"a list of numbers.")
+    return array
+
+
+def _metadata_text(record):
+    """The record as JSON text, after checking it as a reader will (schema, finite numbers)."""
+    try:
+        text = json.dumps(record, default=_jsonable, allow_nan=False)
+    except ValueError:  # a NaN or an infinity: name where
+        where = model_schema.non_finite(json.loads(json.dumps(record, default=_jsonable)),
+                                        skip=())
+        raise InvalidInputError(f"model metadata {where} is not finite; expected a finite "
+                                f"number (JSON holds no NaN or infinity).") from None
+    problem = model_schema.problem(json.loads(text))
+    if problem is not None:
+        raise InvalidInputError(f"cannot write this model's metadata: {problem}.")
+    return text
 
 
 def _jsonable(value):
@@ -87,21 +297,71 @@ def _jsonable(value):
         return value.item()
     if isinstance(value, np.ndarray):
         return value.tolist()
-    raise TypeError(f"cannot store {type(value).__name__} in model metadata")
+    raise InvalidTypeError(f"cannot store {type(value).__name__!r} values in model metadata; "
+                           f"expected JSON values (str, numbers, bool, None, lists and dicts "
+                           f"of them).")
 
 
 def read_model(path):
     """(w, b, metadata) from a model file, after checking that it is whole and consistent.
 
-    Raises ModelFileError for a missing, truncated or foreign file, one from a newer format
-    version, or one whose weights do not match its metadata.
+    Raises ModelFileError for a missing, unreadable, truncated or foreign file, one from a
+    newer format version, one whose metadata breaks the schema (``logreg.model_schema``), or
+    one whose weights do not match its metadata.
     """
+    path = _model_path(path)
+    header, tensors = _read_safetensors(path)
+    metadata = _parse_metadata(path, header)
+    costs = tensors.pop("costs", None) if metadata["format_version"] >= 2 else None
+    w, b = _check_weights(path, tensors, metadata)
+    if costs is not None:
+        training = metadata.setdefault("training", {})
+        if "costs" in training:
+            raise ModelFileError(f"{path} holds the costs twice (in the metadata and as a "
+                                 f"tensor); the file was edited. Train again.")
+        if costs.ndim != 1 or costs.dtype.kind != "f":
+            raise ModelFileError(f"{path}: the costs tensor has shape {costs.shape} and dtype "
+                                 f"{costs.dtype}; expected a list of floats. The file is "
+                                 f"damaged or was edited.")
+        training["costs"] = costs.astype(np.float64).tolist()
+    return w, b, metadata
+
+
+def _model_path(path):
+    if not isinstance(path, (str, os.PathLike)) or isinstance(path, bytes):
+        raise ModelFileError(f"the model path is {path!r} ({type(path).__name__}); expected "
+                             f"the path of a .safetensors file (a str or pathlib.Path).")
+    text = os.fspath(path)
+    if not isinstance(text, str) or not text or "\0" in text:
+        raise ModelFileError(f"the model path {text!r} is not a usable file name; expected "
+                             f"the path of a .safetensors file.")
+    return Path(text)
+
+
+def _read_safetensors(path):
+    """(header metadata, tensors) of a safetensors file, or a ModelFileError saying why not."""
     from safetensors import safe_open
 
-    path = Path(path)
-    if not path.is_file():
+    try:
+        mode = os.stat(path).st_mode
+        if stat.S_ISDIR(mode):
+            raise ModelFileError(f"{path} is a folder; expected a model file (.safetensors) "
+                                 f"written by `logreg train` or estimator.save().")
+        if not stat.S_ISREG(mode):  # a pipe would block the read, a device never end
+            raise ModelFileError(f"{path} is not a regular file (a pipe, socket or device); "
+                                 f"expected a model file (.safetensors).")
+        with open(path, "rb") as handle:
+            prefix = handle.read(8)
+    except FileNotFoundError:
         raise ModelFileError(f"model file {path} does not exist; expected a .safetensors file "
-                             f"written by `logreg train` or estimator.save().")
+                             f"written by `logreg train` or estimator.save().") from None
+    except OSError as error:
+        raise ModelFileError(f"cannot read the model file {path}: {error.strerror or error}; "
+                             f"check its permissions or choose another file.") from None
+    if len(prefix) == 8 and struct.unpack("<Q", prefix)[0] > HEADER_LIMIT:
+        raise ModelFileError(f"{path} declares a header of {struct.unpack('<Q', prefix)[0]:,} "
+                             f"bytes; a model file's header is at most {HEADER_LIMIT:,}. It is "
+                             f"damaged or not a model file.")
     try:
         with safe_open(str(path), framework="numpy") as handle:
             header = handle.metadata() or {}
@@ -111,50 +371,80 @@ def read_model(path):
             f"{path} is not a readable model file ({type(error).__name__}: {error}); expected "
             f"a safetensors file written by logreg. It may be truncated or of another "
             f"format; train again or restore a good copy.") from None
-    metadata = _parse_metadata(path, header)
-    return (*_check_weights(path, tensors, metadata), metadata)
+    return header, tensors
 
 
 def _parse_metadata(path, header):
     if METADATA_KEY not in header:
         raise ModelFileError(f"{path} is a safetensors file but not a logreg model (no "
                              f"'{METADATA_KEY}' metadata); expected a file written by logreg.")
-    try:
-        metadata = json.loads(header[METADATA_KEY])
-    except json.JSONDecodeError as error:
-        raise ModelFileError(f"{path}: the model's metadata is not valid JSON ({error}); "
-                             f"the file is damaged.") from None
+    metadata = _parse_json(path, header[METADATA_KEY])
     if not isinstance(metadata, dict) or metadata.get("format") != FORMAT:
         raise ModelFileError(f"{path}: the metadata does not name the format {FORMAT!r}; "
                              f"expected a file written by logreg.")
     version = metadata.get("format_version")
-    if not isinstance(version, int) or version < 1:
+    if type(version) is not int or version < 1:
         raise ModelFileError(f"{path}: format_version {version!r} is not valid; expected an "
                              f"integer from 1 to {FORMAT_VERSION}.")
     if version > FORMAT_VERSION:
         raise ModelFileError(
             f"{path} has model format version {version}, newer than this logreg reads "
             f"(up to {FORMAT_VERSION}). Upgrade logreg (pip install -U logreg) to read it.")
+    where = model_schema.non_finite(metadata)
+    if where is not None:
+        raise ModelFileError(f"{path}: the metadata's {where} is not a finite number; expected "
+                             f"a finite number. The file is damaged or was edited.")
+    try:
+        problem = model_schema.problem(metadata)
+    except RecursionError:
+        problem = "it is nested too deeply"
+    if problem is not None:
+        raise ModelFileError(f"{path}: the model's metadata is not valid: {problem}. The file "
+                             f"is damaged or was edited; train again or restore a good copy.")
     return metadata
 
 
+def _parse_json(path, text):
+    """Strict JSON: no duplicate keys, no nesting deeper than Python can follow."""
+    try:
+        return json.loads(text, object_pairs_hook=_no_duplicates)
+    except (ValueError, RecursionError, MemoryError) as error:
+        reason = "it is nested too deeply" if isinstance(error, RecursionError) else str(error)
+        raise ModelFileError(f"{path}: the model's metadata is not valid JSON ({reason}); "
+                             f"the file is damaged.") from None
+
+
+def _no_duplicates(pairs):
+    record = dict(pairs)
+    if len(record) != len(pairs):
+        seen = set()
+        key = next(k for k, _ in pairs if k in seen or seen.add(k))
+        raise ValueError(f"the key {key!r} appears twice in one object")
+    return record
+
+
 def _check_weights(path, tensors, metadata):
-    n_x = metadata.get("n_x")
+    n_x = metadata["n_x"]
     w, b = tensors.get("w"), tensors.get("b")
     problems = []
     if w is None or b is None:
         problems.append(f"it holds the tensors {sorted(tensors)}, expected 'w' and 'b'")
     else:
-        if not isinstance(n_x, int) or w.shape != (n_x, 1):
+        if w.shape != (n_x, 1):
             problems.append(f"w has shape {w.shape} but the metadata says n_x = {n_x}, "
                             f"expected w of shape ({n_x}, 1)")
         if b.shape != (1,):
             problems.append(f"b has shape {b.shape}, expected (1,)")
-        if not (np.isfinite(w).all() and np.isfinite(b).all()):
+        if w.dtype.kind != "f" or b.dtype.kind != "f":
+            problems.append(f"w and b have dtypes {w.dtype} and {b.dtype}, expected floats")
+        elif not (np.isfinite(w).all() and np.isfinite(b).all()):
             problems.append("w or b holds NaN or infinity")
-    classes = metadata.get("classes")
-    if not isinstance(classes, list) or len(classes) != 2:
-        problems.append(f"the classes are {classes!r}, expected a list of two labels")
+        elif metadata.get("dtype") not in (None, str(w.dtype)):
+            problems.append(f"w has dtype {w.dtype} but the metadata says "
+                            f"{metadata['dtype']}")
+    if len(metadata["classes"]) != 2:
+        problems.append(f"the classes are {model_schema.describe(metadata['classes'])}, "
+                        f"expected a list of two labels")
     if problems:
         raise ModelFileError(f"{path} is inconsistent: {'; '.join(problems)}. The file is "
                              f"damaged or was edited; train again or restore a good copy.")

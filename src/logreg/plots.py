@@ -1,32 +1,39 @@
-"""Pictures people would rather look at than read: learning curves (matplotlib, Agg).
+"""Pictures people would rather look at than read: learning curves.
 
-Every picture is written atomically (temporary file, then rename) by ``logreg.io.atomic_path``.
+Drawn on a ``matplotlib.figure.Figure`` with its own Agg canvas, never through pyplot: pyplot's
+backend (a notebook's inline or widget backend, a user's ``matplotlib.use``) is never touched,
+and no figure is left open. Every picture is written atomically by ``logreg.io.atomic_path``
+(temporary file, then rename), in the format its suffix names.
+
+Costs that are not finite (a diverged run) are left out of the line, and said so on the
+picture; an empty history draws empty axes that say so. Neither warns.
 """
 
-import matplotlib
+import math
+from numbers import Real
+from pathlib import Path
 
-matplotlib.use("Agg")
+import numpy as np
 
-import matplotlib.pyplot as plt  # noqa: E402
+from logreg.errors import InvalidInputError, OutputError
+from logreg.io import _output_path, atomic_path
 
-from logreg.io import atomic_path  # noqa: E402
+SIZE, DPI = (6.4, 4.2), 120
+DRAWABLE = 1e300  # larger costs are left out of the line: matplotlib's limits overflow
 
 
 def learning_curve(costs, path, learning_rate=None, title=None):
-    """The exercise's plot: cost J against iterations, written to ``path`` (PNG or SVG)."""
-    figure, axes = plt.subplots(figsize=(6.4, 4.2), dpi=120)
-    try:
-        axes.plot(range(len(costs)), costs, color="tab:blue")
-        axes.set_xlabel("iteration")
-        axes.set_ylabel("cost J")
-        label = title or "Learning curve"
-        if learning_rate is not None:
-            label += f" (learning rate = {learning_rate:g})"
-        axes.set_title(label)
-        axes.grid(alpha=0.3)
-        _save(figure, path)
-    finally:
-        plt.close(figure)
+    """The exercise's plot: cost J against iterations, written to ``path`` (PNG, SVG, PDF)."""
+    path = _picture_path(path)
+    costs = _costs(costs, "costs")
+    figure, axes = _figure()
+    label = title or "Learning curve"
+    if learning_rate is not None:
+        label += f" (learning rate = {_rate(learning_rate)})"
+    axes.plot(np.arange(costs.size), _finite_or_gap(costs), color="tab:blue",
+              **_markers(costs))
+    _decorate(axes, label, _note(costs))
+    _save(figure, path)
     return path
 
 
@@ -36,23 +43,115 @@ def learning_rate_comparison(curves, path, title="Cost for each learning rate"):
     A curve that blows up (a rate too large) would flatten the others: the y-axis stops at
     twice the highest starting cost, the part above is cut off.
     """
-    figure, axes = plt.subplots(figsize=(6.4, 4.2), dpi=120)
-    try:
-        for rate, costs in curves.items():
-            axes.plot(range(len(costs)), costs, label=f"learning rate = {rate:g}")
-        starts = [costs[0] for costs in curves.values() if len(costs) and costs[0] < float("inf")]
-        highest = max((c for costs in curves.values() for c in costs if c < float("inf")),
-                      default=None)
-        if starts and highest is not None and highest > 2 * max(starts):
-            axes.set_ylim(bottom=0, top=2 * max(starts))
-        axes.set_xlabel("iteration")
-        axes.set_ylabel("cost J")
-        axes.set_title(title)
+    path = _picture_path(path)
+    if not isinstance(curves, dict):
+        raise InvalidInputError(f"curves are a {type(curves).__name__}; expected a dict "
+                                f"{{learning rate: costs}}.")
+    curves = {rate: _costs(costs, f"the costs for learning rate {rate!r}")
+              for rate, costs in curves.items()}
+    figure, axes = _figure()
+    for rate, costs in curves.items():
+        axes.plot(np.arange(costs.size), _finite_or_gap(costs),
+                  label=f"learning rate = {_rate(rate)}", **_markers(costs))
+    drawn = [costs[_drawable(costs)] for costs in curves.values() if _drawable(costs).any()]
+    if drawn:
+        top = 2 * max(costs[0] for costs in drawn)
+        if top > 0 and max(costs.max() for costs in drawn) > top:
+            axes.set_ylim(bottom=min(0.0, *(costs.min() for costs in drawn)), top=top)
+    notes = [f"learning rate {_rate(rate)}: {_note(costs)}" for rate, costs in curves.items()
+             if _note(costs)]
+    _decorate(axes, title, "; ".join(notes) or None)
+    if curves:
         axes.legend()
-        axes.grid(alpha=0.3)
-        _save(figure, path)
-    finally:
-        plt.close(figure)
+    _save(figure, path)
+    return path
+
+
+def _figure():
+    """A figure on its own Agg canvas: pyplot and its backend are never involved."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=SIZE, dpi=DPI)
+    FigureCanvasAgg(figure)
+    return figure, figure.add_subplot()
+
+
+def _decorate(axes, title, note):
+    axes.set_xlabel("iteration")
+    axes.set_ylabel("cost J")
+    axes.set_title(title)
+    axes.grid(alpha=0.3)
+    if note:
+        axes.text(0.02, 0.02, note, transform=axes.transAxes, ha="left", va="bottom",
+                  color="tab:red", fontsize="small", wrap=True)
+
+
+def _costs(costs, what):
+    """``costs`` as a float64 vector; a history that is not a list of numbers is refused."""
+    if isinstance(costs, (str, bytes, dict)) or costs is None:
+        array = None
+    else:
+        try:
+            array = np.asarray(costs, dtype=np.float64)
+        except (TypeError, ValueError, OverflowError):
+            array = None
+    if array is None or array.ndim != 1:
+        raise InvalidInputError(f"{what} are {_short(costs)} ({type(costs).__name__}); expected "
+                                f"a list of numbers, one per iteration.")
+    return array
+
+
+def _drawable(costs):
+    """Finite costs within ±1e300: beyond that matplotlib's axis arithmetic overflows."""
+    return np.isfinite(costs) & (np.abs(costs) <= DRAWABLE)
+
+
+def _finite_or_gap(costs):
+    """NaN where a cost cannot be drawn: matplotlib leaves a gap there, without a warning."""
+    return np.where(_drawable(costs), costs, np.nan)
+
+
+def _markers(costs):
+    """Dots where gaps could leave a cost with no line to either side."""
+    return {} if _drawable(costs).all() else {"marker": ".", "markersize": 4}
+
+
+def _note(costs):
+    """What the picture should say about costs it cannot draw, or None."""
+    if costs.size == 0:
+        return "no costs recorded"
+    if not _drawable(costs).any():
+        return "no finite cost to draw"
+    not_finite = int((~np.isfinite(costs)).sum())
+    huge = int((~_drawable(costs)).sum()) - not_finite
+    parts = [f"{not_finite} of {costs.size} costs are not finite"] if not_finite else []
+    parts += [f"{huge} of {costs.size} are beyond ±{DRAWABLE:g}"] if huge else []
+    return "; ".join(parts) + " (not drawn)" if parts else None
+
+
+def _rate(rate):
+    """A learning rate as the title shows it: 0.005, or "auto" as given."""
+    if isinstance(rate, Real) and not isinstance(rate, bool) and math.isfinite(rate):
+        return f"{rate:g}"
+    return _short(rate)
+
+
+def _short(value, limit=40):
+    text = repr(value) if not isinstance(value, str) else value
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
+def _picture_path(path):
+    """``path`` as a Path whose suffix names a format matplotlib writes, else OutputError."""
+    from matplotlib.backend_bases import FigureCanvasBase
+
+    path = _output_path(path)
+    formats = FigureCanvasBase.get_supported_filetypes()
+    if path.suffix.lower().lstrip(".") not in formats:
+        raise OutputError(f"cannot write {path}: its suffix {path.suffix or '(none)'!s} names "
+                          f"no picture format; expected one of "
+                          f"{', '.join('.' + f for f in sorted(formats))}.")
     return path
 
 
@@ -60,4 +159,4 @@ def _save(figure, path):
     """Write the figure atomically, in the format its suffix names."""
     figure.tight_layout()
     with atomic_path(path) as temporary:
-        figure.savefig(temporary, format=str(path).rsplit(".", 1)[-1].lower())
+        figure.savefig(temporary, format=Path(path).suffix.lower().lstrip("."))
