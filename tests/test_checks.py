@@ -345,3 +345,34 @@ def test_encode_labels_with_given_classes_refuses_unknown_labels():
 def test_encode_labels_with_given_int_classes_refuses_unknown():
     with refused(InvalidInputError, r"\b5\b.*expected only 3, 8"):
         encode_labels([3, 5, 8], classes=[3, 8])
+
+
+# --- sizes checked before any allocation -----------------------------------------------------
+
+
+def test_format_bytes_by_hand():
+    from logreg.checks import format_bytes
+
+    assert format_bytes(0) == "0 B" and format_bytes(1023) == "1023 B"
+    assert format_bytes(1024) == "1.0 KiB" and format_bytes(3 * 2**30) == "3.0 GiB"
+    assert format_bytes(1.5 * 2**40) == "1.5 TiB" and format_bytes(2**60) == "1024.0 PiB"
+
+
+def test_available_memory_is_a_plausible_byte_count():
+    from logreg.checks import available_memory
+
+    available = available_memory()
+    assert available is None or 2**20 < available < 2**50
+
+
+def test_check_memory_refuses_naming_both_sizes_and_the_fix(monkeypatch):
+    from logreg.checks import check_memory
+
+    monkeypatch.setattr("logreg.checks.available_memory", lambda: 2**30)
+    assert check_memory(2**30, "X", "smaller") == 2**30  # exactly what is free: accepted
+    with pytest.raises(InvalidInputError,
+                       match=r"^X of shape \(9, 9\) would need 1\.0 GiB of memory, but "
+                             r"1\.0 GiB is available\. Fix: use fewer rows\.$"):
+        check_memory(2**30 + 1, "X of shape (9, 9)", "use fewer rows")
+    monkeypatch.setattr("logreg.checks.available_memory", lambda: None)
+    assert check_memory(2**80, "X", "smaller") == 2**80  # a system that does not say

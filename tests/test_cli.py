@@ -200,7 +200,8 @@ def test_train_default_writes_model_and_png(digits_run):
     assert digits_run.curve.read_bytes().startswith(PNG_MAGIC)
     assert f"Model written to {digits_run.model}" in digits_run.out
     assert f"Learning curve written to {digits_run.curve}" in digits_run.out
-    assert not list(digits_run.folder.glob("*.part")) + list(digits_run.folder.glob(".*.part"))
+    assert sorted(p.name for p in digits_run.folder.iterdir()) == ["learning_curve.png",
+                                                                 "model.safetensors"]
 
 
 def test_train_default_matches_reference_gradient_descent(digits_run, digits_reference):
@@ -811,7 +812,8 @@ def test_pickle_payload_is_never_unpickled(tmp_path, capsys):
 
 
 def _no_temporaries(folder):
-    return [p for p in Path(folder).rglob("*") if p.name.endswith(".part")]
+    """Temporary files (".<name>.<random><suffix>") left behind."""
+    return [p for p in Path(folder).rglob(".*")]
 
 
 @pytest.mark.parametrize("bad_test_data", ["absent.csv", "wrong-columns.csv", "ragged.csv"])

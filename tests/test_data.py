@@ -289,7 +289,7 @@ def test_load_image_folder_ignores_files_in_hidden_subfolders(tmp_path):
 @pytest.mark.parametrize("names", [["only"], ["a", "b", "c"]])
 def test_load_image_folder_needs_exactly_two_subfolders(tmp_path, names):
     root, _ = make_folder(tmp_path / "data", {name: 1 for name in names})
-    with pytest.raises(DataFileError, match=rf"{len(names)} sub-folders.*exactly two"):
+    with pytest.raises(DataFileError, match=rf"{len(names)} sub-folder\(s\).*exactly two"):
         load_image_folder(root, image_size=(4, 6))
 
 

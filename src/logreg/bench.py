@@ -20,6 +20,7 @@ import time
 import numpy as np
 
 from logreg import loop
+from logreg.checks import check_memory
 from logreg.errors import InvalidInputError
 
 SIZE = 1_000_000  # the notes' vector length (errata)
@@ -79,6 +80,16 @@ def _check_counts(**counts):
                                     f"number of at least 1.")
 
 
+def _check_memory(size, n_x, m):
+    """Refuse, before allocating anything, sizes whose arrays do not fit in memory: a and b
+    (size float64 each), X (n_x × m float64), and the step's vectors, all alive together."""
+    needed = 8 * (2 * size + n_x * m + 4 * (n_x + m))
+    check_memory(needed, f"the benchmark with size {size:,} (a and b) and a step on "
+                 f"n_x = {n_x:,} features × m = {m:,} examples (X)",
+                 "choose a smaller size, features or examples (the defaults: size "
+                 f"{SIZE:,}, features {N_X}, examples {M})")
+
+
 def vectorize(size=SIZE, repeats=None, n_x=N_X, m=M, seed=0, progress=None):
     """Run the demonstration; returns a dict of the figures (times in seconds).
 
@@ -86,6 +97,7 @@ def vectorize(size=SIZE, repeats=None, n_x=N_X, m=M, seed=0, progress=None):
     (np.dot, the vectorised step) and 3 for the loops.
     """
     _check_counts(size=size, repeats=repeats, features=n_x, examples=m)
+    _check_memory(size, n_x, m)
     fast, slow = (DOT_REPEATS, LOOP_REPEATS) if repeats is None else (repeats, repeats)
     rng = np.random.default_rng(seed)
     # a = np.random.rand(1000000); b = np.random.rand(1000000)

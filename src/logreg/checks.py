@@ -5,6 +5,8 @@ labels 0 and 1. Every check runs once, before training starts, never inside the 
 Each message says what was received, what was expected and how to fix it.
 """
 
+import os
+
 import numpy as np
 
 from logreg.errors import InvalidInputError, InvalidTypeError
@@ -181,3 +183,47 @@ def encode_labels(labels, classes=None):
             f"only {_describe(classes)}.")
     Y = (labels == classes[1]).astype(np.float64).reshape(1, -1)
     return Y, classes
+
+
+# --- sizes that must fit before any work starts ----------------------------------------------
+
+
+def format_bytes(n):
+    """A byte count for people: ``format_bytes(3 * 2**30)`` is '3.0 GiB'."""
+    n = float(n)
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB", "PiB"):
+        if abs(n) < 1024 or unit == "PiB":
+            return f"{int(n)} B" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+
+
+def available_memory():
+    """Bytes of memory a new allocation can use now (psutil's "available"; Linux's
+    MemAvailable without it), or None where the system does not say."""
+    try:
+        import psutil
+    except ImportError:
+        pass
+    else:
+        return int(psutil.virtual_memory().available)
+    try:
+        with open("/proc/meminfo") as meminfo:
+            for line in meminfo:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (AttributeError, ValueError, OSError):
+        return None
+
+
+def check_memory(nbytes, what, fix):
+    """Refuse, before allocating, ``what`` that needs ``nbytes`` when less memory is free."""
+    available = available_memory()
+    if available is not None and nbytes > available:
+        raise InvalidInputError(
+            f"{what} would need {format_bytes(nbytes)} of memory, but {format_bytes(available)} "
+            f"is available. Fix: {fix}.")
+    return nbytes

@@ -19,7 +19,6 @@ or Ctrl-C stops the quiz with the score so far.
 
 import contextlib
 import io
-import os
 import sys
 from dataclasses import dataclass
 
@@ -382,10 +381,8 @@ def main(question=None, seed=0, show_answers=False):
     """``logreg quiz``: the whole quiz, or one question (1-based), on stdin and stdout."""
     if not 0 <= seed < 2**32:
         raise InvalidInputError(f"--seed {seed}; expected a whole number from 0 to 2**32 - 1.")
-    try:
-        if show_answers:
-            return answers(sys.stdout, seed, question)
-        return run(sys.stdin, sys.stdout, seed, question)
-    except BrokenPipeError:  # e.g. `logreg quiz --answers | head`: the reader left
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 0
+    # a reader that leaves (`logreg quiz --answers | head`) is cli.main's to handle, as for
+    # every command: BrokenPipeError goes up to it
+    if show_answers:
+        return answers(sys.stdout, seed, question)
+    return run(sys.stdin, sys.stdout, seed, question)

@@ -6,14 +6,18 @@ scikit-learn's bundled digits (as 8×8 images) and breast-cancer sets.
 """
 
 import csv
+import math
+import os
+import re
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from logreg.checks import check_features, encode_labels
-from logreg.data.images import flatten_images, list_images, read_images
-from logreg.errors import DataFileError, InvalidInputError
+from logreg.checks import check_features, check_memory, encode_labels
+from logreg.data.images import check_image_size, flatten_images, list_images, read_images
+from logreg.errors import DataFileError, InvalidInputError, LogregError
 
 DEFAULT_IMAGE_SIZE = (64, 64)  # the exercise's images are 64×64×3
 
@@ -39,18 +43,27 @@ class Dataset:
         return self.X.shape[1]
 
 
-def _labels_for(labels, classes):
+def _labels_for(labels, classes, source=None):
     """Encode labels against a model's classes, or find the two classes of training labels."""
-    Y, found = encode_labels(labels, classes)
+    try:
+        Y, found = encode_labels(labels, classes)
+    except InvalidInputError as error:
+        if source is None:
+            raise
+        raise InvalidInputError(f"{source}: {error}") from None
     return Y, [value.item() if hasattr(value, "item") else value for value in found]
 
 
 # --- the exercise's .h5 files ------------------------------------------------------------
 
 
-def load_h5(path, split=None):
+def load_h5(path, split=None, *, prefer=None):
     """The exercise's HDF5 layout: ``{split}_set_x`` (m, h, w, c) uint8, ``{split}_set_y`` (m,),
     ``list_classes``. ``split`` ("train" or "test") is found from the keys when the file holds one.
+
+    ``prefer`` (the command's): the split to take when the file holds several; a file with one
+    split gives that one. Nothing the file says is trusted: every key must be an array of the
+    expected rank and kind, small enough to load.
     """
     import h5py
 
@@ -59,38 +72,79 @@ def load_h5(path, split=None):
         handle = h5py.File(path, "r")
     except FileNotFoundError:
         raise DataFileError(f"{path} does not exist; expected an .h5 file.") from None
-    except OSError as error:
+    except (OSError, ValueError) as error:
         raise DataFileError(f"{path} is not a readable HDF5 file ({error}).") from None
     with handle:
         keys = sorted(handle.keys())
         splits = sorted(key[: -len("_set_x")] for key in keys if key.endswith("_set_x")
                         and key[: -len("_set_x")] + "_set_y" in keys)
-        if split is None and len(splits) == 1:
-            split = splits[0]
+        if split is None:
+            split = prefer if prefer in splits else splits[0] if len(splits) == 1 else None
         if split not in splits:
             raise DataFileError(
                 f"{path} holds the keys {keys}; expected the exercise's layout: "
                 f"'train_set_x' and 'train_set_y' (or 'test_set_x' and 'test_set_y'), and "
                 f"'list_classes'" + (f"; it holds the splits {splits}: name one." if splits
                                      else "."))
-        images = np.asarray(handle[f"{split}_set_x"][()])
-        labels = np.asarray(handle[f"{split}_set_y"][()]).reshape(-1)
-        names = ([name.decode() if isinstance(name, bytes) else str(name)
-                  for name in handle["list_classes"][()]] if "list_classes" in handle else None)
+        images = _h5_array(handle, f"{split}_set_x", path, "images (m, h, w, c)")
+        labels = _h5_array(handle, f"{split}_set_y", path, "labels 0 and 1 (m,)")
+        names = (_h5_array(handle, "list_classes", path, "two class names")
+                 if "list_classes" in handle else None)
     if images.ndim == 3:
         images = images[..., np.newaxis]  # grayscale stack (m, h, w) → (m, h, w, 1)
-    if images.ndim != 4 or images.shape[0] != labels.shape[0]:
+    labels = labels.reshape(-1) if labels.ndim == 2 and 1 in labels.shape else labels
+    if images.ndim != 4 or labels.ndim != 1 or images.shape[0] != labels.shape[0]:
         raise DataFileError(
             f"{path}: {split}_set_x has shape {images.shape} and {split}_set_y "
             f"{labels.shape}; expected images (m, h, w, c) and m labels.")
-    if names is None or len(names) != 2:
-        names = ["0", "1"]
-    if not np.isin(labels, (0, 1)).all():
-        raise DataFileError(f"{path}: {split}_set_y holds {np.unique(labels).tolist()}; "
-                            f"expected labels 0 and 1 indexing list_classes.")
-    X = check_features(flatten_images(images), name=f"{split}_set_x")
-    return Dataset(X, labels.reshape(1, -1).astype(np.float64), names, str(path),
-                   image_shape=tuple(images.shape[1:]))
+    if images.size == 0:
+        raise DataFileError(f"{path}: {split}_set_x has shape {images.shape}: no images; "
+                            f"expected at least one image of at least one pixel.")
+    if labels.dtype.kind not in "biuf" or not np.isin(labels, (0, 1)).all():
+        shown = np.unique(labels)[:10].tolist() if labels.dtype.kind in "biufSU" \
+            else f"values of dtype {labels.dtype}"
+        raise DataFileError(f"{path}: {split}_set_y holds {shown}; expected labels 0 and 1 "
+                            f"indexing list_classes.")
+    X = check_features(flatten_images(images), name=f"{path}: {split}_set_x")
+    return Dataset(X, labels.reshape(1, -1).astype(np.float64), _h5_classes(names, path),
+                   str(path), image_shape=tuple(images.shape[1:]))
+
+
+def _h5_array(handle, key, path, expected):
+    """One dataset of an open .h5 as a NumPy array; refuses groups, links to nowhere, and
+    arrays too large for the memory available, before reading them."""
+    import h5py
+
+    try:
+        item = handle.get(key)
+    except (OSError, KeyError, ValueError) as error:  # a broken or external link
+        raise DataFileError(f"{path}: {key} cannot be read ({error}); expected {expected}.") \
+            from None
+    if not isinstance(item, h5py.Dataset):
+        kind = "a group" if isinstance(item, h5py.Group) else "not an array"
+        raise DataFileError(f"{path}: {key} is {kind}; expected an array of {expected}. "
+                            f"Store it as an HDF5 dataset.")
+    if item.dtype.kind not in "biufSUO":
+        raise DataFileError(f"{path}: {key} has dtype {item.dtype}; expected {expected}.")
+    check_memory(item.size * max(item.dtype.itemsize, 8), f"{path}: {key} of shape "
+                 f"{item.shape}", "use a smaller data set")
+    try:
+        return np.asarray(item[()])
+    except (OSError, ValueError, TypeError) as error:
+        raise DataFileError(f"{path}: {key} cannot be read ({error}); expected {expected}.") \
+            from None
+
+
+def _h5_classes(names, path):
+    """``list_classes`` as two distinct names; ["0", "1"] where there is no such list."""
+    if names is None or names.ndim != 1 or names.size != 2:
+        return ["0", "1"]
+    names = [name.decode(errors="replace") if isinstance(name, bytes) else str(name)
+             for name in names.tolist()]
+    if names[0] == names[1]:
+        raise DataFileError(f"{path}: list_classes names both classes {names[0]!r}; expected "
+                            f"two different names, the class of label 0 and of label 1.")
+    return names
 
 
 # --- a folder of images, one sub-folder per class ----------------------------------------
@@ -103,15 +157,24 @@ def load_image_folder(path, image_size=DEFAULT_IMAGE_SIZE, channels=3, classes=N
     the sub-folders must be among them.
     """
     path = Path(path)
-    if not path.is_dir():
+    if not is_folder(path):
         raise DataFileError(f"{path} is not a folder; expected a folder with one sub-folder "
                             f"of images per class.")
-    folders = sorted(sub for sub in path.iterdir() if sub.is_dir()
-                     and not sub.name.startswith("."))
+    image_size = check_image_size(image_size, channels)
+    try:
+        entries = sorted(entry for entry in path.iterdir() if not entry.name.startswith("."))
+        folders = [entry for entry in entries if entry.is_dir()]
+    except OSError as error:
+        raise DataFileError(f"cannot read the folder {path} ({error.strerror or error}); "
+                            f"expected a readable folder of images. Check its "
+                            f"permissions.") from None
     if classes is None and len(folders) != 2:
+        loose = [entry.name for entry in entries if entry not in folders]
         raise DataFileError(
-            f"{path} has {len(folders)} sub-folders ({[f.name for f in folders]}); expected "
-            f"exactly two, one per class, each holding that class's images.")
+            f"{path} has {len(folders)} sub-folder(s) {[f.name for f in folders]}"
+            + (f" and {len(loose)} other file(s) such as {loose[0]!r}" if loose else "")
+            + "; expected exactly two sub-folders, one per class, each holding that class's "
+            "images (e.g. cat/ and non-cat/).")
     paths, labels = [], []
     for folder in folders:
         images = list_images(folder)
@@ -120,7 +183,7 @@ def load_image_folder(path, image_size=DEFAULT_IMAGE_SIZE, channels=3, classes=N
     if not paths:
         raise DataFileError(f"{path} holds no image files in its sub-folders; expected "
                             f"images such as .png or .jpg.")
-    Y, names = _labels_for(np.array(labels), classes)
+    Y, names = _labels_for(np.array(labels), classes, path)
     stack = read_images(paths, image_size, channels)
     return Dataset(flatten_images(stack), Y, names, str(path),
                    image_shape=tuple(stack.shape[1:]))
@@ -133,76 +196,150 @@ def read_csv_table(path, label_column=None, feature_names=None):
     """A CSV with a header row: (features (m, n) float, labels or None, feature names).
 
     ``feature_names`` (a model's) picks and orders the feature columns by name; otherwise every
-    column but ``label_column`` is a feature.
+    column but ``label_column`` is a feature. A byte-order mark, CRLF line ends and quoted
+    fields are read as the csv module reads them; a malformed quote, an unnamed or repeated
+    column, a cell that is not a finite number and a missing label are refused with their line.
     """
     path = Path(path)
-    try:
-        with open(path, newline="", encoding="utf-8-sig") as handle:
-            reader = csv.reader(handle)
-            rows = [(reader.line_num, row) for row in reader]
-    except FileNotFoundError:
-        raise DataFileError(f"{path} does not exist; expected a CSV file.") from None
-    except (OSError, UnicodeDecodeError, csv.Error) as error:
-        raise DataFileError(f"{path} is not a readable CSV file ({error}).") from None
-    numbered = [(number, row) for number, row in rows if any(cell.strip() for cell in row)]
+    numbered = _csv_rows(path)
     if len(numbered) < 2:
         raise DataFileError(f"{path} holds {len(numbered)} non-empty line(s); expected a "
                             f"header line and at least one row of data.")
     line_numbers = [number for number, _ in numbered[1:]]
     rows = [row for _, row in numbered]
-    header = [name.strip() for name in rows[0]]
+    header = _csv_header(path, rows[0], label_column)
     for number, row in zip(line_numbers, rows[1:]):
         if len(row) != len(header):
             raise DataFileError(
                 f"{path}, line {number}: {len(row)} fields; expected {len(header)} as in the "
                 f"header. Every row needs one value per column.")
-    if label_column is not None and label_column not in header:
-        raise DataFileError(
-            f"{path} has no column {label_column!r}; its columns are {header}. Name the label "
-            f"column with --label-column.")
     names = feature_names or [name for name in header if name != label_column]
     missing = [name for name in names if name not in header]
     if missing:
         raise DataFileError(f"{path} lacks the feature columns {missing} that the model "
                             f"needs; its columns are {header}.")
+    if not names:
+        raise DataFileError(f"{path} has no feature columns, only {header}; expected at least "
+                            f"one column of numbers besides the label column.")
     columns = [header.index(name) for name in names]
     body = np.array(rows[1:], dtype=object)
     features = np.empty((len(body), len(columns)))
     for j, column in enumerate(columns):
         try:
             features[:, j] = body[:, column].astype(float)
-        except ValueError:
-            row = next(i for i, cell in enumerate(body[:, column]) if not _is_float(cell))
+        except ValueError:  # some cell is no number: NaN there, found and named just below
+            features[:, j] = [float(cell) if _is_float(cell) else np.nan
+                              for cell in body[:, column]]
+        bad = np.flatnonzero(~np.isfinite(features[:, j]))
+        if bad.size:
+            cell = body[bad[0], column]
+            kind = "is not a number" if not _is_float(cell) else "is not a finite number"
             raise DataFileError(
-                f"{path}, line {line_numbers[row]}, column {names[j]!r}: "
-                f"{body[row, column]!r} is not a number; expected numbers in every feature "
-                f"column.") from None
+                f"{path}, line {line_numbers[bad[0]]}, column {names[j]!r}: {cell!r} {kind}; "
+                f"expected finite numbers in every feature column (no NaN, empty cells or "
+                f"infinities). Fix or drop that row.")
     labels = None
     if label_column is not None:
-        labels = _typed_labels([cell.strip() for cell in body[:, header.index(label_column)]])
+        labels = _typed_labels([cell.strip() for cell in body[:, header.index(label_column)]],
+                               path, line_numbers, label_column)
     return features, labels, names
+
+
+def _csv_rows(path, header_only=False):
+    """[(line number, cells)] of a CSV's non-empty lines (only the first if ``header_only``)."""
+    rows, line = [], 0
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as handle:
+            reader = csv.reader(handle, strict=True)
+            for row in reader:
+                line = reader.line_num
+                if any(cell.strip() for cell in row):
+                    rows.append((line, row))
+                    if header_only:
+                        break
+    except FileNotFoundError:
+        raise DataFileError(f"{path} does not exist; expected a CSV file.") from None
+    except IsADirectoryError:
+        raise DataFileError(f"{path} is a folder; expected a CSV file.") from None
+    except (OSError, UnicodeDecodeError, csv.Error) as error:
+        where = f", after line {line}," if isinstance(error, csv.Error) else ""
+        raise DataFileError(f"{path}{where} is not a readable CSV file ({error}); expected "
+                            f"UTF-8 text, comma-separated, with balanced quotes.") from None
+    return rows
+
+
+def csv_columns(path):
+    """The column names of a CSV's header line, checked as ``read_csv_table`` checks them."""
+    rows = _csv_rows(Path(path), header_only=True)
+    if not rows:
+        raise DataFileError(f"{path} holds no header line; expected a CSV with a header line "
+                            f"naming its columns.")
+    return _csv_header(path, rows[0][1], None)
+
+
+def _csv_header(path, cells, label_column):
+    """The column names: each named, none repeated, the label column among them."""
+    header = [name.strip() for name in cells]
+    unnamed = [i + 1 for i, name in enumerate(header) if not name]
+    if unnamed:
+        raise DataFileError(f"{path}: column {unnamed[0]} of the header has no name; expected "
+                            f"a name for every column (the first line is the header).")
+    repeated = sorted({name for name in header if header.count(name) > 1})
+    if repeated:
+        raise DataFileError(
+            f"{path}: the header names the column {repeated[0]!r} "
+            f"{header.count(repeated[0])} times; expected every column name once. Rename "
+            f"the copies" + (" (one of them is the label column)." if repeated[0] == label_column
+                             else "."))
+    if label_column is not None and label_column not in header:
+        raise DataFileError(
+            f"{path} has no column {label_column!r}; its columns are {header}. Name the label "
+            f"column with --label-column.")
+    return header
 
 
 def _is_float(text):
     try:
         float(text)
-    except ValueError:
+    except (TypeError, ValueError):
         return False
     return True
 
 
-def _typed_labels(cells):
-    """CSV labels as numbers when every label is one (so 2 < 10), else as text."""
-    if all(_is_float(cell) for cell in cells):
-        numbers = np.array(cells, dtype=float)
-        return numbers.astype(int) if np.all(numbers == np.round(numbers)) else numbers
-    return np.array(cells)
+MISSING_LABELS = {"", "nan", "na", "n/a", "null", "none"}
+INTEGER = re.compile(r"[+-]?[0-9]+")
+
+
+def _typed_labels(cells, path=None, line_numbers=None, column="label"):
+    """CSV labels as numbers when every label is a number that a NumPy number holds exactly
+    (whole numbers as int64, so 2 < 10), else as the text they were. A missing label (empty,
+    "NaN", "NA", ...) is refused."""
+    missing = [i for i, cell in enumerate(cells) if cell.lower() in MISSING_LABELS]
+    if missing:
+        where = f"{path}, line {line_numbers[missing[0]]}" if path else f"label {missing[0]}"
+        raise DataFileError(f"{where}, column {column!r}: the label is missing "
+                            f"({cells[missing[0]]!r}); expected a class name in every row. "
+                            f"Drop the rows without a label.")
+    integers = [INTEGER.fullmatch(cell) is not None for cell in cells]
+    if all(integers):
+        values = [int(cell) for cell in cells]
+        if all(-2**63 <= value < 2**63 for value in values):
+            return np.array(values, dtype=np.int64)
+        return np.array(cells)  # beyond int64: the text, exact
+    if not all(_is_float(cell) for cell in cells):
+        return np.array(cells)
+    numbers = np.array(cells, dtype=float)
+    if not (np.isfinite(numbers).all() and np.all(np.abs(numbers) <= 2**53)):
+        return np.array(cells)  # beyond what a float64 holds exactly: the text, exact
+    if np.all(numbers == np.round(numbers)):
+        return numbers.astype(np.int64)
+    return numbers
 
 
 def load_csv(path, label_column="label", classes=None, feature_names=None):
     """A CSV table, one row per example, with a header and a label column named ``label_column``."""
     features, labels, names = read_csv_table(path, label_column, feature_names)
-    Y, found = _labels_for(labels, classes)
+    Y, found = _labels_for(labels, classes, path)
     X = check_features(features.T, name=f"features of {path}")
     return Dataset(X, Y, found, str(path), feature_names=names, label_column=label_column)
 
@@ -213,15 +350,23 @@ def load_npz(path, classes=None):
     Also takes the notes' layout: ``X`` (n_x, m) with ``Y`` of shape (1, m). Never unpickles.
     """
     path = Path(path)
-    try:
-        archive = np.load(path, allow_pickle=False)
-        if not isinstance(archive, np.lib.npyio.NpzFile):
-            raise ValueError("it holds one array (.npy), not named arrays")
-        with archive:
-            arrays = {key: archive[key] for key in archive.files}
+    try:  # the file opened here, so that it is closed whatever np.load makes of it
+        with open(path, "rb") as handle:
+            archive = np.load(handle, allow_pickle=False)
+            if not isinstance(archive, np.lib.npyio.NpzFile):
+                raise ValueError("it holds one array (.npy), not named arrays")
+            with archive:
+                for key in archive.files:  # sizes from the headers, before unpacking
+                    check_memory(_npz_bytes(archive, key), f"{path}: {key}",
+                                 "use a smaller data set")
+                arrays = {key: archive[key] for key in archive.files}
+    except LogregError:
+        raise
     except FileNotFoundError:
         raise DataFileError(f"{path} does not exist; expected an .npz file.") from None
-    except (OSError, ValueError) as error:
+    except IsADirectoryError:
+        raise DataFileError(f"{path} is a folder; expected an .npz file.") from None
+    except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile) as error:
         raise DataFileError(f"{path} is not a readable .npz of plain arrays ({error}).") from None
     if "X" not in arrays or not ({"y", "Y"} & arrays.keys()):
         raise DataFileError(f"{path} holds the arrays {sorted(arrays)}; expected 'X' and "
@@ -230,14 +375,29 @@ def load_npz(path, classes=None):
     if "Y" in arrays and arrays["Y"].ndim == 2 and arrays["Y"].shape[0] == 1:
         labels = arrays["Y"].ravel()  # the notes' layout: X is (n_x, m) already
     else:
-        labels = arrays.get("y", arrays.get("Y")).ravel()
+        labels = arrays.get("y", arrays.get("Y"))
+        if labels.ndim > 2 or (labels.ndim == 2 and 1 not in labels.shape):
+            raise DataFileError(f"{path}: the labels have shape {labels.shape}; expected one "
+                                f"label per example, shape (m,).")
+        labels = labels.ravel()
         X = np.asarray(X).T if np.ndim(X) == 2 else X
     X = check_features(X, name=f"X of {path}")
     if X.shape[1] != labels.size:
         raise DataFileError(f"{path} holds {X.shape[1]} examples in X but {labels.size} "
                             f"labels; expected one label per example.")
-    Y, found = _labels_for(labels, classes)
+    Y, found = _labels_for(labels, classes, path)
     return Dataset(X, Y, found, str(path))
+
+
+def _npz_bytes(archive, key):
+    """Bytes the array ``key`` of an open .npz takes once unpacked (as float64 at least), read
+    from its .npy header: a small compressed file may declare a huge array."""
+    with archive.zip.open(f"{key}.npy") as member:
+        version = np.lib.format.read_magic(member)
+        read_header = (np.lib.format.read_array_header_1_0 if version == (1, 0)
+                       else np.lib.format.read_array_header_2_0)
+        shape, _, dtype = read_header(member)
+    return math.prod(shape) * max(dtype.itemsize, 8)
 
 
 # --- scikit-learn's bundled data sets ----------------------------------------------------
@@ -292,6 +452,22 @@ def load_breast_cancer_table(features=None):
 
 # --- one entry point for the command ---------------------------------------------------------
 
+
+def is_folder(path):
+    """Whether ``path`` is a folder; a path the system refuses to look up (a name too long,
+    a component that cannot be searched) is a DataFileError naming it, not an OSError."""
+    try:
+        os.stat(path)
+    except (FileNotFoundError, NotADirectoryError):
+        return False
+    except OSError as error:
+        raise DataFileError(f"{path}: {error.strerror or error}; expected the path of a data "
+                            f"file or folder.") from None
+    except ValueError as error:  # an embedded NUL byte
+        raise DataFileError(f"{path!r}: {error}; expected the path of a data file or "
+                            f"folder.") from None
+    return Path(path).is_dir()
+
 BUILT_IN = {"digits": "scikit-learn digits, 3 against 8, as 8×8 images",
             "breast-cancer": "scikit-learn breast cancer, 30 features"}
 
@@ -305,14 +481,14 @@ def load_dataset(source, *, label_column="label", image_size=None, channels=3, c
         return load_digits_task()[0 if split != "test" else 1]
     path = Path(source)
     suffix = path.suffix.lower()
-    if path.is_dir():
+    if is_folder(path):
         return load_image_folder(path, image_size or DEFAULT_IMAGE_SIZE, channels, classes)
     if not path.exists():
         raise DataFileError(
             f"{path} does not exist; expected a folder of images, an .h5, .csv or .npz file, or "
             f"a built-in data set ({', '.join(BUILT_IN)}).")
     if suffix in (".h5", ".hdf5"):
-        return load_h5(path, split)
+        return load_h5(path, prefer=split)
     if suffix == ".csv":
         return load_csv(path, label_column, classes, feature_names)
     if suffix == ".npz":
@@ -338,12 +514,50 @@ def split_dataset(dataset, test_size, random_state=0):
                  for part in (train, test))
 
 
-def check_same_kind(dataset, image_shape):
-    """Refuse data whose images or features differ from what a model was trained on."""
-    if image_shape is not None and dataset.image_shape is not None \
-            and tuple(dataset.image_shape) != tuple(image_shape):
+def source_kind(source):
+    """"images" or "table": what a data source holds, told from its name alone (None when the
+    name does not tell), so that a mismatch is refused before the data are read."""
+    if source in BUILT_IN:
+        return "images" if source == "digits" else "table"
+    path = Path(source)
+    if is_folder(path) or path.suffix.lower() in (".h5", ".hdf5"):
+        return "images"
+    return "table" if path.suffix.lower() in (".csv", ".npz") else None
+
+
+def describe_kind(image_shape, n_x):
+    """"images of shape (64, 64, 3)" or "a table of 30 features", for messages."""
+    if image_shape is not None:
+        return f"images of shape {tuple(image_shape)} ({n_x} features)" if n_x else \
+            f"images of shape {tuple(image_shape)}"
+    return f"a table of {n_x} features" if n_x is not None else "a table"
+
+
+def check_source_kind(source, image_shape, n_x=None, expected="the model was trained on"):
+    """Refuse, before reading it, a source of another kind than ``image_shape`` says (images
+    when it is a shape, a table when it is None)."""
+    kind = source_kind(source)
+    if kind is not None and (kind == "images") != (image_shape is not None):
         raise InvalidInputError(
-            f"{dataset.source} holds images of shape {tuple(dataset.image_shape)}; the model "
-            f"was trained on images of shape {tuple(image_shape)}. Resize them, or use a "
-            f"folder of images, which is resized to the model's size.")
+            f"{source} holds {'images' if kind == 'images' else 'a table'}; {expected} "
+            f"{describe_kind(image_shape, n_x)}. Give data of that kind.")
+
+
+def check_same_kind(dataset, image_shape, n_x=None, expected="the model was trained on"):
+    """Refuse data whose kind (images or table), image shape or number of features differ from
+    what a model (or the training data) has: one message naming both shapes."""
+    found = describe_kind(dataset.image_shape, dataset.X.shape[0])
+    wanted = describe_kind(image_shape, n_x)
+    if (dataset.image_shape is None) != (image_shape is None):
+        raise InvalidInputError(f"{dataset.source} holds {found}; {expected} {wanted}. Give "
+                                f"data of that kind.")
+    if image_shape is not None and tuple(dataset.image_shape) != tuple(image_shape):
+        raise InvalidInputError(
+            f"{dataset.source} holds images of shape {tuple(dataset.image_shape)}; {expected} "
+            f"images of shape {tuple(image_shape)}. Resize them, or use a folder of images, "
+            f"which is resized to the model's size.")
+    if n_x is not None and dataset.X.shape[0] != n_x:
+        raise InvalidInputError(f"{dataset.source} holds {found}, X of shape "
+                                f"{dataset.X.shape}; {expected} {wanted}, X of shape "
+                                f"({n_x}, m). Give data with the same features.")
     return dataset

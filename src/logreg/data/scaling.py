@@ -21,8 +21,26 @@ class Scaling:
     spread: np.ndarray  # (n_x, 1), or a number
 
     def apply(self, X):
-        """Raw X (n_x, m) → scaled X, float64."""
-        return (np.asarray(X, dtype=np.float64) - self.mean) / self.spread
+        """Raw X (n_x, m) → scaled X, float64.
+
+        Finite values near the float64 limit (1.7e308) are scaled without overflow; a finite
+        value whose scaled value is beyond float64's range is refused, naming it.
+        """
+        X = np.asarray(X, dtype=np.float64)
+        with np.errstate(over="ignore", invalid="ignore"):
+            scaled = (X - self.mean) / self.spread
+            if np.isfinite(scaled).all():
+                return scaled
+            # x − μ overflowed (|x|, |μ| near the limit): halve both first, exact, same result
+            scaled = (X / 2 - np.asarray(self.mean) / 2) / (np.asarray(self.spread) / 2)
+        too_large = np.isfinite(X) & ~np.isfinite(scaled)
+        if too_large.any():
+            feature, example = np.argwhere(too_large)[0]
+            raise InvalidInputError(
+                f"feature {feature} of example {example} is {X[feature, example]:g}: too large "
+                f"for this scaling (({X[feature, example]:g} − μ) / σ is beyond float64's "
+                f"range); expected values like the training data's. Rescale that feature.")
+        return scaled
 
     def to_dict(self):
         return {"kind": self.kind, "mean": np.ravel(self.mean).tolist(),
@@ -53,10 +71,27 @@ def image_scaling():
 
 
 def standardize(X):
-    """Per-feature mean and spread of training X (n_x, m); constant features get spread 1."""
+    """Per-feature mean and spread of training X (n_x, m); constant features get spread 1.
+
+    Finite features near the float64 limit (±1.7e308), whose sums overflow, get their μ and σ
+    computed on x / max|x| and scaled back: μ and σ are at most max|x|, so both are finite.
+    """
     X = np.asarray(X, dtype=np.float64)
-    mean = X.mean(axis=1, keepdims=True)
-    spread = X.std(axis=1, keepdims=True)
+    with np.errstate(over="ignore", invalid="ignore"):
+        mean = X.mean(axis=1, keepdims=True)
+        spread = X.std(axis=1, keepdims=True)
+        rows = ~(np.isfinite(mean) & np.isfinite(spread)).ravel()
+        if rows.any():
+            largest = np.abs(X[rows]).max(axis=1, keepdims=True)
+            largest[largest == 0] = 1.0
+            unit = X[rows] / largest  # entries in [−1, 1]: no sum overflows
+            mean[rows] = unit.mean(axis=1, keepdims=True) * largest
+            spread[rows] = unit.std(axis=1, keepdims=True) * largest
+    if not (np.isfinite(mean).all() and np.isfinite(spread).all()):
+        feature = int(np.flatnonzero(~(np.isfinite(mean) & np.isfinite(spread)))[0])
+        raise InvalidInputError(
+            f"feature {feature} holds values that are not finite numbers (NaN or infinity); "
+            f"expected finite numbers to standardise. Remove or impute them first.")
     spread[spread == 0] = 1.0  # a constant feature: centre it, do not divide by 0
     return Scaling("standardize", mean, spread)
 
