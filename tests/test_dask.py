@@ -99,8 +99,11 @@ def test_fit_refuses_what_it_cannot_do():
     rows, y = problem(m=100, n=2)
     with pytest.raises(ValueError, match="learning_rate='auto'"):
         dask_engine.fit(rows, y)
-    with pytest.raises(ValueError, match="closed form"):
+    with pytest.raises(ValueError, match="backprop='graph' .* on Dask arrays .* NumPy arrays "
+                                         "only.*What would work: backprop='closed-form'"):
         dask_engine.fit(rows, y, learning_rate=0.1, backprop="graph")
+    with pytest.raises(ValueError, match="implementation='loop' .* on Dask arrays"):
+        dask_engine.fit(rows, y, learning_rate=0.1, implementation="loop")
     with pytest.raises(ValueError, match="one class only"):
         dask_engine.fit(rows, np.zeros(100), learning_rate=0.1)
     with pytest.raises(ValueError, match="one label per row"):
@@ -247,7 +250,9 @@ def test_train_engine_dask_end_to_end(tmp_path, capsys):
 def test_ctrl_c_saves_the_last_good_parameters(tmp_path, capsys, monkeypatch):
     store = tmp_path / "d.zarr"
     dask_engine.synth(store, 400, 2, chunk_rows=200)
-    step = dask_engine.loss_and_gradient
+    from logreg import dask_gradient
+
+    step = dask_gradient.loss_and_gradient
     calls = []
 
     def interrupted_at_the_fourth_step(*args):
@@ -256,7 +261,7 @@ def test_ctrl_c_saves_the_last_good_parameters(tmp_path, capsys, monkeypatch):
             raise KeyboardInterrupt
         return step(*args)
 
-    monkeypatch.setattr(dask_engine, "loss_and_gradient", interrupted_at_the_fourth_step)
+    monkeypatch.setattr(dask_gradient, "loss_and_gradient", interrupted_at_the_fourth_step)
     threads = dask_engine.cluster
     monkeypatch.setattr(dask_engine, "cluster",
                         lambda *args, **kwargs: threads(*args, processes=False, **kwargs))
@@ -304,7 +309,8 @@ def test_zarr_without_engine_and_engine_options_without_dask(tmp_path, capsys):
     assert "--engine dask" in one_line_error(code, err)
     for extra, message in ((["--learning-rate", "auto"], "learning_rate='auto'"),
                            (["--worker-memory", "lots"], "worker memory 'lots'"),
-                           (["--backprop", "graph"], "closed form"),
+                           (["--backprop", "graph"], "NumPy arrays only"),
+                           (["--implementation", "semi"], "on Dask arrays"),
                            (["--scheduler", "tcp://127.0.0.1:1", "--workers", "2"],
                             "one or the other")):
         code, _, err = run_cli(["train", "--engine", "dask", "--data", store, "--out",

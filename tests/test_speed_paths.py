@@ -56,8 +56,11 @@ def test_fused_does_not_depend_on_the_number_of_threads(threads, monkeypatch):
     rows, y = rows_problem(40000, 25)
     w, Y = np.full((25, 1), 0.05), y.reshape(1, -1)
     reference = fused.loss_and_gradient(w, 0.1, rows.T, Y)
-    monkeypatch.setattr(fused, "THREADS", threads)
-    for a, b in zip(fused.loss_and_gradient(w, 0.1, rows.T, Y), reference):
+    monkeypatch.setattr(fused, "_cpus", lambda: 8)  # as many threads as asked, on any machine
+    with fused.thread_limit(threads):
+        assert fused.threads() == threads
+        result = fused.loss_and_gradient(w, 0.1, rows.T, Y)
+    for a, b in zip(result, reference):
         np.testing.assert_array_equal(a, b)
 
 
@@ -165,13 +168,11 @@ def test_lbfgs_reaches_the_minimum_gradient_descent_approaches():
 @pytest.mark.parametrize("weighted", [False, True])
 def test_example_space_steps_are_the_notes_steps(weighted):
     """Far more features than examples: "auto" takes the steps in the span of the examples."""
-    from logreg import solvers
-
     rows, y = rows_problem(60, 400)
     s = np.random.default_rng(2).uniform(0.5, 2.0, size=60) if weighted else None
-    assert solvers._example_space_wins(rows.T, 500, 0.0)
     auto = LogisticRegression(learning_rate=0.05, num_iterations=500).fit(
         rows, y, sample_weight=s)
+    assert auto.engine_["name"] == "example-space"
     plain = LogisticRegression(learning_rate=0.05, num_iterations=500,
                                implementation="vectorized").fit(rows, y, sample_weight=s)
     np.testing.assert_allclose(auto.coef_, plain.coef_, rtol=1e-10, atol=1e-14)
@@ -184,6 +185,7 @@ def test_example_space_keeps_the_tol_behaviour():
     auto = LogisticRegression(num_iterations=5000, tol=1e-6).fit(rows, y)
     plain = LogisticRegression(num_iterations=5000, tol=1e-6,
                                implementation="vectorized").fit(rows, y)
+    assert auto.engine_["name"] == "example-space" and plain.engine_["name"] == "vectorized"
     assert auto.n_iter_ == plain.n_iter_ < 5000
     np.testing.assert_allclose(auto.coef_, plain.coef_, rtol=1e-9)
 

@@ -19,7 +19,7 @@ from array_api_compat import (
 from logreg.errors import InvalidInputError
 
 __all__ = ["array_namespace", "device", "foreign", "to_numpy", "check_foreign_X", "as_like",
-           "is_dask_array", "materialize"]
+           "is_dask_array", "is_array_api_obj", "materialize", "binary_labels"]
 
 
 def foreign(X):
@@ -59,10 +59,14 @@ def as_like(values, X, dtype=None):
     return xp.asarray(np.asarray(values), dtype=dtype or X.dtype, device=device(X))
 
 
-def check_foreign_X(X, n_features=None):
+def check_foreign_X(X, n_features=None, dtype=None):
     """A 2-D array of real floating numbers, all finite, with ``n_features`` columns if given.
 
-    Integers become the library's default float. Returns X (no copy when already floating).
+    ``dtype`` ("float32" or "float64") converts X on its device when it differs; without it,
+    integers become the library's default float. Returns X (no copy when nothing changes).
+    Dask arrays are not read for the finiteness check (a whole pass over data that may not
+    fit in memory): a NaN or infinity among them makes the first cost non-finite, which
+    training reports.
     """
     xp = array_namespace(X)
     if X.ndim != 2:
@@ -83,9 +87,40 @@ def check_foreign_X(X, n_features=None):
     if xp.isdtype(X.dtype, "complex floating"):
         raise InvalidInputError("Complex data not supported: pass the real part or the "
                                 "magnitude.")
-    if not xp.isdtype(X.dtype, "real floating"):
+    if dtype is not None and X.dtype != getattr(xp, dtype):
+        X = xp.astype(X, getattr(xp, dtype))
+    elif not xp.isdtype(X.dtype, "real floating"):
         X = xp.astype(X, xp.float64 if hasattr(xp, "float64") else xp.float32)
-    if not bool(xp.all(xp.isfinite(X))):
+    if not is_dask_array(X) and not bool(xp.all(xp.isfinite(X))):
         raise InvalidInputError("Input X contains NaN or infinity. Remove or impute missing "
                                 "values first, and replace infinite values.")
     return X
+
+
+def binary_labels(y, X, describe):
+    """(classes, Y): the labels' classes (``describe`` checks them, on NumPy) and Y (1, m) of
+    0/1 in X's library, device and dtype. Dask labels stay lazy (one pass over y finds the
+    classes) and are chunked as X's rows; other libraries' m labels come to the host once."""
+    m = X.shape[0]
+    if is_dask_array(X):
+        import dask.array as da
+
+        y = y if is_dask_array(y) else da.asarray(np.asarray(y))
+        if y.ndim == 2 and 1 in y.shape:
+            y = y.reshape(-1)
+        _check_length(y.shape, m)
+        y = y.rechunk((X.chunks[0],))
+        classes = describe(np.unique(da.unique(y).compute()))
+        return classes, (y == classes[1]).astype(X.dtype).reshape(1, -1)
+    labels = to_numpy(y)
+    labels = labels.ravel() if labels.ndim == 2 and 1 in labels.shape else labels
+    _check_length(labels.shape, m)
+    classes = describe(labels)
+    return classes, as_like((labels == classes[1]).reshape(1, -1), X)
+
+
+def _check_length(shape, m):
+    if tuple(shape) != (m,):
+        raise InvalidInputError(f"Found input variables with inconsistent numbers of samples: "
+                                f"y has shape {tuple(shape)}, X has {m} rows. Give one label "
+                                f"per row of X.")

@@ -7,11 +7,16 @@
     logreg rates      the exercise's learning-rate comparison → cost curves, accuracies
     logreg bench vectorize   np.dot against a Python loop; one gradient step three ways
 
-A user's mistake prints one line on stderr and exits with status 2, never a traceback.
+A user's mistake prints one line on stderr and exits with status 2, never a traceback. A
+reader of stdout that leaves early (`logreg predict ... | head -1`) ends the command quietly
+with status 141, as SIGPIPE ends other programs: the output was cut short.
 """
 
 import argparse
+import contextlib
+import os
 import sys
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -27,8 +32,16 @@ from logreg.data import (
     read_images,
     standardize,
 )
-from logreg.data.images import flatten_images, list_images
-from logreg.data.loaders import check_same_kind, read_csv_table, split_dataset
+from logreg.data.images import check_image_size, flatten_images, list_images
+from logreg.data.loaders import (
+    check_same_kind,
+    check_source_kind,
+    csv_columns,
+    describe_kind,
+    is_folder,
+    read_csv_table,
+    split_dataset,
+)
 from logreg.errors import InvalidInputError, LogregError, OutputError
 from logreg.io import check_writable
 
@@ -40,6 +53,7 @@ class Parser(argparse.ArgumentParser):
     """argparse, with its usage errors as one line on stderr and exit status 2."""
 
     def error(self, message):
+        message = " ".join(message.split())  # an argument holding a new line stays one line
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
@@ -53,23 +67,16 @@ def build_parser():
                                 "curve", description="Train by gradient descent, print the "
                                 "cost every 100 iterations and the accuracies, write the model "
                                 "file and a learning-curve PNG.")
-    train.add_argument("--data", default="digits", help="training data: a folder of images "
-                       "(one sub-folder per class), an .h5 in the exercise's layout, a .csv "
-                       "or .npz table, or a built-in set: " + ", ".join(
-                           f"'{k}' ({v})" for k, v in BUILT_IN.items())
-                       + " (default: digits)")
-    train.add_argument("--test-data", help="held-out data in the same form; without it a "
-                       "stratified part of --data is held out (see --test-size)")
-    train.add_argument("--test-size", type=float, default=0.25,
-                       help="share of --data held out when there is no --test-data (0: none)")
+    _add_training_data_options(train)
     train.add_argument("--iterations", type=int, default=2000,
                        help="gradient-descent steps (default: 2000, as the exercise)")
     train.add_argument("--learning-rate", type=_learning_rate, default=0.005,
                        help="α in w := w − α dw, or 'auto' (1/L: every step lowers the cost) "
                        "(default: 0.005, as the exercise)")
-    train.add_argument("--tol", type=float, default=0.0,
-                       help="stop once a step lowers the cost by less than this (default: 0, "
-                       "run every step)")
+    train.add_argument("--tol", type=_tolerance, default=None,
+                       help="gd: stop once a step lowers the cost by less than this; lbfgs: "
+                       "the gradient tolerance (default: the solver's, 0 for gd (run every "
+                       "step) and 1e-6 for lbfgs)")
     train.add_argument("--solver", choices=["gd", "lbfgs"], default="gd",
                        help="the notes' gradient descent (default) or L-BFGS, a quasi-Newton "
                        "method that reaches the minimum in tens of iterations")
@@ -85,13 +92,11 @@ def build_parser():
                        "wins; default), or the notes' loops: 'semi' (a loop over the "
                        "examples) and 'loop' (loops over examples and features; slow on "
                        "purpose)")
+    train.add_argument("--threads", type=_whole_number, metavar="N",
+                       help="the most threads the fused kernel uses (default: threadpoolctl's "
+                       "limit, else every core)")
     train.add_argument("--l2", type=float, default=0.0,
                        help="L2 penalty λ, cost + (λ/2m)‖w‖² (default: 0, the notes' cost)")
-    _add_data_options(train)
-    train.add_argument("--image-size", type=int, nargs=2, metavar=("H", "W"),
-                       default=(64, 64), help="size images in a folder are resized to")
-    train.add_argument("--grayscale", action="store_true",
-                       help="read a folder's images as grayscale (1 channel) instead of RGB")
     train.add_argument("--out", default=DEFAULT_OUT, help="folder for model.safetensors and "
                        "learning_curve.png, or a path ending in .safetensors (the PNG goes "
                        f"beside it) (default: {DEFAULT_OUT})")
@@ -128,21 +133,24 @@ def build_parser():
     _add_data_options(evaluate, default=None)
     evaluate.set_defaults(run=run_evaluate)
 
-    graph = commands.add_parser(
+    graph_parser = commands.add_parser(
         "graph", help="forward values, every dJ/dvar, and a picture of a computation graph",
         description="Build the computation graph of an expression such as "
         "\"u = b*c; v = a + u; J = 3*v\" (names, numbers, + - * / **, unary minus, "
         "parentheses, assignments, exp, log, sigmoid; parsed, never eval'd), run it forward "
-        "and backward, print every value and dJ/dvar, and draw it.")
-    graph.add_argument("expression", help="statements separated by ';', the last assignment "
-                       "is the output, e.g. \"J = 3*(a + b*c)\"")
-    graph.add_argument("values", nargs="*", metavar="NAME=VALUE",
-                       help="a number for every input name, e.g. a=5 b=3 c=2")
-    graph.add_argument("-o", "--output", help="the picture to write (.svg or .png); without "
-                       "Graphviz's dot, the .dot source is written instead")
-    graph.add_argument("--json", action="store_true",
-                       help="print one JSON object of values and gradients instead of a table")
-    graph.set_defaults(run=run_graph)
+        "and backward, print every value and dJ/dvar, and draw it. Every value and gradient "
+        "must be a finite number.")
+    graph_parser.add_argument("expression", help="statements separated by ';', the last "
+                              "assignment is the output, e.g. \"J = 3*(a + b*c)\"")
+    graph_parser.add_argument("values", nargs="*", metavar="NAME=VALUE",
+                              help="a finite number for every input name, e.g. a=5 b=3 c=2")
+    graph_parser.add_argument("-o", "--output", help="the picture to write; its suffix picks "
+                              "the format (.svg, .png, .pdf, .dot ...; none: .svg). Without "
+                              "Graphviz's dot, the .dot source is written instead. At most "
+                              f"{graph.MAX_DRAWN_NODES} values and operations are drawn")
+    graph_parser.add_argument("--json", action="store_true", help="print one JSON object of "
+                              "values and gradients instead of a table")
+    graph_parser.set_defaults(run=run_graph)
 
     quiz = commands.add_parser(
         "quiz", help="the notes' ten quiz questions, each answer shown by running its code",
@@ -167,17 +175,7 @@ def build_parser():
     rates_parser.add_argument("--iterations", type=_whole_number, default=rates.NUM_ITERATIONS,
                               help=f"gradient-descent steps per rate (default: "
                               f"{rates.NUM_ITERATIONS}, as the exercise)")
-    rates_parser.add_argument("--data", default="digits", help="training data, in any form "
-                              "that `logreg train --data` takes (default: digits)")
-    rates_parser.add_argument("--test-data", help="held-out data in the same form; without it "
-                              "a stratified part of --data is held out (see --test-size)")
-    rates_parser.add_argument("--test-size", type=float, default=0.25, help="share of --data "
-                              "held out when there is no --test-data (0: none)")
-    _add_data_options(rates_parser)
-    rates_parser.add_argument("--image-size", type=int, nargs=2, metavar=("H", "W"),
-                              default=(64, 64), help="size images in a folder are resized to")
-    rates_parser.add_argument("--grayscale", action="store_true",
-                              help="read a folder's images as grayscale (1 channel)")
+    _add_training_data_options(rates_parser)
     rates_parser.add_argument("--out", default="learning_rates.png", help="the picture to "
                               "write, .png, .svg or .pdf (default: learning_rates.png)")
     rates_parser.set_defaults(run=run_rates)
@@ -247,6 +245,17 @@ def _learning_rate_number(text):
         raise argparse.ArgumentTypeError(str(error)) from None
 
 
+def _tolerance(text):
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not 0 <= value < float("inf"):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a tolerance; expected a number ≥ 0 "
+                                         f"such as 1e-6")
+    return value
+
+
 def _whole_number(text):
     try:
         value = int(text)
@@ -255,6 +264,37 @@ def _whole_number(text):
     if value < 1:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number ≥ 1")
     return value
+
+
+def _image_side(text):
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an image side; expected a whole "
+                                         f"number of pixels ≥ 1, such as 64")
+    return value
+
+
+def _add_training_data_options(parser):
+    """The data options that `train` and `rates` share: what to train on, what to test on,
+    and how to read it."""
+    parser.add_argument("--data", default="digits", help="training data: a folder of images "
+                        "(one sub-folder per class), an .h5 in the exercise's layout, a .csv "
+                        "or .npz table, or a built-in set: " + ", ".join(
+                            f"'{k}' ({v})" for k, v in BUILT_IN.items())
+                        + " (default: digits)")
+    parser.add_argument("--test-data", help="held-out data in the same form; without it a "
+                        "stratified part of --data is held out (see --test-size)")
+    parser.add_argument("--test-size", type=float, default=0.25,
+                        help="share of --data held out when there is no --test-data (0: none)")
+    _add_data_options(parser)
+    parser.add_argument("--image-size", type=_image_side, nargs=2, metavar=("H", "W"),
+                        default=(64, 64), help="size images in a folder are resized to "
+                        "(default: 64 64)")
+    parser.add_argument("--grayscale", action="store_true",
+                        help="read a folder's images as grayscale (1 channel) instead of RGB")
 
 
 def _add_data_options(parser, default="label"):
@@ -270,12 +310,14 @@ def _outputs(out):
     if out.suffix == ".safetensors":
         paths = out, out.with_suffix(".png")
     else:
-        if out.exists() and not out.is_dir():
-            raise OutputError(f"--out {out} is a file; expected a folder, or a path ending in "
-                              f".safetensors.")
         try:
+            if out.exists() and not out.is_dir():
+                raise OutputError(f"--out {out} is a file; expected a folder, or a path "
+                                  f"ending in .safetensors.")
             out.mkdir(parents=True, exist_ok=True)
         except OSError as error:
+            if isinstance(error, OutputError):
+                raise
             raise OutputError(f"cannot create the folder {out} ({error.strerror}); choose "
                               f"another --out.") from None
         paths = out / MODEL_NAME, out / CURVE_NAME
@@ -289,22 +331,25 @@ def _training_sets(args):
     if not 0 <= args.test_size < 1:
         raise InvalidInputError(f"--test-size {args.test_size}; expected a share from 0 "
                                 f"(hold out nothing) up to, not including, 1.")
+    channels = 1 if args.grayscale else 3
+    check_image_size(tuple(args.image_size), channels, name="--image-size")  # before any work
     held_out = 0 if args.test_data else args.test_size
     if args.data == "digits":
         train, test = load_digits_task(test_size=held_out)
     else:
         train = load_dataset(args.data, label_column=args.label_column,
-                             image_size=tuple(args.image_size),
-                             channels=1 if args.grayscale else 3, split="train")
+                             image_size=tuple(args.image_size), channels=channels,
+                             split="train")
         train, test = split_dataset(train, held_out) if held_out else (train, None)
     if args.test_data:
-        image_shape = train.image_shape
+        image_shape, expected = train.image_shape, f"--data {args.data} holds"
+        check_source_kind(args.test_data, image_shape, train.X.shape[0], expected)
         test = load_dataset(args.test_data, label_column=args.label_column,
                             image_size=image_shape[:2] if image_shape else None,
                             channels=image_shape[2] if image_shape else 3,
                             classes=train.classes, feature_names=train.feature_names,
                             split="test")
-        check_same_kind(test, image_shape)
+        check_same_kind(test, image_shape, train.X.shape[0], expected)
     return train, test
 
 
@@ -317,20 +362,26 @@ def _estimator(args):
     """The estimator that `logreg train`'s options describe."""
     from logreg.estimator import LogisticRegression  # imports scikit-learn: only when needed
 
-    return LogisticRegression(learning_rate=args.learning_rate, num_iterations=args.iterations,
-                              tol=args.tol, l2=args.l2, solver=args.solver, dtype=args.dtype,
-                              backprop=args.backprop, implementation=args.implementation,
-                              verbose=0 if args.quiet else 2)
+    estimator = LogisticRegression(
+        learning_rate=args.learning_rate, num_iterations=args.iterations, tol=args.tol,
+        l2=args.l2, solver=args.solver, dtype=args.dtype, backprop=args.backprop,
+        implementation=args.implementation, n_threads=args.threads,
+        verbose=0 if args.quiet else 2)
+    estimator._check_params()
+    return estimator
 
 
 def run_train(args):
     if args.engine == "dask":
         return run_train_dask(args)
     _check_engine_options(args)
+    estimator = _estimator(args)
+    from logreg.engines import Data  # the engine table, asked before any work
+
+    estimator.plan(Data("numpy", args.dtype), sample_weight=None)
     model_path, curve_path = _outputs(args.out)
     train, test = _training_sets(args)
     scaling = _scaling(train)
-    estimator = _estimator(args)
     if not args.quiet and args.implementation in ("semi", "loop"):
         print(f"Implementation {args.implementation!r}: explicit Python loops, slow on purpose "
               f"(the notes' lesson); 'vectorized' gives the same numbers much faster.")
@@ -354,12 +405,15 @@ def run_train(args):
 
 
 def _interrupted(args, estimator, save, model_path):
-    """Ctrl-C: nothing written, or with --save-on-interrupt the last good parameters."""
+    """Ctrl-C: nothing written, or with --save-on-interrupt the last good parameters (and the
+    learning curve so far, so that the model and its picture stay a pair)."""
     if not args.save_on_interrupt or not hasattr(estimator, "coef_"):
         raise KeyboardInterrupt
-    save({})
+    model_path, curve_path = _outputs(args.out)
+    _write_model_and_curve(estimator, {}, save, model_path, curve_path)
     print(f"logreg train: interrupted after {estimator.n_iter_} iterations; saved the last "
-          f"good parameters to {model_path}.", file=sys.stderr)
+          f"good parameters to {model_path} and the learning curve so far to {curve_path}.",
+          file=sys.stderr)
     return 130
 
 
@@ -367,13 +421,21 @@ def _finish(estimator, accuracies, save, model_path, curve_path):
     """Print the accuracies as the exercise does; write the model and the learning curve."""
     for name, value in accuracies.items():
         print(f"{name} accuracy: {value} %")
-    save(accuracies)
-    from logreg.plots import learning_curve  # imports matplotlib: only when needed
-
-    learning_curve(estimator.costs_, curve_path, estimator.learning_rate_)
+    _write_model_and_curve(estimator, accuracies, save, model_path, curve_path)
     print(f"Model written to {model_path}")
     print(f"Learning curve written to {curve_path}")
     return 0
+
+
+def _write_model_and_curve(estimator, accuracies, save, model_path, curve_path):
+    """Both files or neither: ``save`` (which writes ``model_path``) and the picture join one
+    atomic write, so that on a full disk the old model and its old picture stay a pair."""
+    from logreg.io import atomic_paths
+    from logreg.plots import learning_curve  # imports matplotlib: only when needed
+
+    with atomic_paths(model_path, curve_path, elsewhere="another --out"):
+        save(accuracies)
+        learning_curve(estimator.costs_, curve_path, getattr(estimator, "learning_rate_", None))
 
 
 def _check_engine_options(args):
@@ -403,6 +465,8 @@ def run_train_dask(args):
     if args.scheduler and (args.workers or args.worker_memory):
         raise InvalidInputError("--workers and --worker-memory size a local cluster; the "
                                 "cluster at --scheduler has its own. Give one or the other.")
+    estimator = _estimator(args)
+    engine.check_estimator(estimator)  # the engine table, asked before any work
     model_path, curve_path = _outputs(args.out)
     X_rows, y = engine.open_store(args.data)
     (X_train, y_train), test = engine.split(X_rows, y, 0 if args.test_data else args.test_size)
@@ -412,8 +476,6 @@ def run_train_dask(args):
             raise InvalidInputError(f"--test-data {args.test_data} has {test[0].shape[1]} "
                                     f"features; --data has {X_rows.shape[1]}. Give held-out "
                                     f"data with the same features.")
-    estimator = _estimator(args)
-    engine.check_estimator(estimator)
     with engine.cluster(args.scheduler, args.workers or 2, args.worker_memory or "1GiB") as client:
         scaling = engine.standardize(X_train)  # fitted on the training rows, in one pass
         classes = engine.classes_of(y_train)
@@ -457,8 +519,8 @@ def run_data_synth(args):
 
 
 def _accuracy(estimator, scaling, dataset):
-    """The exercise's figure: 100 − mean|Ŷ − Y|·100."""
-    Y_prediction = (estimator.decision_function(scaling.apply(dataset.X).T) > 0)
+    """The exercise's figure, 100 − mean|Ŷ − Y|·100, with the estimator's own predictions."""
+    Y_prediction = estimator.predict(scaling.apply(dataset.X).T) == estimator.classes_[1]
     return neuron.accuracy(Y_prediction.reshape(1, -1), dataset.Y)
 
 
@@ -487,27 +549,34 @@ def _model_and_scaling(path):
 
 
 def _model_data(estimator, preprocessing, source, label_column):
-    """Labelled data shaped as the model was trained: same image size, classes, features."""
+    """Labelled data shaped as the model was trained: same kind, image size, classes and
+    features; data of another kind are refused before they are read."""
+    image_shape, n_x = preprocessing.get("image_shape"), estimator.n_features_in_
+    check_source_kind(source, image_shape, n_x)
     if source == "digits":
-        return load_digits_task()[1]
-    image_shape = preprocessing.get("image_shape")
-    dataset = load_dataset(
-        source, label_column=label_column or preprocessing.get("label_column") or "label",
-        image_size=tuple(image_shape[:2]) if image_shape else None,
-        channels=image_shape[2] if image_shape else 3, classes=estimator.classes_.tolist(),
-        feature_names=estimator.metadata_.get("feature_names"), split="test")
-    return check_same_kind(dataset, image_shape)
+        dataset = load_digits_task()[1]
+    else:
+        dataset = load_dataset(
+            source, label_column=label_column or preprocessing.get("label_column") or "label",
+            image_size=tuple(image_shape[:2]) if image_shape else None,
+            channels=image_shape[2] if image_shape else 3, classes=estimator.classes_.tolist(),
+            feature_names=estimator.metadata_.get("feature_names"), split="test")
+    return check_same_kind(dataset, image_shape, n_x)
 
 
 def run_predict(args):
     estimator, scaling, preprocessing = _model_and_scaling(args.model)
     names, X = _inputs(args, estimator, preprocessing)
-    if X.shape[0] != estimator.n_features_in_:
-        raise InvalidInputError(f"the inputs have {X.shape[0]} features; the model expects "
-                                f"{estimator.n_features_in_}. Give data like the training "
-                                f"data.")
-    probabilities = estimator.predict_proba(scaling.apply(X).T)[:, 1]
-    labels = estimator.classes_[(probabilities > 0.5).astype(int)]
+    n_x = estimator.n_features_in_
+    if X.shape[0] != n_x:
+        given = args.inputs[0] if len(args.inputs) == 1 else "the inputs"
+        raise InvalidInputError(
+            f"{given} gives X of shape {X.shape} ({X.shape[0]} features); the model was "
+            f"trained on {describe_kind(preprocessing.get('image_shape'), n_x)}, X of shape "
+            f"({n_x}, m). Give data with the same features.")
+    X_rows = scaling.apply(X).T
+    # the estimator's own decision: ŷ = σ(z), label classes_[1] where z > 0
+    probabilities, labels = estimator.predict_proba(X_rows)[:, 1], estimator.predict(X_rows)
     width = max(len("input"), *(len(name) for name in names))
     print(f"{'input':<{width}}  P({estimator.classes_[1]})  label")
     for name, probability, label in zip(names, probabilities, labels):
@@ -520,16 +589,23 @@ def _inputs(args, estimator, preprocessing):
     image_shape = preprocessing.get("image_shape")
     paths = [Path(p) for p in args.inputs]
     if len(paths) == 1 and paths[0].suffix.lower() == ".csv":
+        if image_shape:
+            raise InvalidInputError(
+                f"{paths[0]} is a table; the model was trained on "
+                f"{describe_kind(image_shape, estimator.n_features_in_)}. Give image files "
+                f"or folders of images.")
         label_column = args.label_column or preprocessing.get("label_column")
         features, _, _ = read_csv_table(paths[0], None, estimator.metadata_.get(
             "feature_names") or _csv_features(paths[0], label_column))
         return [f"row {i}" for i in range(1, len(features) + 1)], features.T
     if not image_shape:
-        raise InvalidInputError("this model was trained on a table, not images; give one CSV "
-                                "with the same feature columns.")
+        raise InvalidInputError(
+            f"{paths[0]} is not a CSV table; this model was trained on "
+            f"{describe_kind(None, estimator.n_features_in_)}, not images. Give one CSV with "
+            f"the same feature columns.")
     files = []
     for path in paths:
-        if path.is_dir():
+        if is_folder(path):
             files += list_images(path)
         elif path.suffix.lower() == ".csv":
             raise InvalidInputError(f"{path}: give either one CSV or image files, not both.")
@@ -544,8 +620,7 @@ def _inputs(args, estimator, preprocessing):
 
 def _csv_features(path, label_column):
     """Every column but the label column, for a model that did not record feature names."""
-    _, _, names = read_csv_table(path, None)
-    return [name for name in names if name != label_column]
+    return [name for name in csv_columns(path) if name != label_column]
 
 
 def run_evaluate(args):
@@ -553,8 +628,11 @@ def run_evaluate(args):
     dataset = _model_data(estimator, preprocessing, args.data, args.label_column)
     from sklearn.metrics import confusion_matrix
 
-    Z = estimator.decision_function(scaling.apply(dataset.X).T).reshape(1, -1)
-    Y_prediction = (Z > 0).astype(float)
+    X_rows = scaling.apply(dataset.X).T
+    Z = estimator.decision_function(X_rows).reshape(1, -1)
+    # the estimator's own decision (z > 0), as 0/1 against the data's labels
+    Y_prediction = (estimator.predict(X_rows) == estimator.classes_[1]).astype(float)
+    Y_prediction = Y_prediction.reshape(1, -1)
     matrix = confusion_matrix(dataset.Y.ravel(), Y_prediction.ravel(), labels=[0, 1])
     names = [str(c) for c in estimator.classes_]
     width = max(len(n) for n in names) + 2
@@ -569,39 +647,56 @@ def run_evaluate(args):
 
 
 def _named_values(pairs):
+    """{name: number} from NAME=NUMBER arguments: each name once, each number finite."""
     values = {}
     for pair in pairs:
-        name, _, text = pair.partition("=")
+        name, equals, text = pair.partition("=")
+        name = name.strip()
+        if not equals or not name:
+            raise InvalidInputError(f"{pair!r:.80} is not NAME=NUMBER; give each input as "
+                                    f"a=5.")
+        if name in values:
+            raise InvalidInputError(f"{name!r:.80} is given twice; give each input once.")
         try:
-            values[name.strip()] = float(text)
+            value = float(text)
         except ValueError:
-            raise InvalidInputError(f"{pair!r} is not NAME=NUMBER; give each input as "
+            raise InvalidInputError(f"{pair!r:.80} is not NAME=NUMBER; give each input as "
                                     f"a=5.") from None
+        if not np.isfinite(value):
+            raise InvalidInputError(f"{pair!r:.80} is not a finite number; expected a finite "
+                                    f"number such as {name:.40}=5.")
+        values[name] = value
     return values
 
 
 def run_graph(args):
     import json
 
+    # the picture's format and folder are checked before any work
+    target = None if args.output is None else graph.picture_path(args.output)
     J, nodes = graph.evaluate(args.expression, _named_values(args.values))
+    missing_dot = None
+    if target is not None:  # drawn before anything is printed: a refusal prints nothing else
+        try:
+            graph.draw(J, target)
+        except graph.DotNotFoundError as missing:
+            missing_dot = missing
     output = next(name for name, node in nodes.items() if node is J)
     values = {name: node.data for name, node in nodes.items()}
     gradients = {name: node.grad for name, node in nodes.items()}
-    if args.json:
-        print(json.dumps({"output": output, "values": values, "gradients": gradients}))
+    if args.json:  # every value and gradient is finite (evaluate refuses others): valid JSON
+        print(json.dumps({"output": output, "values": values, "gradients": gradients},
+                         allow_nan=False))
     else:
         width = max(len(f"d{output}/d{name}") for name in nodes)
         print(f"{'node':<{width}}  {'value':>12}  {f'd{output}/dnode':>12}")
         for name in nodes:
-            print(f"{name:<{width}}  {values[name]:>12g}  {gradients[name]:>12g}")
-    if args.output:
-        try:
-            graph.draw(J, args.output)
-        except graph.DotNotFoundError as missing:
-            print(f"logreg graph: {missing}", file=sys.stderr)
-            return 0
-        if not args.json:
-            print(f"Picture written to {args.output}")
+            gradient = "-" if gradients[name] is None else f"{gradients[name]:g}"
+            print(f"{name:<{width}}  {values[name]:>12g}  {gradient:>12}")
+    if missing_dot is not None:
+        print(f"logreg graph: {missing_dot}", file=sys.stderr)
+    elif target is not None and not args.json:
+        print(f"Picture written to {target}")
     return 0
 
 
@@ -652,14 +747,60 @@ def run_bench(args):
     return 0
 
 
-def main(argv=None):
-    args = build_parser().parse_args(argv)
+PIPE_CLOSED = 141  # 128 + SIGPIPE: what a shell reports for a program stopped by a closed pipe
+
+
+def _pipe_closed():
+    """The reader of stdout left (``logreg predict ... | head -1``): stop quietly.
+
+    As the Python documentation recommends (library/signal.html, "Note on SIGPIPE"): point
+    stdout at /dev/null, so that the flush at exit cannot raise again and print "Exception
+    ignored", and exit with 141, as a program ended by SIGPIPE does: the output was cut short.
+    """
     try:
-        return args.run(args)
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):  # stdout is no file (e.g. captured)
+        pass
+    return PIPE_CLOSED
+
+
+@contextlib.contextmanager
+def _warnings_on_one_line(command):
+    """Warnings (L-BFGS stopping early, a learning rate that diverged) as one line on stderr,
+    "logreg COMMAND: warning: ...", not Python's two lines with a source line of logreg's."""
+    def show(message, category, filename, lineno, file=None, line=None):
+        text = " ".join(str(message).split())
+        print(f"logreg {command}: warning: {text}", file=sys.stderr)
+
+    with warnings.catch_warnings():
+        warnings.showwarning = show
+        yield
+
+
+def main(argv=None):
+    """Run one command; its exit status: 0, 2 for a user's mistake (one line on stderr), 130
+    on Ctrl-C, 141 when the reader of stdout left early (a closed pipe ends quietly)."""
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit:  # --help, --version or a usage error: flush now, where a closed
+        try:            # pipe can still be told apart
+            sys.stdout.flush()
+        except BrokenPipeError:
+            return _pipe_closed()
+        raise
+    try:
+        with _warnings_on_one_line(args.command):
+            status = args.run(args)
+        sys.stdout.flush()  # a reader that left shows here, not as "Exception ignored" at exit
+        return status
+    except BrokenPipeError:
+        return _pipe_closed()
     except KeyboardInterrupt:
         print(f"logreg {args.command}: interrupted; nothing was written.", file=sys.stderr)
         return 130
-    except (LogregError, graph.GraphExpressionError) as error:
+    except LogregError as error:
         message = " ".join(str(error).split())
         print(f"logreg {args.command}: error: {message}", file=sys.stderr)
         return 2

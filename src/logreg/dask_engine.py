@@ -34,9 +34,12 @@ import dask.array as da
 import numpy as np
 
 from logreg import neuron
+from logreg.dask_gradient import loss_and_gradient, one_blas_thread  # noqa: F401 (re-exported)
 from logreg.data.scaling import Scaling
 from logreg.errors import DataFileError, InvalidInputError, LogregError, OutputError
-from logreg.estimator import LogisticRegression
+from logreg.arrays import binary_labels, check_foreign_X
+from logreg.engines import Data
+from logreg.estimator import LogisticRegression, classes_of_labels
 
 X_NAME, Y_NAME = "X", "y"  # the store's two arrays
 CHUNK_BYTES = 32 * 2**20  # default chunk of X written by synth: about 32 MiB
@@ -74,6 +77,7 @@ def synth(path, rows, features, chunk_rows=None, seed=0, progress=False):
                      else max(1, CHUNK_BYTES // (8 * features)))
     path = Path(path)
     _check_replaceable(path)
+    _check_room(path, rows, features, chunk_rows)
     parent = path.parent
     try:
         parent.mkdir(parents=True, exist_ok=True)
@@ -128,20 +132,57 @@ def _is_zarr_store(path):
 
 
 def _check_replaceable(path):
-    if path.exists() and not (path.is_dir() and _is_zarr_store(path)):
+    try:
+        replaceable = not path.exists() or (path.is_dir() and _is_zarr_store(path))
+    except OSError as error:  # a name too long, a folder that cannot be searched
+        raise OutputError(f"cannot write {path} ({error.strerror or error}); choose another "
+                          f"--out.") from None
+    if not replaceable:
         raise OutputError(f"--out {path} exists and is not a Zarr store; refusing to replace "
                           f"it. Choose another path (ending in .zarr).")
 
 
 def _replace(temporary, path):
-    """Put the finished store at ``path``; an old store there is moved aside, then removed."""
+    """Put the finished store at ``path``; an old store there is moved aside, then removed
+    (and put back if the new one cannot take its place)."""
     old = None
-    if path.exists():
-        old = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".old", dir=path.parent))
-        os.replace(path, old / "store")
-    os.replace(temporary, path)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
+    try:
+        if path.exists():
+            old = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".old",
+                                        dir=path.parent))
+            os.replace(path, old / "store")
+        os.replace(temporary, path)
+    except OSError as error:
+        if old is not None and (old / "store").exists() and not path.exists():
+            os.replace(old / "store", path)
+        raise OutputError(f"cannot put the store at {path} ({error.strerror or error}); "
+                          f"choose another --out.") from None
+    finally:
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+
+
+def _check_room(path, rows, features, chunk_rows):
+    """Refuse, before writing anything, a store larger than the free space of its disk, or
+    chunks that cannot be generated in the memory available (s, σ·s and X of a chunk at once,
+    one chunk per dask thread)."""
+    from logreg.checks import check_memory, format_bytes
+
+    store = rows * features * 8 + rows  # X as float64 (uncompressed), y as uint8
+    existing = next(folder for folder in (path, *path.absolute().parents) if folder.exists())
+    try:
+        free = shutil.disk_usage(existing).free
+    except OSError:
+        free = None
+    if free is not None and store > free:
+        raise OutputError(
+            f"the store of {rows:,} rows × {features:,} features would take "
+            f"{format_bytes(store)} on disk, but {existing} has {format_bytes(free)} free; "
+            f"choose fewer --rows or --features, or an --out on a larger disk.")
+    at_once = min(-(-rows // chunk_rows), os.cpu_count() or 1)
+    check_memory(at_once * 3 * chunk_rows * features * 8 + 4 * features * 8,
+                 f"generating {at_once} chunk(s) of {chunk_rows:,} rows × {features:,} "
+                 f"features at once", "choose fewer --features, or a smaller --chunk-rows")
 
 
 def _progress_bar():
@@ -234,41 +275,17 @@ def scaled(X_rows, scaling):
 # --- training ---------------------------------------------------------------------------
 
 
-def loss_and_gradient(w, b, X, Y, sample_weight=None, l2=0.0):
-    """``neuron.loss_and_gradient`` on dask arrays, in one pass: (cost, dw, db) as NumPy.
-
-    The three lazy results share the graph that reads X, so one ``dask.compute`` reads each
-    chunk once for Z = wᵀX + b and for its share of dw = X dZᵀ / m.
-    """
-    with one_blas_thread():
-        return dask.compute(*neuron.loss_and_gradient(w, b, X, Y, sample_weight, l2))
-
-
-_controller = []
-
-
-def one_blas_thread():
-    """BLAS held to one thread per dask thread while a step runs in this process (dask's
-    threads, or in-process workers). Several BLAS threads per dask thread fight for the cores:
-    a chunk's matrix-vector product took 8 ms instead of 0.2 on two cores. Worker processes
-    started by a Nanny already run BLAS on one thread."""
-    if not _controller:
-        from threadpoolctl import ThreadpoolController
-
-        _controller.append(ThreadpoolController())
-    return _controller[0].limit(limits=1, user_api="blas")
-
-
 def fit(X, y, estimator=None, *, persist="auto", **params):
     """Train a ``LogisticRegression`` on dask arrays (or anything dask can wrap); returns it.
 
     X is (m, n_x), one row per example, as for the estimator; y (m,) holds two classes
     (``classes_[1]`` is the positive one). Give a ``LogisticRegression`` whose parameters say
-    how to train, or its parameters as keywords; the estimator is fitted in place, as its own
-    ``fit`` would be (solvers "gd" and "lbfgs"; the closed-form gradients; warm_start; verbose).
-    ``learning_rate`` must be a number: "auto" needs a power iteration that re-reads the data.
+    how to train, or its parameters as keywords. The estimator's own ``fit`` trains it, on the
+    same road as any dask array handed to it (the engine table's "dask" row: one pass over
+    the chunks a step); this adds where the data live and refuses a ``learning_rate="auto"``
+    whose power iteration would re-read data that may not fit in memory.
 
-    ``persist``: True keeps X and Y in the workers' memory (read once from their source);
+    ``persist``: True keeps X and y in the workers' memory (read once from their source);
     False streams them every step; "auto" persists when they take at most half of the
     cluster's memory limit (and never without a dask.distributed client). ``engine_`` records
     what was done. Ctrl-C leaves the last good parameters in the estimator, then re-raises.
@@ -276,25 +293,21 @@ def fit(X, y, estimator=None, *, persist="auto", **params):
     estimator = LogisticRegression(**params) if estimator is None else estimator.set_params(
         **params)
     check_estimator(estimator)
-    X, Y, classes = _notes_layout(X, y, estimator.dtype)
-    X, Y, persisted = _persisted(X, Y, persist)
-    n_x, m = X.shape
-    w, b = estimator._start(X.T, classes)  # NumPy: dask steps bring their results home
-    estimator.engine_ = {"name": "dask", "persisted": persisted, "chunks": len(X.chunks[1]),
-                         "m": int(m), "n_x": int(n_x)}
-    estimator.n_features_in_ = n_x
-    return estimator._train(X, Y, classes, w, b, gradient=loss_and_gradient)
+    X = X if isinstance(X, da.Array) else da.asarray(X)
+    y = y if isinstance(y, da.Array) else da.asarray(y)
+    X, y, persisted = _persisted(X, y, persist)
+    estimator.fit(X, y)
+    estimator.engine_.update(persisted=persisted, chunks=len(X.chunks[0]), m=int(X.shape[0]),
+                             n_x=int(X.shape[1]))
+    return estimator
 
 
-def check_estimator(estimator):
-    """Refuse, before any work, settings the dask engine cannot honour."""
+def check_estimator(estimator, dtype=None):
+    """Refuse, before any work, settings the dask engine cannot honour: the engine table's
+    answer for dask arrays, and ``learning_rate="auto"`` (its power iteration would re-read
+    the data about 100 times)."""
     estimator._check_params()
-    if estimator.backprop != "closed-form" or estimator.implementation not in ("auto",
-                                                                               "vectorized"):
-        raise InvalidInputError(
-            f"backprop={estimator.backprop!r}, implementation={estimator.implementation!r}: "
-            f"the dask engine computes the closed form (neuron.loss_and_gradient); leave "
-            f"backprop='closed-form' and implementation='auto' or 'vectorized'.")
+    estimator.plan(Data("dask", estimator.dtype or dtype or "float64"))
     if estimator.solver == "gd" and estimator.learning_rate == "auto":
         raise InvalidInputError(
             "learning_rate='auto' is not available on the dask engine (its power iteration "
@@ -305,32 +318,15 @@ def check_estimator(estimator):
 def _notes_layout(X_rows, y, dtype=None):
     """X (n_x, m) = X_rows.T and Y (1, m) of 0/1, lazily; the two classes (reads y once)."""
     X_rows = X_rows if isinstance(X_rows, da.Array) else da.asarray(X_rows)
-    if X_rows.ndim != 2 or X_rows.shape[0] == 0 or X_rows.shape[1] == 0:
-        raise InvalidInputError(f"X has shape {X_rows.shape}; expected one row per example "
-                                f"and one column per feature, shape (m, n_x), m, n_x ≥ 1.")
-    y = y if isinstance(y, da.Array) else da.asarray(y)
-    if y.ndim == 2 and 1 in y.shape:
-        y = y.reshape(-1)
-    if y.shape != (X_rows.shape[0],):
-        raise InvalidInputError(f"y has shape {y.shape}; expected one label per row of X, "
-                                f"shape ({X_rows.shape[0]},).")
-    y = y.rechunk((X_rows.chunks[0],))
-    classes = classes_of(y)
-    if dtype is None:
-        dtype = X_rows.dtype if X_rows.dtype in (np.float32, np.float64) else np.float64
-    X = X_rows.astype(dtype).T
-    Y = (y == classes[1]).astype(dtype).reshape(1, -1)
-    return X, Y, classes
+    X_rows = check_foreign_X(X_rows, dtype=dtype)
+    classes, Y = binary_labels(y, X_rows, describe=classes_of_labels)
+    return X_rows.T, Y, classes
 
 
 def classes_of(y):
     """The two classes of the labels y (a pass over y only); refuses any other number."""
-    classes = np.unique(da.unique(y if isinstance(y, da.Array) else da.asarray(y)).compute())
-    if classes.size != 2:
-        found = "one class only" if classes.size == 1 else f"{classes.size} classes"
-        raise InvalidInputError(f"Only binary classification is supported. y holds {found} "
-                                f"({', '.join(map(str, classes[:5]))}); expected exactly two.")
-    return classes
+    return classes_of_labels(np.unique(da.unique(y if isinstance(y, da.Array)
+                                                 else da.asarray(y)).compute()))
 
 
 def _persisted(X, Y, persist):
@@ -354,11 +350,11 @@ def accuracies(estimator, sets):
     (X_rows, y) of the dict ``sets`` (X_rows scaled as for training), all in one compute: one
     pass over every set."""
     w, b, positive = estimator.coef_.T, estimator.intercept_[0], estimator.classes_[1]
-    errors = {name: da.mean(da.abs(neuron.predict(w, b, X_rows.T)
-                                   - (y == positive).astype(X_rows.dtype).reshape(1, -1)))
-              for name, (X_rows, y) in sets.items()}
-    return {name: float(100 - error * 100)  # as neuron.accuracy
-            for name, error in zip(errors, dask.compute(*errors.values()))}
+    # Ŷ = 1 where z = wᵀx + b > 0, as the estimator's predict
+    lazy = {name: neuron.accuracy(neuron.predict(w, b, X_rows.T),
+                                  (y == positive).astype(X_rows.dtype).reshape(1, -1))
+            for name, (X_rows, y) in sets.items()}
+    return {name: float(value) for name, value in zip(lazy, dask.compute(*lazy.values()))}
 
 
 # --- the cluster ------------------------------------------------------------------------

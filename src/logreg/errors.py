@@ -36,15 +36,26 @@ class TrainingDivergedError(LogregError, ArithmeticError):
 
 
 def __getattr__(name):
-    """``NotFittedError`` is also scikit-learn's NotFittedError; it is made on first use, so
-    that importing logreg's errors (every command does) does not import scikit-learn."""
-    if name != "NotFittedError":
+    """``NotFittedError`` and ``InvalidParameterError`` are also scikit-learn's; they are made
+    on first use, so that importing logreg's errors (every command does) does not import
+    scikit-learn."""
+    if name == "NotFittedError":
+        from sklearn.exceptions import NotFittedError as ScikitLearnError
+
+        class NotFittedError(LogregError, ScikitLearnError):
+            """A model used before it was trained (also scikit-learn's NotFittedError)."""
+
+        made = NotFittedError
+    elif name == "InvalidParameterError":
+        from sklearn.utils._param_validation import InvalidParameterError as ScikitLearnError
+
+        class InvalidParameterError(InvalidInputError, ScikitLearnError):
+            """An estimator setting outside what it accepts (also scikit-learn's
+            InvalidParameterError, a ValueError and a TypeError)."""
+
+        made = InvalidParameterError
+    else:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    from sklearn.exceptions import NotFittedError as ScikitLearnNotFittedError
-
-    class NotFittedError(LogregError, ScikitLearnNotFittedError):
-        """A model used before it was trained (also scikit-learn's NotFittedError)."""
-
-    NotFittedError.__module__, NotFittedError.__qualname__ = __name__, "NotFittedError"
-    globals()["NotFittedError"] = NotFittedError
-    return NotFittedError
+    made.__module__, made.__qualname__ = __name__, name
+    globals()[name] = made
+    return made

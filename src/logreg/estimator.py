@@ -7,17 +7,26 @@ the user's own memory. Parameters are named as in the notes (``learning_rate``,
 """
 
 import re
+from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.exceptions import NotFittedError as SkNotFittedError
-from sklearn.utils._array_api import check_same_namespace
-from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+from sklearn.utils import check_array
+from sklearn.utils.multiclass import type_of_target
+from sklearn.utils.validation import check_is_fitted, validate_data
 
-from logreg import __version__, arrays, fused, graph, io, neuron
+# scikit-learn's parameter constraints live in a private module: the one private import, kept
+# here, checked against the minimum scikit-learn in pyproject.toml (tests/test_estimator.py)
+from sklearn.utils._param_validation import (
+    InvalidParameterError,
+    Interval,
+    Options,
+    StrOptions,
+)
+
+from logreg import __version__, arrays, engines, fused, io, neuron
 from logreg.errors import InvalidInputError, InvalidTypeError, NotFittedError
-from logreg.loop import IMPLEMENTATIONS
 from logreg.solvers import SOLVERS, TrainingInterrupted, auto_learning_rate
 
 LAYOUT = "one row per example and one column per feature, shape (m, n_features)"
@@ -61,11 +70,88 @@ def _validated(estimator, X, y="no_validation", reset=True):
         raise InvalidInputError(_with_fix(error)) from None
 
 
+def _check_same_namespace(X, estimator, method):
+    """With scikit-learn's array_api_dispatch on: X in the namespace and on the device of
+    fit's arrays (as scikit-learn's own estimators require)."""
+    from sklearn import get_config
+
+    if not get_config()["array_api_dispatch"] or not arrays.is_array_api_obj(X):
+        return
+    fitted = estimator.coef_
+    if arrays.foreign(X) == arrays.foreign(fitted) and (
+            not arrays.foreign(X) or (arrays.array_namespace(X) == arrays.array_namespace(
+                fitted) and arrays.device(X) == arrays.device(fitted))):
+        return
+    raise InvalidInputError(
+        f"Inputs passed to {type(estimator).__name__}.{method}() must use the same namespace "
+        f"and the same device as those passed to fit(). fit used "
+        f"{arrays.array_namespace(fitted).__name__}, {method} got "
+        f"{arrays.array_namespace(X).__name__}. Convert X to fit's library and device.")
+
+
 def _check_fitted(estimator):
     try:
         check_is_fitted(estimator)
     except SkNotFittedError as error:
         raise NotFittedError(f"{error} Call fit(X, y) first, or logreg.load(path).") from None
+
+
+LBFGS_TOL = 1e-6  # L-BFGS's default gradient tolerance (tol=None)
+
+
+def classes_of_labels(y):
+    """The two classes of the labels y (NumPy, 1-D), or the error that says what y holds."""
+    kind = type_of_target(y, input_name="y") if _plain_labels(y) else "unknown"
+    if kind not in ("binary", "multiclass"):
+        shown = ", ".join(map(repr, np.asarray(y, dtype=object).ravel()[:3].tolist()))
+        fix = ("They are real numbers, not classes: round or threshold them first (e.g. "
+               "y > 0.5)." if kind.startswith("continuous") else
+               "Give one class label per example, all integers, all strings or all booleans "
+               "(no None, no mixture).")
+        raise InvalidInputError(f"Unknown label type: {kind}. y holds {shown}, ...; expected "
+                                f"two classes of labels. {fix}")
+    classes = np.unique(y)
+    if classes.size != 2:
+        found = "one class only" if classes.size == 1 else f"{classes.size} classes"
+        raise InvalidInputError(
+            f"Only binary classification is supported. y holds {found} "
+            f"({', '.join(map(str, classes[:5]))}); expected exactly two classes.")
+    return classes
+
+
+def _plain_labels(y):
+    """Numbers, or object labels all of one plain kind (all strings, or all integers)."""
+    if y.dtype.kind != "O":
+        return True
+    kinds = {type(v) for v in y.ravel()}
+    return kinds <= {str} or kinds <= {int, bool, np.int64, np.bool_}
+
+
+def _sample_weight(sample_weight, X):
+    """Sample weights as a (1, m) row in X's library and dtype, or None; refuses weights that
+    are not one finite, non-negative number per example with a positive sum."""
+    if sample_weight is None:
+        return None
+    m = X.shape[0]
+    try:
+        s = check_array(arrays.to_numpy(sample_weight), ensure_2d=False, dtype=np.float64,
+                        input_name="sample_weight", ensure_min_samples=0)
+    except (TypeError, ValueError) as error:
+        message = " ".join(str(error).split())
+        raise InvalidInputError(f"{message} Give one finite weight ≥ 0 per example.") from None
+    if s.ndim == 0:
+        s = np.full(m, float(s))
+    with np.errstate(over="ignore"):  # a sum that overflows is reported below
+        total = s.sum() if s.shape == (m,) else 0.0
+    problem = (f"has shape {s.shape}" if s.shape != (m,) else
+               "holds negative weights" if (s < 0).any() else
+               "is zero for every example (all weights are zero)" if not total > 0 else
+               "sums to infinity" if not np.isfinite(total) else None)
+    if problem:
+        raise InvalidInputError(f"sample_weight {problem}; expected one finite weight ≥ 0 per "
+                                f"example (shape ({m},)) with a positive sum.")
+    s = s.reshape(1, -1)
+    return arrays.as_like(s, X) if arrays.foreign(X) else s.astype(X.dtype)
 
 
 class LogisticRegression(ClassifierMixin, BaseEstimator):
@@ -82,9 +168,12 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
     solver : {"gd", "lbfgs"}, default="gd"
         "gd": the notes' batch gradient descent from w = 0, b = 0. "lbfgs": SciPy's L-BFGS-B
         on the same cost and gradients, a quasi-Newton method (``learning_rate`` unused).
-    tol : float, default=0.0
+    tol : float or None, default=None
         "gd": stop once a step lowers the cost by less than ``tol``; 0 runs every iteration.
-        "lbfgs": the gradient tolerance; 0 stops when the cost no longer changes.
+        "lbfgs": the gradient tolerance (the largest |dJ/dθ| accepted as the minimum).
+        None: the solver's own default, 0 for "gd" (the notes run every step) and
+        ``LBFGS_TOL`` = 1e-6 for "lbfgs" (below what changes a prediction; it stops there
+        instead of warning at ``num_iterations``).
     l2 : float, default=0.0
         λ of the cost's (λ / 2m)‖w‖² term; 0 is the notes' unregularised cost. λ = 1 / C
         of scikit-learn's LogisticRegression.
@@ -110,6 +199,11 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
     on_divergence : {"raise", "warn"}, default="raise"
         When the cost turns non-finite or keeps rising: raise ``TrainingDivergedError``, or
         warn and keep the parameters with the lowest cost.
+    n_threads : int or None, default=None
+        The most threads the fused kernel runs on. None: an enclosing
+        ``fused.thread_limit``, else the smallest limit threadpoolctl reads from the loaded
+        BLAS/OpenMP libraries and numba's (as joblib sets them in its workers), at most the
+        CPUs this process may use; -1: every CPU this process may use.
 
     Attributes
     ----------
@@ -127,6 +221,9 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         Iterations run.
     costs_ : list of float
         The cost J at every iteration (before that iteration's update).
+    engine_ : dict
+        How the gradients were computed: ``engine_["name"]`` is the row of the engine table
+        (``logreg.engines``) that served the fit; the dask engine adds what it did.
 
     Examples
     --------
@@ -139,9 +236,25 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
     0.988
     """
 
-    def __init__(self, learning_rate="auto", num_iterations=2000, solver="gd", tol=0.0, l2=0.0,
+    _parameter_constraints = {
+        "learning_rate": [Interval(Real, 0, None, closed="neither"), StrOptions({"auto"})],
+        "num_iterations": [Interval(Integral, 1, None, closed="left")],
+        "solver": [StrOptions(set(SOLVERS))],
+        "tol": [Interval(Real, 0, None, closed="left"), None],
+        "l2": [Interval(Real, 0, None, closed="left")],
+        "warm_start": ["boolean"],
+        "verbose": ["verbose"],
+        "backprop": [StrOptions(set(engines.BACKPROPS))],
+        "implementation": [StrOptions(set(engines.IMPLEMENTATIONS))],
+        "dtype": [StrOptions(set(engines.DTYPES)), None],
+        "on_divergence": [StrOptions({"raise", "warn"})],
+        "n_threads": [Interval(Integral, 1, None, closed="left"),
+                      Options(Integral, {-1}), None],
+    }
+
+    def __init__(self, learning_rate="auto", num_iterations=2000, solver="gd", tol=None, l2=0.0,
                  warm_start=False, verbose=0, backprop="closed-form", implementation="auto",
-                 dtype=None, on_divergence="raise"):
+                 dtype=None, on_divergence="raise", n_threads=None):
         self.learning_rate = learning_rate
         self.num_iterations = num_iterations
         self.solver = solver
@@ -153,6 +266,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         self.implementation = implementation
         self.dtype = dtype
         self.on_divergence = on_divergence
+        self.n_threads = n_threads
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -161,110 +275,76 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         return tags
 
     def _check_params(self):
-        checks = [
-            ("num_iterations", self.num_iterations,
-             lambda v: int(v) == v and v >= 1, "an integer ≥ 1"),
-            ("tol", self.tol, lambda v: v >= 0, "a number ≥ 0"),
-            ("l2", self.l2, lambda v: v >= 0, "a number ≥ 0"),
-        ]
-        if self.learning_rate != "auto":
-            checks.append(("learning_rate", self.learning_rate, lambda v: v > 0,
-                           "a number > 0, or 'auto'"))
-        for name, value, ok, expected in checks:
-            if isinstance(value, bool) or not isinstance(value, (int, float, np.number)) \
-                    or not np.isfinite(value) or not ok(value):
-                raise InvalidInputError(f"{name}={value!r}; expected {expected}.")
-        for name, value, allowed in (("solver", self.solver, sorted(SOLVERS)),
-                                     ("backprop", self.backprop, ["closed-form", "graph"]),
-                                     ("implementation", self.implementation,
-                                      ["auto", "fused", *sorted(IMPLEMENTATIONS)]),
-                                     ("dtype", self.dtype, [None, "float32", "float64"]),
-                                     ("on_divergence", self.on_divergence, ["raise", "warn"])):
-            if value not in allowed:
-                raise InvalidInputError(f"{name}={value!r}; expected one of {allowed}.")
-        if self.backprop == "graph" and self.implementation not in ("auto", "vectorized"):
-            raise InvalidInputError(
-                f"backprop='graph' with implementation={self.implementation!r}; the graph "
-                f"computes its own gradients: leave implementation='auto'.")
-        if self.implementation == "fused" and not fused.available():
-            raise InvalidInputError("implementation='fused' needs numba, which is not "
-                                    "installed; pip install numba, or use 'auto'.")
+        """scikit-learn's validation of the settings, its error as logreg's with the fix."""
+        try:
+            self._validate_params()
+        except InvalidParameterError as error:
+            from logreg.errors import InvalidParameterError as LogregInvalidParameterError
 
-    def _gradient(self):
-        """The function that computes (cost, dw, db) for the solver; None lets the solver
-        choose the fastest way to the same numbers ("auto")."""
-        if self.backprop == "graph":
-            return graph.loss_and_gradient
-        if self.implementation == "auto":
-            return None
-        if self.implementation == "fused":
-            return fused.loss_and_gradient
-        return IMPLEMENTATIONS[self.implementation]
+            raise LogregInvalidParameterError(
+                f"{error} Set it to one of those (see help(logreg.LogisticRegression)).") from None
+
+    def plan(self, X, sample_weight=None):
+        """The engine table's choice for this estimator's settings on X (the notes' layout,
+        (n_x, m), or an ``engines.Data``): an ``engines.Plan``, or the error naming the
+        combination and what would work. ``fit`` asks once, before any work."""
+        return engines.resolve(X, backprop=self.backprop, implementation=self.implementation,
+                               solver=self.solver, dtype=self.dtype,
+                               sample_weight=sample_weight, l2=self.l2,
+                               num_iterations=int(self.num_iterations))
 
     def fit(self, X, y, sample_weight=None):
         """Train on X (m, n_features) and y (m,) of two classes; returns self."""
         self._check_params()
         if arrays.foreign(X):  # PyTorch, CuPy, Dask...: checked where it lives, never copied
-            X = arrays.check_foreign_X(X)
+            X = arrays.check_foreign_X(X, dtype=self.dtype)
             self.n_features_in_ = X.shape[1]
-            y = arrays.to_numpy(y).ravel()  # m labels to the host once, to find the classes
-            if y.shape[0] != X.shape[0]:
-                raise InvalidInputError(f"Found input variables with inconsistent numbers of "
-                                        f"samples: [{X.shape[0]}, {y.shape[0]}] Give one label "
-                                        f"per row of X.")
+            if hasattr(self, "feature_names_in_"):
+                del self.feature_names_in_
+            classes, Y = arrays.binary_labels(y, X, describe=classes_of_labels)
         else:
             X, y = _validated(self, X, y)
-        check_classification_targets(y)
-        classes = np.unique(y)
-        if classes.size != 2:
-            found = "one class only" if classes.size == 1 else f"{classes.size} classes"
-            raise InvalidInputError(
-                f"Only binary classification is supported. y holds {found} "
-                f"({', '.join(map(str, classes[:5]))}); expected exactly two classes.")
-        # the notes' layout: X is (n_x, m) — a transposed view, no copy; Y is (1, m) of 0/1
+            classes = classes_of_labels(y)
+            # Y (1, m) of 0/1: y = 1 for classes_[1]
+            Y = (y == classes[1]).reshape(1, -1).astype(X.dtype)
+        sample_weight = _sample_weight(sample_weight, X)
+        # the notes' layout: X is (n_x, m) — a transposed view, no copy
         X_notes = X.T
-        gradient = self._gradient()
-        Y = (y == classes[1]).reshape(1, -1)
-        if sample_weight is not None:
-            sample_weight = _check_sample_weight(arrays.to_numpy(sample_weight), y,
-                                                 dtype=np.float64).reshape(1, -1)
-        if arrays.foreign(X):
-            Y = arrays.as_like(Y, X)
-            sample_weight = None if sample_weight is None else arrays.as_like(sample_weight, X)
-        else:
-            Y = Y.astype(X.dtype)
-            sample_weight = None if sample_weight is None else sample_weight.astype(X.dtype)
-        if arrays.is_dask_array(X):  # one pass over the chunks per step; w and b stay NumPy
-            from logreg import dask_engine
+        plan = self.plan(X_notes, sample_weight)
+        w, b = self._start(X, classes)
+        with fused.thread_limit(self.n_threads):
+            return self._train(X_notes, Y, classes, w, b, sample_weight, plan)
 
-            gradient = dask_engine.loss_and_gradient
-        return self._train(X_notes, Y, classes, *self._start(X, classes), sample_weight,
-                           gradient)
-
-    def _train(self, X, Y, classes, w, b, sample_weight=None, gradient=None):
-        """Run the solver on the notes' layout (X (n_x, m), Y (1, m) of 0/1) from (w, b) and
-        keep the result; the engines (``dask_engine``) enter here too."""
+    def _train(self, X, Y, classes, w, b, sample_weight, plan):
+        """Run the solver on the notes' layout (X (n_x, m), Y (1, m) of 0/1) from (w, b) with
+        the planned engine, and keep the result."""
         self.learning_rate_ = (None if self.solver == "lbfgs" else  # L-BFGS takes no α
                                auto_learning_rate(X, sample_weight, self.l2)
                                if self.learning_rate == "auto" else float(self.learning_rate))
         try:
             result = SOLVERS[self.solver](
                 X, Y, w, b, learning_rate=self.learning_rate_,
-                num_iterations=int(self.num_iterations), tol=self.tol,
+                num_iterations=int(self.num_iterations), tol=self._tol(),
                 sample_weight=sample_weight, l2=self.l2, on_divergence=self.on_divergence,
                 callback=self._reporter() if self.verbose else None,
-                gradient=gradient)
+                gradient=plan.loss_and_gradient, example_space=plan.example_space)
         except TrainingInterrupted as stop:
             if stop.fit.n_iter:  # keep the last good parameters, then let Ctrl-C go on
-                self._store(classes, stop.fit)
+                self._store(classes, stop.fit, plan)
             raise
-        return self._store(classes, result)
+        return self._store(classes, result, plan)
 
-    def _store(self, classes, result):
+    def _tol(self):
+        if self.tol is not None:
+            return float(self.tol)
+        return LBFGS_TOL if self.solver == "lbfgs" else 0.0
+
+    def _store(self, classes, result, plan):
         self.classes_ = classes
         self._set_parameters(result.w, result.b)
         self.costs_ = result.costs
         self.n_iter_ = result.n_iter
+        self.engine_ = {"name": plan.engine.name}
         return self
 
     def _start(self, X, classes):
@@ -313,10 +393,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
 
     def _decision(self, X, method):
         _check_fitted(self)
-        try:  # with scikit-learn's array_api_dispatch on: X in fit's namespace and device
-            check_same_namespace(X, self, attribute="coef_", method=method)
-        except ValueError as error:
-            raise InvalidInputError(str(error)) from None
+        _check_same_namespace(X, self, method)
         if arrays.foreign(X):
             X = arrays.check_foreign_X(X, self.n_features_in_)
             w = arrays.as_like(arrays.to_numpy(self.coef_).T, X) if not arrays.foreign(
@@ -325,7 +402,16 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
             return xp.reshape(neuron.decision_function(w, float(self.intercept_[0]), X.T), (-1,))
         X = _validated(self, X, reset=False)
         coef, intercept = arrays.to_numpy(self.coef_), arrays.to_numpy(self.intercept_)
-        return neuron.decision_function(coef.T, intercept[0], X.T).ravel()
+        with np.errstate(over="ignore", invalid="ignore"):  # ±inf is a certain answer
+            # z = wᵀx + b
+            Z = neuron.decision_function(coef.T, intercept[0], X.T).ravel()
+        if np.isnan(Z).any():
+            rows = np.flatnonzero(np.isnan(Z))[:5].tolist()
+            raise InvalidInputError(
+                f"X's values are too large for this model: z = wᵀx + b is undefined (inf − "
+                f"inf) for rows {rows}. Expected features on the scale of the training data: "
+                f"scale X as it was scaled for fit.")
+        return Z
 
     def predict_proba(self, X):
         """[1 − ŷ, ŷ] for each row, ŷ = σ(wᵀx + b): shape (m, 2), rows sum to 1."""
@@ -342,10 +428,21 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
             return xp.where(positive, classes[1], classes[0])
         return self.classes_[arrays.to_numpy(positive).astype(int)]
 
+    @property
+    def metadata_(self):
+        """The model file's metadata (preprocessing, training record), after ``load``."""
+        try:
+            return self._metadata
+        except AttributeError:
+            raise AttributeError("metadata_ exists on an estimator read by logreg.load(path); "
+                                 "this one was not loaded from a file.") from None
+
     def save(self, path, **metadata):
         """Write the model file (safetensors + JSON metadata, never pickle); see ``load``.
 
-        ``metadata`` adds entries, such as the command's preprocessing and data source.
+        ``metadata`` adds entries, such as the command's preprocessing and data source. The
+        file records ``get_params()`` as they were, so ``load`` gives an estimator with the
+        same parameters and the same fitted attributes.
         """
         _check_fitted(self)
         coef, intercept = arrays.to_numpy(self.coef_), arrays.to_numpy(self.intercept_)
@@ -354,8 +451,10 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
             "classes": self.classes_.tolist(),
             "dtype": str(coef.dtype),
             "feature_names": getattr(self, "feature_names_in_", None),
+            "params": self.get_params(),
+            "engine": self.engine_,
             "training": {"solver": self.solver, "learning_rate": self.learning_rate_,
-                         "num_iterations": self.num_iterations, "tol": self.tol,
+                         "num_iterations": self.num_iterations, "tol": self._tol(),
                          "backprop": self.backprop, "implementation": self.implementation,
                          "l2": self.l2, "n_iter": self.n_iter_, "costs": self.costs_},
             **metadata,
@@ -366,22 +465,44 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
 def load(path):
     """A ``LogisticRegression`` from a model file written by ``save`` or ``logreg train``.
 
-    Never unpickles. The file's metadata (preprocessing, training record) is ``metadata_``.
-    A model trained by the command expects features scaled as ``metadata_["preprocessing"]``
-    says; ``logreg.data.Scaling.from_dict`` rebuilds that scaling.
+    Never unpickles. Its ``get_params()`` are the saved estimator's (a saved
+    ``learning_rate="auto"`` stays "auto"; the α it found is ``learning_rate_``), and its
+    fitted attributes are the same as after ``fit``. The file's metadata (preprocessing,
+    training record) is ``metadata_``. A model trained by the command expects features scaled
+    as ``metadata_["preprocessing"]`` says; ``logreg.data.Scaling.from_dict`` rebuilds it.
     """
     w, b, metadata = io.read_model(path)
     training = metadata.get("training") or {}
-    settings = {key: training[key] for key in ("learning_rate", "num_iterations", "tol", "l2",
-                                                "solver", "backprop", "implementation")
-                if training.get(key) is not None}
-    estimator = LogisticRegression(**settings)
+    estimator = LogisticRegression(**_saved_params(path, metadata, training))
     estimator.classes_ = np.asarray(metadata["classes"])
     estimator._set_parameters(w, b)
     estimator.n_features_in_ = int(w.shape[0])
     if metadata.get("feature_names"):
         estimator.feature_names_in_ = np.asarray(metadata["feature_names"], dtype=object)
-    estimator.costs_ = list(training.get("costs", []))
+    estimator.costs_ = [float(cost) for cost in training.get("costs", [])]
     estimator.n_iter_ = int(training.get("n_iter", len(estimator.costs_)))
-    estimator.metadata_ = metadata
+    estimator.learning_rate_ = training.get("learning_rate")
+    estimator.engine_ = dict(metadata.get("engine") or {"name": "unrecorded"})
+    estimator._metadata = metadata
     return estimator
+
+
+def _saved_params(path, metadata, training):
+    """The saved ``get_params()``, checked as ``fit`` checks them; files written before they
+    were recorded give what their training record says."""
+    known = LogisticRegression().get_params()
+    if isinstance(metadata.get("params"), dict):
+        params = {key: value for key, value in metadata["params"].items() if key in known}
+    else:
+        params = {key: training[key] for key in ("learning_rate", "num_iterations", "tol",
+                                                 "l2", "solver", "backprop", "implementation")
+                  if training.get(key) is not None}
+    try:
+        LogisticRegression(**params)._check_params()
+    except InvalidInputError as error:
+        from logreg.errors import ModelFileError
+
+        raise ModelFileError(f"{path}: its saved settings are not valid ({error}) The file "
+                             f"was edited or damaged; train again or restore a good copy.") \
+            from None
+    return params

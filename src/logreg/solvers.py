@@ -6,13 +6,15 @@ only drives it: when to stop, what to record, what to do when training goes wron
 """
 
 import math
+import os
+import threading
 import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
 from array_api_compat import array_namespace, device
 
-from logreg import arrays, fused, neuron
+from logreg import arrays, neuron
 from logreg.errors import InvalidInputError, TrainingDivergedError
 
 RISING_STEPS = 10  # the cost rose this many steps in a row
@@ -111,7 +113,7 @@ def auto_learning_rate(X, sample_weight=None, l2=0.0, iterations=50, rtol=1e-4):
 
 def gradient_descent(X, Y, w, b, *, learning_rate, num_iterations, tol=0.0,
                      sample_weight=None, l2=0.0, on_divergence="raise", callback=None,
-                     gradient=None):
+                     gradient=None, example_space=False):
     """The notes' gradient descent: w := w − α dw, b := b − α db, ``num_iterations`` times.
 
     Parameters
@@ -125,18 +127,19 @@ def gradient_descent(X, Y, w, b, *, learning_rate, num_iterations, tol=0.0,
     on_divergence : "raise" (TrainingDivergedError) or "warn" (DivergenceWarning, and return
         the parameters with the lowest cost seen) when the cost turns non-finite or keeps rising
     callback : called as ``callback(i, cost)`` after each step's cost is known
-    gradient : computes (cost, dw, db). None (default) lets the solver choose how to compute
-        the closed form: in the span of the examples on NumPy data with far more features than
-        examples (the exercise's 12288 × 209; ``_example_space_steps``: the same iterates,
-        without reading X at each step), else ``closed_form_for(X)``.
+    gradient : computes (cost, dw, db): the engine ``logreg.engines.resolve`` chose; None is
+        the notes' lines, ``neuron.loss_and_gradient``.
+    example_space : take the same steps in the span of the examples (``_example_space_steps``:
+        the same iterates without reading X at each step; NumPy, no l2), as the engine
+        "example-space" of the table does for far more features than examples.
 
     Ctrl-C raises ``TrainingInterrupted`` carrying the last parameters whose cost was finite.
     """
-    if gradient is None and _example_space_wins(X, num_iterations, l2):
+    if example_space:
         steps, parameters = _example_space_steps(X, Y, w, b, learning_rate, sample_weight)
     else:
         steps = _parameter_space_steps(X, Y, w, b, learning_rate, sample_weight, l2,
-                                       gradient or closed_form_for(X))
+                                       gradient or neuron.loss_and_gradient)
         parameters = _same
     costs = []
     best = (math.inf, (w, b))
@@ -159,7 +162,7 @@ def gradient_descent(X, Y, w, b, *, learning_rate, num_iterations, tol=0.0,
                     if on_divergence == "raise":
                         raise TrainingDivergedError(message)
                     warnings.warn(message + " Kept the parameters with the lowest cost.",
-                                  DivergenceWarning, stacklevel=2)
+                                  DivergenceWarning, stacklevel=4)
                     return Fit(*parameters(best[1]), costs)
                 if tol > 0 and len(costs) > 1 and costs[-2] - cost < tol:
                     # the parameters this cost was measured at: the lowest cost seen
@@ -180,18 +183,6 @@ def _parameter_space_steps(X, Y, w, b, learning_rate, sample_weight, l2, gradien
             w, b, X, Y, learning_rate, sample_weight, l2, gradient)
         yield cost, (w, b), (new_w, new_b)
         w, b = new_w, new_b
-
-
-def closed_form_for(X):
-    """The fastest computation of the notes' closed form for this X: the fused one-pass kernel
-    where it wins (NumPy data too large for the cache), else the notes' vectorised lines."""
-    return fused.loss_and_gradient if fused.wins(X) else neuron.loss_and_gradient
-
-
-def _example_space_wins(X, num_iterations, l2):
-    """NumPy, no penalty, and far fewer examples than features or steps."""
-    n_x, m = X.shape
-    return isinstance(X, np.ndarray) and not l2 and 2 * m <= n_x and m <= num_iterations
 
 
 def _example_space_steps(X, Y, w0, b, learning_rate, sample_weight):
@@ -227,7 +218,7 @@ def _example_space_steps(X, Y, w0, b, learning_rate, sample_weight):
 
 
 def lbfgs(X, Y, w, b, *, num_iterations, tol=0.0, sample_weight=None, l2=0.0, callback=None,
-          gradient=None, **_):
+          gradient=None, example_space=False, **_):
     """L-BFGS-B (SciPy) on the same cost and gradient: a quasi-Newton method that reaches the
     minimum in tens of evaluations where gradient descent takes thousands.
 
@@ -240,7 +231,10 @@ def lbfgs(X, Y, w, b, *, num_iterations, tol=0.0, sample_weight=None, l2=0.0, ca
     from scipy.optimize import minimize
     from sklearn.exceptions import ConvergenceWarning
 
-    gradient = gradient or closed_form_for(X)
+    if example_space:
+        raise InvalidInputError("L-BFGS evaluates the cost at points of its own choosing; the "
+                                "example-space steps are gradient descent's. Use solver='gd'.")
+    gradient = gradient or neuron.loss_and_gradient
     host_w = arrays.to_numpy(w)
     dtype = host_w.dtype
 
@@ -270,7 +264,8 @@ def lbfgs(X, Y, w, b, *, num_iterations, tol=0.0, sample_weight=None, l2=0.0, ca
             callback(len(costs) - 2, costs[-1])
 
     try:
-        with _scipy_blas_on_one_thread():
+        # overflow makes the cost non-finite, which is reported below as divergence
+        with _scipy_blas_on_one_thread(), np.errstate(over="ignore", invalid="ignore"):
             result = minimize(cost_and_gradient, theta0, jac=True,
                               method="L-BFGS-B", callback=record,
                               options={"maxiter": int(num_iterations), "gtol": tol,
@@ -284,24 +279,67 @@ def lbfgs(X, Y, w, b, *, num_iterations, tol=0.0, sample_weight=None, l2=0.0, ca
         warnings.warn(f"L-BFGS stopped at num_iterations={num_iterations} before converging "
                       f"(gradient norm {np.max(np.abs(result.jac)):.3g} > tol={tol:g}). Raise "
                       f"num_iterations, or standardise the features.", ConvergenceWarning,
-                      stacklevel=3)
+                      stacklevel=4)
     return Fit(*parameters(result.x), costs, iterations=int(result.nit))
 
 
 class _scipy_blas_on_one_thread:
-    """Hold SciPy's copy of OpenBLAS to one thread; NumPy's and numba's are left alone."""
+    """Hold SciPy's copy of OpenBLAS to one thread; NumPy's and numba's are left alone.
+
+    Its threads are one pool for the whole process, so the hold is too: the first solve to
+    enter sets one thread and the last to leave restores what the first found, whichever
+    threads they run on (a count under a lock). Nested and concurrent L-BFGS fits therefore
+    restore the user's setting, never another fit's one. A child made by fork starts free.
+    """
+
+    _lock, _holders, _saved = threading.Lock(), 0, []
 
     def __enter__(self):
-        from threadpoolctl import ThreadpoolController
+        cls = type(self)
+        with cls._lock:
+            if cls._holders == 0:
+                from threadpoolctl import ThreadpoolController
 
-        self.saved = [(lib, lib.num_threads) for lib in ThreadpoolController().lib_controllers
-                      if lib.user_api == "blas" and "scipy.libs" in lib.filepath]
-        for lib, _ in self.saved:
-            lib.set_num_threads(1)
+                cls._saved = [(lib, lib.num_threads)
+                              for lib in ThreadpoolController().lib_controllers
+                              if lib.user_api == "blas" and "scipy.libs" in lib.filepath]
+                cls._set(1)
+            cls._holders += 1
+        return self
 
     def __exit__(self, *exc):
-        for lib, threads in self.saved:
-            lib.set_num_threads(threads)
+        cls = type(self)
+        with cls._lock:
+            if cls._holders > 0:  # 0: a fork reset the count while this thread held
+                cls._holders -= 1
+                if cls._holders == 0:
+                    cls._set(None)
 
+    @classmethod
+    def _set(cls, threads):
+        """SciPy's BLAS to ``threads`` (None: what was saved). threadpoolctl lets one Python
+        thread at a time control OpenBLAS; control is let go at once, so that the last holder,
+        on another thread, can restore."""
+        import threadpoolctl
+
+        for lib, saved in cls._saved:
+            lib.set_num_threads(saved if threads is None else threads)
+        release = getattr(getattr(threadpoolctl, "OpenBLASController", None),
+                          "clear_controlling_thread", None)  # threadpoolctl 3.8 on
+        if release is not None:
+            release()
+
+    @classmethod
+    def _after_fork_in_child(cls):
+        """The parent's other threads are gone in the child: a fresh lock, and the hold undone."""
+        cls._lock = threading.Lock()
+        if cls._holders:
+            cls._holders = 0
+            cls._set(None)
+
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_scipy_blas_on_one_thread._after_fork_in_child)
 
 SOLVERS = {"gd": gradient_descent, "lbfgs": lbfgs}

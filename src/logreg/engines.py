@@ -1,0 +1,263 @@
+"""The engine table: every way logreg computes the cost J and its gradients (dw, db), with what
+each supports, and the one function that picks one.
+
+An engine is a ``loss_and_gradient(w, b, X, Y, sample_weight=None, l2=0.0) -> (J, dw, db)`` in
+the notes' layout (X (n_x, m), Y (1, m)). The solvers take it and never ask where it came from;
+the estimator, the command and the Dask engine never choose one themselves: they call
+``resolve`` once, before any work, and an unsupported combination is a ``LogregError`` that
+names it and says what would work.
+
+    engine         what it is                                   arrays       dtypes
+    vectorized     the notes' NumPy lines (neuron)              NumPy        float32, float64
+    example-space  the same steps in the span of the examples   NumPy        float32, float64
+    fused          one pass over X per step (numba, threads)    NumPy        float32, float64
+    graph          backpropagation through logreg.graph         NumPy        float32, float64
+    loop, semi     the notes' loops, slow on purpose            NumPy        float32, float64
+    array-api      the notes' lines on another library's arrays torch, cupy… float32, float64
+    dask           the notes' lines, one dask.compute a step    Dask         float32, float64
+
+``docs/design.md`` shows the whole table (``table()`` prints it as Markdown).
+"""
+
+import importlib
+import importlib.util
+from dataclasses import dataclass
+
+import numpy as np
+from array_api_compat import is_array_api_obj, is_dask_array, is_numpy_array
+
+from logreg.errors import InvalidInputError
+
+SOLVERS = ("gd", "lbfgs")
+DTYPES = ("float32", "float64")
+IMPLEMENTATIONS = ("auto", "vectorized", "fused", "semi", "loop")
+BACKPROPS = ("closed-form", "graph")
+LIBRARY_NAMES = {"numpy": "NumPy arrays", "dask": "Dask arrays",
+                 "array-api": "arrays of another array-API library (PyTorch, CuPy, ...)"}
+
+
+@dataclass(frozen=True)
+class Engine:
+    """One way to compute (J, dw, db), and what it supports."""
+
+    name: str
+    what: str
+    function: str  # "module:attribute", imported on first use
+    libraries: frozenset  # of "numpy", "dask", "array-api"
+    dtypes: frozenset = frozenset(DTYPES)
+    solvers: frozenset = frozenset(SOLVERS)
+    sample_weight: bool = True
+    l2: bool = True
+    contiguous_examples: bool = False  # needs X (n_x, m) with each example contiguous
+    returns: str = "X's library"  # where (dw) comes back: "X's library" or "NumPy"
+    chosen_by: str = ""  # the estimator settings that choose it
+    needs: str = None  # an optional package it runs on
+
+    def loss_and_gradient(self):
+        module, _, attribute = self.function.partition(":")
+        return getattr(importlib.import_module(module), attribute)
+
+    def available(self):
+        return self.needs is None or importlib.util.find_spec(self.needs) is not None
+
+
+def _engine(name, what, function, libraries, **support):
+    return Engine(name, what, function, frozenset(libraries), **support)
+
+
+ENGINES = {engine.name: engine for engine in (
+    _engine("vectorized", "the notes' NumPy lines: Z = wᵀX + b, dZ = A − Y, dw = X dZᵀ / m",
+            "logreg.neuron:loss_and_gradient", {"numpy"},
+            chosen_by="implementation='vectorized' (or 'auto')"),
+    _engine("example-space", "gradient descent in the span of the examples (w = w₀ + X c): the "
+            "notes' iterates at O(m²) a step, for far more features than examples",
+            "logreg.neuron:loss_and_gradient", {"numpy"}, solvers=frozenset({"gd"}), l2=False,
+            chosen_by="implementation='auto' with solver='gd', when it wins"),
+    _engine("fused", "one pass over X per evaluation (numba, plain threads)",
+            "logreg.fused:loss_and_gradient", {"numpy"}, contiguous_examples=True,
+            chosen_by="implementation='fused' (or 'auto' on large data)", needs="numba"),
+    _engine("graph", "backpropagation through the computation graph (logreg.graph)",
+            "logreg.graph:loss_and_gradient", {"numpy"}, chosen_by="backprop='graph'"),
+    _engine("loop", "the notes' explicit loops over examples and features (slow on purpose)",
+            "logreg.loop:loss_and_gradient_loops", {"numpy"},
+            chosen_by="implementation='loop'"),
+    _engine("semi", "the notes' one loop over the examples, dw a vector (slow on purpose)",
+            "logreg.loop:loss_and_gradient_semi", {"numpy"},
+            chosen_by="implementation='semi'"),
+    _engine("array-api", "the notes' lines on the array's own library and device",
+            "logreg.neuron:loss_and_gradient", {"array-api"},
+            chosen_by="implementation='auto' or 'vectorized'"),
+    _engine("dask", "the notes' lines on Dask arrays, cost, dw and db in one dask.compute",
+            "logreg.dask_gradient:loss_and_gradient", {"dask"}, returns="NumPy",
+            chosen_by="implementation='auto' or 'vectorized'", needs="dask"),
+)}
+
+# which engines a setting asks for, in order of preference; the first that supports the data
+CANDIDATES = {
+    ("closed-form", "auto"): ("fused", "example-space", "vectorized", "array-api", "dask"),
+    ("closed-form", "vectorized"): ("vectorized", "array-api", "dask"),
+    ("closed-form", "fused"): ("fused",),
+    ("closed-form", "semi"): ("semi",),
+    ("closed-form", "loop"): ("loop",),
+    ("graph", "auto"): ("graph",),
+}
+
+
+@dataclass(frozen=True)
+class Data:
+    """What the table needs to know of X (the notes' layout, (n_x, m)), without X itself: the
+    command asks before it loads anything."""
+
+    library: str  # "numpy", "dask" or "array-api"
+    dtype: str  # "float32", "float64", ...
+    shape: tuple = None  # (n_x, m) where known
+    contiguous_examples: bool = True
+    module: str = None  # the array library's own name (torch, cupy, ...), where known
+
+    @classmethod
+    def of(cls, X):
+        """The description of an array X in the notes' layout."""
+        from array_api_compat import array_namespace
+
+        module = array_namespace(X).__name__.replace("array_api_compat.", "")
+        return cls(library_of(X), _dtype_name(X.dtype), tuple(X.shape),
+                   not is_numpy_array(X) or bool(X.T.flags.c_contiguous), module)
+
+    def describe(self):
+        """"PyTorch arrays (torch) of float32" and the like, for messages."""
+        name = LIBRARY_NAMES[self.library].split(" (")[0]
+        own = f" ({self.module})" if self.module and self.library == "array-api" else ""
+        return f"{name}{own} of {self.dtype}"
+
+
+def library_of(X):
+    """"numpy", "dask" or "array-api" (any other array-API library: torch, cupy, ...)."""
+    if is_dask_array(X):
+        return "dask"
+    if is_array_api_obj(X) and not is_numpy_array(X):
+        return "array-api"
+    return "numpy"
+
+
+def _dtype_name(dtype):
+    name = str(dtype)
+    return name.rpartition(".")[2]  # torch.float32 → float32
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What ``resolve`` chose: the engine, its (J, dw, db) function, and whether gradient
+    descent takes its steps in the span of the examples."""
+
+    engine: Engine
+    loss_and_gradient: object
+
+    @property
+    def example_space(self):
+        return self.engine.name == "example-space"
+
+
+def _refusal(engine, data, solver, weighted, l2):
+    """Why ``engine`` cannot serve this fit, or None."""
+    if data.library not in engine.libraries:
+        return (f"it runs on {' and '.join(LIBRARY_NAMES[lib] for lib in engine.libraries)} "
+                f"only")
+    if data.dtype not in engine.dtypes:
+        return f"it computes in {' or '.join(sorted(engine.dtypes))}, not {data.dtype}"
+    if solver not in engine.solvers:
+        return f"it serves the solver {' or '.join(sorted(engine.solvers))}, not {solver!r}"
+    if weighted and not engine.sample_weight:
+        return "it takes no sample weights"
+    if l2 and not engine.l2:
+        return "it has no l2 penalty"
+    if engine.contiguous_examples and not data.contiguous_examples:
+        return ("it needs each example contiguous in memory (X of shape (m, n_features) in C "
+                "order: np.ascontiguousarray(X))")
+    if not engine.available():
+        return f"it needs {engine.needs}, which is not installed (pip install {engine.needs})"
+    return None
+
+
+def _prefers(name, data, solver, l2, num_iterations):
+    """Whether "auto" should take ``name`` for this data: the faster way to the same numbers."""
+    if name == "fused":
+        from logreg.fused import MIN_BYTES  # smaller X stays in cache: NumPy's two passes win
+
+        n_x, m = data.shape or (0, 0)
+        return n_x * m * np.dtype(data.dtype).itemsize >= MIN_BYTES
+    if name == "example-space":  # far fewer examples than features, and than steps
+        n_x, m = data.shape or (0, 0)
+        return 2 * m <= n_x and m <= num_iterations
+    return True
+
+
+def resolve(X, *, backprop="closed-form", implementation="auto", solver="gd", dtype=None,
+            sample_weight=False, l2=0.0, num_iterations=1):
+    """The engine for this fit, chosen once, before any work: a ``Plan``.
+
+    X is the data in the notes' layout (n_x, m), or a ``Data`` describing it; ``dtype`` the
+    precision asked for (None: X's own). Raises ``InvalidInputError`` naming the combination
+    and what would work where no engine supports it.
+    """
+    data = X if isinstance(X, Data) else Data.of(X)
+    if dtype is not None:
+        data = Data(data.library, dtype, data.shape, data.contiguous_examples, data.module)
+    weighted = sample_weight is not None and sample_weight is not False
+    setting = backprop, implementation
+    if setting not in CANDIDATES:
+        raise InvalidInputError(
+            f"backprop={backprop!r} with implementation={implementation!r}: the graph "
+            f"computes its own gradients. Expected implementation='auto' with "
+            f"backprop='graph', or backprop='closed-form' to choose an implementation.")
+    refusals = []
+    for name in CANDIDATES[setting]:
+        engine = ENGINES[name]
+        refusal = _refusal(engine, data, solver, weighted, l2)
+        if refusal is None and (implementation != "auto" or len(CANDIDATES[setting]) == 1
+                                or _prefers(name, data, solver, l2, num_iterations)):
+            return Plan(engine, engine.loss_and_gradient())
+        if refusal is not None:
+            refusals.append((name, refusal))
+    raise InvalidInputError(_unsupported(setting, data, solver, weighted, l2, refusals))
+
+
+def _unsupported(setting, data, solver, weighted, l2, refusals):
+    backprop, implementation = setting
+    asked = (f"backprop='graph'" if backprop == "graph"
+             else f"implementation={implementation!r}")
+    what = (f"{asked} with solver={solver!r} on {data.describe()}"
+            + (" with sample weights" if weighted else "")
+            + (f" and l2={l2:g}" if l2 else ""))
+    why = "; ".join(f"{name}: {reason}" for name, reason in refusals)
+    working = [name for name, engine in ENGINES.items()
+               if _refusal(engine, data, solver, weighted, l2) is None]
+    if working:
+        offers = sorted({_with_backprop(ENGINES[name], backprop) for name in working})
+        fix = "What would work: " + "; or ".join(offers) + "."
+    elif data.dtype not in DTYPES:
+        fix = "Pass dtype='float32' or dtype='float64' (or convert X)."
+    else:
+        fix = "No engine supports this combination; change the data's library or the solver."
+    return f"{what} is not supported ({why}). {fix}"
+
+
+def _with_backprop(engine, backprop):
+    """The settings that choose ``engine``, from a fit that asked for ``backprop``."""
+    if backprop == "graph" and engine.name != "graph":
+        return f"backprop='closed-form' with {engine.chosen_by}"
+    return engine.chosen_by
+
+
+def table():
+    """The engine table as Markdown: what each engine supports."""
+    rows = ["| engine | what it is | arrays | dtypes | solvers | sample weights | l2 | layout "
+            "| chosen by |", "| --- " * 9 + "|"]
+    for engine in ENGINES.values():
+        rows.append("| " + " | ".join([
+            engine.name, engine.what,
+            ", ".join(LIBRARY_NAMES[lib].split(" (")[0] for lib in sorted(engine.libraries)),
+            ", ".join(sorted(engine.dtypes)), ", ".join(sorted(engine.solvers)),
+            "yes" if engine.sample_weight else "no", "yes" if engine.l2 else "no",
+            "examples contiguous" if engine.contiguous_examples else "any",
+            engine.chosen_by]) + " |")
+    return "\n".join(rows)
