@@ -1,5 +1,8 @@
 """Helpers shared by the command's tests."""
 
+import contextlib
+import io
+
 from logreg.cli import main
 
 
@@ -11,3 +14,15 @@ def run_cli(argv, capsys):
         code = stop.code
     out, err = capsys.readouterr()
     return code, out, err
+
+
+def run_quietly(argv):
+    """(exit status, stdout, stderr) of ``main(argv)`` with its output captured here, usable
+    where capsys is not (module-scoped fixtures)."""
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            code = main([str(a) for a in argv])
+        except SystemExit as stop:
+            code = stop.code
+    return code, out.getvalue(), err.getvalue()

@@ -5,8 +5,6 @@ re-implementation of the notes' gradient descent, and predictions recomputed fro
 file's w and b with NumPy. Everything is written under pytest's tmp_path.
 """
 
-import contextlib
-import io
 import os
 import pickle
 import re
@@ -19,7 +17,6 @@ import numpy as np
 import pytest
 
 import logreg
-from logreg.cli import main
 from logreg.data import load_digits_task
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -37,17 +34,9 @@ PUBLISHED_CAT_COSTS = [
 
 
 from helpers import run_cli as run_in_process  # noqa: E402
+from helpers import run_quietly  # noqa: E402
 
 
-def run_quietly(argv):
-    """main(argv) with stdout/stderr captured (usable from module-scoped fixtures)."""
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        try:
-            code = main([str(a) for a in argv])
-        except SystemExit as stop:
-            code = stop.code
-    return code, out.getvalue(), err.getvalue()
 
 
 def console_script():

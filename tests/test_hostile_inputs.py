@@ -7,7 +7,6 @@ model's w and b read back for its decisions, sizes computed here by hand.
 """
 
 import collections
-import contextlib
 import io
 import math
 import os
@@ -30,7 +29,8 @@ from PIL import Image
 
 import logreg
 from helpers import run_cli
-from logreg.cli import PIPE_CLOSED, build_parser, main
+from helpers import run_quietly as quietly
+from logreg.cli import PIPE_CLOSED, build_parser
 from logreg.data import Scaling, load_h5, load_image_folder, read_image, standardize
 from logreg.data.images import MAX_PIXELS, list_images
 from logreg.data.loaders import read_csv_table
@@ -39,15 +39,6 @@ from logreg.errors import DataFileError, InvalidInputError, LogregError
 # --- helpers -----------------------------------------------------------------------------
 
 
-def quietly(argv):
-    """(status, stdout, stderr) of main(argv), usable in module-scoped fixtures."""
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        try:
-            status = main([str(a) for a in argv])
-        except SystemExit as stop:
-            status = stop.code
-    return status, out.getvalue(), err.getvalue()
 
 
 def strict_cli(argv, capsys):
@@ -932,3 +923,34 @@ def test_npz_too_large_for_memory_is_refused_before_unpacking(tmp_path, monkeypa
     # 10⁶ values as float64: 8 · 10⁶ bytes = 7.6 MiB, against 10⁶ bytes (976.6 KiB)
     with pytest.raises(InvalidInputError, match=r"zeros\.npz: X would need 7\.6 MiB.*976\.6 KiB"):
         load_npz(tmp_path / "zeros.npz")
+
+
+# --- files that are not regular files --------------------------------------------------------
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".h5", ".npz"])
+def test_a_fifo_is_refused_not_read_forever(tmp_path, capsys, suffix):
+    """Reading a named pipe nobody writes to waits forever: it is refused by what it is."""
+    fifo = tmp_path / f"data{suffix}"
+    os.mkfifo(fifo)
+    code, out, err = run_cli(["train", "--data", fifo, "--iterations", 2,
+                              "--out", tmp_path / "out"], capsys)
+    assert code == 2 and len(err.strip().splitlines()) == 1, err
+    assert "FIFO" in err and "not a regular file" in err
+
+
+def test_a_fifo_among_the_images_to_predict_is_refused(tmp_path, capsys):
+    assert run_cli(["train", "--iterations", 2, "--quiet", "--out", tmp_path], capsys)[0] == 0
+    os.mkfifo(tmp_path / "cat.png")
+    code, out, err = run_cli(["predict", tmp_path / "model.safetensors", tmp_path / "cat.png"],
+                             capsys)
+    assert code == 2 and "FIFO" in err and len(err.strip().splitlines()) == 1, err
+
+
+def test_a_device_is_refused(tmp_path, capsys):
+    if not Path("/dev/zero").exists():
+        pytest.skip("no /dev/zero here")
+    os.symlink("/dev/zero", tmp_path / "zero.csv")
+    code, out, err = run_cli(["train", "--data", tmp_path / "zero.csv", "--out",
+                              tmp_path / "out"], capsys)
+    assert code == 2 and "a device or socket, not a regular file" in err

@@ -6,10 +6,12 @@ Each message says what was received, what was expected and how to fix it.
 """
 
 import os
+import stat
+from pathlib import Path
 
 import numpy as np
 
-from logreg.errors import InvalidInputError, InvalidTypeError
+from logreg.errors import DataFileError, InvalidInputError, InvalidTypeError
 
 LAYOUT = "(n_x, m): one column per example, as in the notes"
 
@@ -227,3 +229,23 @@ def check_memory(nbytes, what, fix):
             f"{what} would need {format_bytes(nbytes)} of memory, but {format_bytes(available)} "
             f"is available. Fix: {fix}.")
     return nbytes
+
+
+def check_input_file(path, what):
+    """``path`` as a Path to a regular file, or a DataFileError that says what it is instead:
+    missing, a folder, a FIFO or a device (reading one would wait forever or never end), or a
+    name the system refuses. ``what`` names the file expected ("a CSV file")."""
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        raise DataFileError(f"{path} does not exist; expected {what}.") from None
+    except (OSError, ValueError) as error:  # a name too long, a loop of links, a NUL byte
+        reason = getattr(error, "strerror", None) or error
+        raise DataFileError(f"{path}: {reason}; expected {what}.") from None
+    if stat.S_ISDIR(mode):
+        raise DataFileError(f"{path} is a folder; expected {what}.")
+    if not stat.S_ISREG(mode):
+        kind = "a FIFO (named pipe)" if stat.S_ISFIFO(mode) else "a device or socket"
+        raise DataFileError(f"{path} is {kind}, not a regular file; expected {what}. Save the "
+                            f"data to a file first.")
+    return Path(path)

@@ -223,7 +223,7 @@ def resolve(X, *, backprop="closed-form", implementation="auto", solver="gd", dt
 
 def _unsupported(setting, data, solver, weighted, l2, refusals):
     backprop, implementation = setting
-    asked = (f"backprop='graph'" if backprop == "graph"
+    asked = ("backprop='graph'" if backprop == "graph"
              else f"implementation={implementation!r}")
     what = (f"{asked} with solver={solver!r} on {data.describe()}"
             + (" with sample weights" if weighted else "")

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from logreg.checks import as_numeric_array, check_memory, format_bytes
+from logreg.checks import as_numeric_array, check_input_file, check_memory, format_bytes
 from logreg.errors import DataFileError, InvalidInputError
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".ppm",
@@ -117,17 +117,13 @@ def read_image(path, size, channels):
     if channels not in (1, 3):
         raise InvalidInputError(f"channels={channels!r}; expected 1 (grayscale) or 3 (RGB).")
     size = check_image_size(size, channels)
-    path = Path(path)
+    path = check_input_file(path, "an image file")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # metadata warnings: see _open_image
             return _pixels(_open_image(path), size, channels)
     except DataFileError:
         raise
-    except FileNotFoundError:
-        raise DataFileError(f"image {path} does not exist; expected an image file.") from None
-    except IsADirectoryError:
-        raise DataFileError(f"{path} is a folder; expected an image file.") from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError, TypeError,
             IndexError, MemoryError, struct.error) as error:  # what Pillow's decoders raise
         reason = " ".join(str(error).split()) or type(error).__name__

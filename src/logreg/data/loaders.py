@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from logreg.checks import check_features, check_memory, encode_labels
+from logreg.checks import check_features, check_input_file, check_memory, encode_labels
 from logreg.data.images import check_image_size, flatten_images, list_images, read_images
 from logreg.errors import DataFileError, InvalidInputError, LogregError
 
@@ -67,11 +67,9 @@ def load_h5(path, split=None, *, prefer=None):
     """
     import h5py
 
-    path = Path(path)
+    path = check_input_file(path, "an .h5 file")
     try:
         handle = h5py.File(path, "r")
-    except FileNotFoundError:
-        raise DataFileError(f"{path} does not exist; expected an .h5 file.") from None
     except (OSError, ValueError) as error:
         raise DataFileError(f"{path} is not a readable HDF5 file ({error}).") from None
     with handle:
@@ -200,7 +198,7 @@ def read_csv_table(path, label_column=None, feature_names=None):
     fields are read as the csv module reads them; a malformed quote, an unnamed or repeated
     column, a cell that is not a finite number and a missing label are refused with their line.
     """
-    path = Path(path)
+    path = check_input_file(path, "a CSV file")
     numbered = _csv_rows(path)
     if len(numbered) < 2:
         raise DataFileError(f"{path} holds {len(numbered)} non-empty line(s); expected a "
@@ -257,10 +255,6 @@ def _csv_rows(path, header_only=False):
                     rows.append((line, row))
                     if header_only:
                         break
-    except FileNotFoundError:
-        raise DataFileError(f"{path} does not exist; expected a CSV file.") from None
-    except IsADirectoryError:
-        raise DataFileError(f"{path} is a folder; expected a CSV file.") from None
     except (OSError, UnicodeDecodeError, csv.Error) as error:
         where = f", after line {line}," if isinstance(error, csv.Error) else ""
         raise DataFileError(f"{path}{where} is not a readable CSV file ({error}); expected "
@@ -270,7 +264,7 @@ def _csv_rows(path, header_only=False):
 
 def csv_columns(path):
     """The column names of a CSV's header line, checked as ``read_csv_table`` checks them."""
-    rows = _csv_rows(Path(path), header_only=True)
+    rows = _csv_rows(check_input_file(path, "a CSV file"), header_only=True)
     if not rows:
         raise DataFileError(f"{path} holds no header line; expected a CSV with a header line "
                             f"naming its columns.")
@@ -349,7 +343,7 @@ def load_npz(path, classes=None):
 
     Also takes the notes' layout: ``X`` (n_x, m) with ``Y`` of shape (1, m). Never unpickles.
     """
-    path = Path(path)
+    path = check_input_file(path, "an .npz file")
     try:  # the file opened here, so that it is closed whatever np.load makes of it
         with open(path, "rb") as handle:
             archive = np.load(handle, allow_pickle=False)
@@ -362,10 +356,6 @@ def load_npz(path, classes=None):
                 arrays = {key: archive[key] for key in archive.files}
     except LogregError:
         raise
-    except FileNotFoundError:
-        raise DataFileError(f"{path} does not exist; expected an .npz file.") from None
-    except IsADirectoryError:
-        raise DataFileError(f"{path} is a folder; expected an .npz file.") from None
     except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile) as error:
         raise DataFileError(f"{path} is not a readable .npz of plain arrays ({error}).") from None
     if "X" not in arrays or not ({"y", "Y"} & arrays.keys()):
