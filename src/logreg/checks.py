@@ -249,3 +249,58 @@ def check_input_file(path, what):
         raise DataFileError(f"{path} is {kind}, not a regular file; expected {what}. Save the "
                             f"data to a file first.")
     return Path(path)
+
+
+def classes_of_labels(y):
+    """The two classes of the labels y (NumPy, 1-D), or the error that says what y holds."""
+    from sklearn.utils.multiclass import type_of_target
+
+    kind = type_of_target(y, input_name="y") if _plain_labels(y) else "unknown"
+    if kind not in ("binary", "multiclass"):
+        shown = ", ".join(map(repr, np.asarray(y, dtype=object).ravel()[:3].tolist()))
+        fix = ("They are real numbers, not classes: round or threshold them first (e.g. "
+               "y > 0.5)." if kind.startswith("continuous") else
+               "Give one class label per example, all integers, all strings or all booleans "
+               "(no None, no mixture).")
+        raise InvalidInputError(f"Unknown label type: {kind}. y holds {shown}, ...; expected "
+                                f"two classes of labels. {fix}")
+    classes = np.unique(y)
+    if classes.size != 2:
+        found = "one class only" if classes.size == 1 else f"{classes.size} classes"
+        raise InvalidInputError(
+            f"Only binary classification is supported. y holds {found} "
+            f"({', '.join(map(str, classes[:5]))}); expected exactly two classes.")
+    return classes
+
+
+def _plain_labels(y):
+    """Numbers, or object labels all of one plain kind (all strings, or all integers)."""
+    if y.dtype.kind != "O":
+        return True
+    kinds = {type(v) for v in y.ravel()}
+    return kinds <= {str} or kinds <= {int, bool, np.int64, np.bool_}
+
+
+def check_sample_weight(sample_weight, m):
+    """Sample weights as a (1, m) float64 row (a single number weighs every example alike), or
+    the error: one finite weight ≥ 0 per example, with a positive sum."""
+    from sklearn.utils import check_array
+
+    try:
+        s = check_array(sample_weight, ensure_2d=False, dtype=np.float64,
+                        input_name="sample_weight", ensure_min_samples=0)
+    except (TypeError, ValueError) as error:
+        message = " ".join(str(error).split())
+        raise InvalidInputError(f"{message} Give one finite weight ≥ 0 per example.") from None
+    if s.ndim == 0:
+        s = np.full(m, float(s))
+    with np.errstate(over="ignore"):  # a sum that overflows is reported below
+        total = s.sum() if s.shape == (m,) else 0.0
+    problem = (f"has shape {s.shape}" if s.shape != (m,) else
+               "holds negative weights" if (s < 0).any() else
+               "is zero for every example (all weights are zero)" if not total > 0 else
+               "sums to infinity" if not np.isfinite(total) else None)
+    if problem:
+        raise InvalidInputError(f"sample_weight {problem}; expected one finite weight ≥ 0 per "
+                                f"example (shape ({m},)) with a positive sum.")
+    return s.reshape(1, -1)

@@ -39,7 +39,8 @@ from logreg.data.scaling import Scaling
 from logreg.errors import DataFileError, InvalidInputError, LogregError, OutputError
 from logreg.arrays import binary_labels, check_foreign_X
 from logreg.engines import Data
-from logreg.estimator import LogisticRegression, classes_of_labels
+from logreg.checks import classes_of_labels
+from logreg.estimator import LogisticRegression
 
 X_NAME, Y_NAME = "X", "y"  # the store's two arrays
 CHUNK_BYTES = 32 * 2**20  # default chunk of X written by synth: about 32 MiB
