@@ -26,3 +26,12 @@ def run_quietly(argv):
         except SystemExit as stop:
             code = stop.code
     return code, out.getvalue(), err.getvalue()
+
+
+def default_sigint():
+    """For ``Popen(preexec_fn=...)``: Ctrl-C's default in the child. A shell that starts a
+    test run in the background (``.ci/run &``) ignores SIGINT, children inherit that, and a
+    Python started with SIGINT ignored never raises KeyboardInterrupt."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_DFL)

@@ -9,6 +9,7 @@ import sys
 import pytest
 
 import logreg
+from helpers import default_sigint
 
 
 def train_until_interrupted(out, *extra):
@@ -17,7 +18,7 @@ def train_until_interrupted(out, *extra):
         [sys.executable, "-m", "logreg.cli", "train", "--iterations", "100000000",
          "--out", str(out), *extra],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        env={**os.environ, "PYTHONUNBUFFERED": "1"}, preexec_fn=default_sigint)
     seen = []
     for line in process.stdout:
         seen.append(line)

@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from helpers import default_sigint
 from logreg import quiz
 from logreg.errors import InvalidInputError
 from logreg.graph import evaluate
@@ -318,7 +319,7 @@ def test_command_answers(runs):
 
 def test_command_ctrl_c_at_the_first_question():
     process = subprocess.Popen(COMMAND, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, env=ENV)
+                               stderr=subprocess.PIPE, env=ENV, preexec_fn=default_sigint)
     try:
         seen, deadline = b"", time.monotonic() + 30
         while b"Your answer" not in seen:
@@ -329,7 +330,8 @@ def test_command_ctrl_c_at_the_first_question():
                 assert chunk, (seen, process.stderr.read())
                 seen += chunk
         process.send_signal(signal.SIGINT)
-        rest, errors = process.communicate(timeout=30)
+        process.wait(timeout=30)  # before communicate, which would close stdin: an EOF that,
+        rest, errors = process.communicate(timeout=30)  # on a slow machine, beats the signal
     finally:
         if process.poll() is None:
             process.kill()
