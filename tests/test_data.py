@@ -395,8 +395,13 @@ def test_from_dict_refuses_wrong_lengths():
 
 
 def test_from_dict_refuses_zero_spread_and_non_finite():
-    with pytest.raises(InvalidInputError, match=r"spread holds a 0"):
-        Scaling.from_dict({"kind": "standardize", "mean": [0, 0], "spread": [1, 0]}, n_x=2)
+    for spread in ([1, 0], [1, -1], [-1e-300, 1]):  # x is divided by it: > 0 only
+        with pytest.raises(InvalidInputError, match=r"spread holds a value ≤ 0"):
+            Scaling.from_dict({"kind": "standardize", "mean": [0, 0], "spread": spread}, n_x=2)
+    with pytest.raises(InvalidInputError, match=r"mean has 1 entries; expected 2"):  # no
+        Scaling.from_dict({"kind": "standardize", "mean": [0], "spread": [1, 1]}, n_x=2)
+    with pytest.raises(InvalidInputError, match=r"spread has 2 entries; expected 1"):
+        Scaling.from_dict({"kind": "image", "mean": [0], "spread": [255, 255]}, n_x=2)
     with pytest.raises(InvalidInputError, match=r"spread"):
         Scaling.from_dict({"kind": "standardize", "mean": [0, 0], "spread": [1, np.nan]}, n_x=2)
 

@@ -235,6 +235,52 @@ def test_unwritable_places_are_refused_before_any_work(tmp_path, capsys):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["file"]
 
 
+@pytest.mark.parametrize("name, fragment", [
+    (".svg", ("it has no file name, only the suffix '.svg'; expected a name before it, such "
+              "as graph.svg")),
+    (".PNG", "only the suffix '.PNG'"),
+    (".dot", "only the suffix '.dot'"),
+    ("g.", "it ends in a dot with no format after it"),
+])
+def test_a_name_that_is_only_a_suffix_is_refused(tmp_path, name, fragment, capsys):
+    """Before: `-o .svg` wrote a hidden `.svg.svg` (pathlib reads ".svg" as a name)."""
+    with pytest.raises(InvalidInputError, match=re.escape(fragment)):
+        graph.picture_path(tmp_path / name)
+    err = refused(*run_cli(["graph", "J = 3*a", "a=1", "-o", tmp_path / name], capsys))
+    assert fragment in err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_hidden_name_with_no_suffix_gets_one(tmp_path):
+    """`-o .graph` is a hidden file's name, not a format: it becomes .graph.svg."""
+    assert graph.picture_path(tmp_path / ".graph") == tmp_path / ".graph.svg"
+    assert graph.picture_path(tmp_path / ".graph", format="dot") == tmp_path / ".graph.dot"
+
+
+@pytest.mark.parametrize("name", ["pipe", "pipe.svg", "pipe.dot"])
+def test_a_fifo_target_is_refused_and_kept(tmp_path, name, capsys):
+    """Before: `-o pipe` (no suffix) wrote pipe.svg beside it, as `-o /dev/full` wrote
+    /dev/full.svg; `-o pipe.svg` replaced the FIFO with a regular file."""
+    fifo = tmp_path / name
+    os.mkfifo(fifo)
+    with pytest.raises(OutputError, match="FIFO"):
+        graph.picture_path(fifo)
+    err = refused(*run_cli(["graph", "J = 3*a", "a=1", "-o", fifo], capsys))
+    assert err.endswith(f"cannot write {fifo}: it is a FIFO (named pipe), not a regular file; "
+                        f"choose another path.\n")
+    assert [p.name for p in tmp_path.iterdir()] == [name]
+    assert stat.S_ISFIFO(os.lstat(fifo).st_mode)
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/null"), reason="no /dev/null")
+def test_a_device_target_is_refused_before_a_suffix_is_added():
+    """Before: `-o /dev/full` wrote /dev/full.svg. Only the path is asked for here, so that
+    nothing is ever written into /dev (the command takes the same path: see the FIFO)."""
+    with pytest.raises(OutputError, match="^cannot write /dev/null: it is a character device, "
+                                          "not a regular file; choose another path.$"):
+        graph.picture_path("/dev/null")
+
+
 @pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="no /proc file system")
 def test_a_file_system_that_refuses_the_write_is_one_line(capsys):
     err = refused(*run_cli(["graph", "J = 3*a", "a=1", "-o", "/proc/g.svg"], capsys))

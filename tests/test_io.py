@@ -661,3 +661,59 @@ def test_a_name_near_the_length_limit_is_written(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == [path.name]
     with pytest.raises(OutputError, match="too long"):
         lio.write_model(tmp_path / ("m" * 300), np.zeros((2, 1)), 0.0, CLASSES)
+
+
+# --- a target that exists and is not a regular file: refused, never replaced ---------------
+
+
+def special_files(folder):
+    """{name: (path, what the message calls it)}: a FIFO, a socket, a link to the FIFO."""
+    import socket
+
+    fifo = folder / "pipe.safetensors"
+    os.mkfifo(fifo)
+    sock = folder / "sock.safetensors"
+    server = socket.socket(socket.AF_UNIX)
+    server.bind(str(sock))
+    server.close()  # the socket file stays
+    link = folder / "link.safetensors"
+    link.symlink_to(fifo)
+    return {"fifo": (fifo, "a FIFO (named pipe)"), "socket": (sock, "a socket"),
+            "link-to-fifo": (link, "a FIFO (named pipe)")}
+
+
+@pytest.mark.parametrize("kind", ["fifo", "socket", "link-to-fifo"])
+def test_a_fifo_or_socket_target_is_refused_and_kept(tmp_path, fitted, kind):
+    """Before: os.replace put a regular file where the FIFO was, without a word."""
+    path, what = special_files(tmp_path)[kind]
+    before = sorted((p.name, os.lstat(p).st_mode) for p in tmp_path.iterdir())
+    X, y = fitted
+    clf = logreg.LogisticRegression(num_iterations=2).fit(X, y)
+    for write in (lambda: lio.check_writable(path),
+                  lambda: lio.write_model(path, np.zeros((2, 1)), 0.0, CLASSES),
+                  lambda: clf.save(path)):
+        with pytest.raises(OutputError) as caught:
+            write()
+        assert str(caught.value) == (f"cannot write {path}: it is {what}, not a regular file; "
+                                     f"choose another path.")
+    assert sorted((p.name, os.lstat(p).st_mode) for p in tmp_path.iterdir()) == before
+
+
+@pytest.mark.parametrize("device", ["/dev/null", "/dev/full", "/dev/zero"])
+def test_a_device_target_is_refused(device):
+    if not os.path.exists(device):
+        pytest.skip(f"no {device} here")
+    with pytest.raises(OutputError, match=f"^cannot write {device}: it is a character device, "
+                                          f"not a regular file; choose another path.$"):
+        lio.check_writable(device)
+    assert stat.S_ISCHR(os.stat(device).st_mode)  # (nothing here ever writes to /dev)
+
+
+def test_regular_files_links_to_them_and_dangling_links_stay_writable(tmp_path):
+    (tmp_path / "old.safetensors").write_bytes(b"old")
+    (tmp_path / "link.safetensors").symlink_to(tmp_path / "old.safetensors")
+    (tmp_path / "dangling.safetensors").symlink_to(tmp_path / "absent")
+    for name in ("old.safetensors", "link.safetensors", "dangling.safetensors",
+                 "new.safetensors"):
+        lio.write_model(tmp_path / name, np.zeros((2, 1)), 0.0, CLASSES)
+        assert lio.read_model(tmp_path / name)[2]["classes"] == ["a", "b"]

@@ -6,6 +6,7 @@ import copy
 import errno
 import json
 import os
+import stat
 import struct
 import subprocess
 from pathlib import Path
@@ -134,9 +135,30 @@ WRONG = [
     (("preprocessing", "scaling", "mean"), DELETE, "the key 'mean' is missing in "
                                                    "preprocessing.scaling"),
     (("preprocessing", "scaling", "mean"), "0", "preprocessing.scaling.mean is a string; "
-                                                "expected a list of 1 or n_x = 3 finite"),
+                                                "expected a list of finite numbers"),
     (("preprocessing", "scaling", "mean"), [1, 2], "preprocessing.scaling.mean is [1, 2]; "
-                                                   "expected a list of 1 or n_x = 3"),
+                                                   "expected a list of n_x = 3 finite numbers "
+                                                   '(one mean per feature) for kind '
+                                                   '"standardize"'),
+    # (x − μ) / σ per feature: one mean broadcast over three features is not what was trained
+    (("preprocessing", "scaling", "mean"), [1.0], "preprocessing.scaling.mean is [1.0]; "
+                                                  "expected a list of n_x = 3 finite numbers"),
+    (("preprocessing", "scaling", "spread"), [2.0], "preprocessing.scaling.spread is [2.0]; "
+                                                    "expected a list of n_x = 3 finite numbers "
+                                                    "> 0"),
+    (("preprocessing", "scaling", "spread"), [-1, -1, -1], "preprocessing.scaling.spread[0] "
+                                                           "is -1; expected a number > 0"),
+    (("preprocessing", "scaling", "spread"), [1, 2, -1e-300], "preprocessing.scaling.spread[2]"
+                                                              " is -1e-300; expected a number "
+                                                              "> 0"),
+    (("preprocessing", "scaling"), {"kind": "image", "mean": [0], "spread": [-255]},
+     "preprocessing.scaling.spread[0] is -255; expected a number > 0"),
+    (("preprocessing", "scaling"), {"kind": "image", "mean": [0, 0, 0], "spread": [255] * 3},
+     'preprocessing.scaling.mean is [0, 0, 0]; expected [0] for kind "image" (x / 255)'),
+    (("preprocessing", "scaling"), {"kind": "image", "mean": [0], "spread": [1]},
+     'preprocessing.scaling.spread is [1]; expected [255] for kind "image" (x / 255)'),
+    (("preprocessing", "scaling"), {"kind": "none", "mean": [0.5], "spread": [1]},
+     'preprocessing.scaling.mean is [0.5]; expected [0] for kind "none"'),
     (("preprocessing", "scaling", "mean"), [1, None, 2], "preprocessing.scaling.mean[1] is "
                                                          "null; expected a number"),
     (("preprocessing", "scaling", "mean"), [1, True, 2], "mean[1] is true; expected a number"),
@@ -160,7 +182,14 @@ WRONG = [
     (("accuracy",), [99.0], "accuracy is [99.0]; expected an object of numbers"),
     (("data",), 5, "data is 5; expected a string"),
     (("engine",), "dask", "engine is a string; expected an object"),
+    (("engine",), {"name": "os:system"}, 'engine.name is "os:system"; expected one of '
+                                         '"vectorized", "example-space"'),
+    (("engine",), {"name": 3}, 'engine.name is 3; expected one of "vectorized"'),
+    (("engine",), {"persisted": True}, "the key 'name' is missing in engine; expected one of"),
     (("params",), [], "params is []; expected an object"),
+    (("params",), {"solver": "gd", "evil": 1}, 'params holds the key "evil"; expected only '
+                                               "keys among backprop, dtype"),
+    (("params", "__class__"), "os.system", 'params holds the key "__class__"'),
     (("logreg_version",), 1.0, "logreg_version is 1.0; expected a string"),
     (("dtype",), 64, "dtype is 64; expected a string"),
 ]
@@ -197,8 +226,15 @@ def test_the_wrong_type_is_one_line_and_exit_2_from_the_command(tmp_path, capsys
     (("training", "tol"), None),
     (("training", "momentum"), 0.9),
     (("preprocessing", "scaling"), None),
-    (("preprocessing", "scaling", "mean"), [0.5]),
+    (("preprocessing", "scaling"), {"kind": "image", "mean": [0.0], "spread": [255.0]}),
+    (("preprocessing", "scaling"), {"kind": "none", "mean": [0], "spread": [1]}),
+    (("preprocessing", "scaling", "spread"), [1e-300, 1.0, 2.0]),
     (("preprocessing", "image_shape"), [1, 3, 1]),
+    (("engine",), {"name": "unrecorded"}),
+    (("engine", "name"), "fused"),
+    (("params",), {}),  # every parameter at its default
+    (("params", "solver"), DELETE),
+    (("params",), {"solver": "lbfgs", "tol": None, "verbose": 0, "warm_start": False}),
     (("feature_names",), None),
     (("classes",), [0, 1]),
     (("classes",), [False, True]),
@@ -209,6 +245,128 @@ def test_the_wrong_type_is_one_line_and_exit_2_from_the_command(tmp_path, capsys
 def test_what_a_future_or_older_logreg_may_write_is_accepted(tmp_path, where, value):
     clf = logreg.load(write_raw(tmp_path / "m.safetensors", changed(where, value)))
     assert clf.predict(rows(clf, np.zeros((1, N_X)))).shape == (1,)
+
+
+# --- edited files that would give wrong answers: scaling, engine, params, tensors ----------
+
+
+def test_the_schemas_parameter_names_are_the_estimators():
+    """model_schema lists them so that reading a model never imports scikit-learn."""
+    assert sorted(model_schema.PARAMS) == sorted(logreg.LogisticRegression().get_params())
+
+
+@pytest.mark.parametrize("name", [*__import__("logreg.engines").engines.ENGINES, "unrecorded"])
+def test_every_engine_of_the_table_is_a_valid_engine_name(tmp_path, name):
+    clf = logreg.load(write_raw(tmp_path / "m.safetensors", changed(("engine",), {"name": name})))
+    assert clf.engine_["name"] == name
+
+
+def scaled_copy(tmp_path, scaling):
+    """A table model (three features) whose file says ``scaling``; its CSV to evaluate."""
+    rng = np.random.default_rng(4)
+    X = rng.normal(size=(60, N_X)) * [1.0, 3.0, 0.5] + [0.5, -2.0, 1.0]
+    y = (((X - [0.5, -2.0, 1.0]) / [1.0, 3.0, 0.5]) @ W.ravel() + B > 0).astype(int)
+    csv = tmp_path / "x.csv"
+    csv.write_text("f0,f1,f2,label\n" + "".join(f"{a},{b},{c},{t}\n"
+                                                 for (a, b, c), t in zip(X, y)))
+    metadata = changed(("preprocessing", "scaling"), scaling)
+    metadata["classes"] = [0, 1]
+    return write_raw(tmp_path / "m.safetensors", metadata), csv
+
+
+@pytest.mark.parametrize("scaling, fragment", [
+    ({"kind": "standardize", "mean": [0.5, -2.0, 1.0], "spread": [-1.0, -3.0, -0.5]},
+     "preprocessing.scaling.spread[0] is -1.0; expected a number > 0"),
+    ({"kind": "standardize", "mean": [0.5], "spread": [1.0, 3.0, 0.5]},
+     "preprocessing.scaling.mean is [0.5]; expected a list of n_x = 3 finite numbers"),
+    ({"kind": "standardize", "mean": [0.5, -2.0, 1.0], "spread": [2.0]},
+     "preprocessing.scaling.spread is [2.0]; expected a list of n_x = 3 finite numbers > 0"),
+], ids=["negative-spread", "one-mean", "one-spread"])
+def test_an_edited_scaling_is_refused_by_the_command(tmp_path, capsys, scaling, fragment):
+    """Before: evaluate reported 16.7 % (negative spreads flip every z) and predict flipped
+    labels, exit 0; a single mean was broadcast over every feature."""
+    path, csv = scaled_copy(tmp_path, scaling)
+    for argv in (["evaluate", path, "--data", csv], ["predict", path, csv]):
+        code, out, err = run_cli(argv, capsys)
+        assert code == 2 and out == "" and err.count("\n") == 1, (argv, err)
+        assert "Traceback" not in err and "warning" not in err
+        assert fragment in err and "metadata is not valid" in err
+
+
+def test_the_true_scaling_gives_the_published_accuracy(tmp_path, capsys):
+    """The control for the test above: the same data, the spreads it was made with."""
+    path, csv = scaled_copy(tmp_path, {"kind": "standardize", "mean": [0.5, -2.0, 1.0],
+                                       "spread": [1.0, 3.0, 0.5]})
+    code, out, err = run_cli(["evaluate", path, "--data", csv], capsys)
+    assert code == 0 and err == "" and "accuracy: 100.0 %" in out
+
+
+TENSORS = {"w": W, "b": np.array([B]), "costs": COSTS}
+
+
+@pytest.mark.parametrize("version, tensors, fragment", [
+    (2, {**TENSORS, "evil": np.ones(3)}, "it holds the tensors ['b', 'costs', 'evil', 'w'], "
+                                         "expected exactly 'w', 'b' and 'costs'"),
+    (2, {**TENSORS, "w2": W}, "expected exactly 'w', 'b' and 'costs'"),
+    (1, TENSORS, "it holds the tensors ['b', 'costs', 'w'], expected exactly 'w' and 'b'"),
+    (2, {"w": W, "b": np.array([B])}, "has a training record but no costs tensor"),
+    (2, {**TENSORS, "costs": np.zeros(0)}, "the costs tensor is empty but training.n_iter is 4"),
+], ids=["extra-tensor", "second-w", "costs-tensor-in-version-1", "costs-missing",
+        "costs-empty"])
+def test_tensors_other_than_w_b_and_costs_are_refused(tmp_path, capsys, version, tensors,
+                                                      fragment):
+    metadata = changed(("format_version",), version)
+    if version == 1:
+        metadata["training"]["costs"] = COSTS.tolist()
+    path = write_raw(tmp_path / "m.safetensors", metadata, tensors)
+    with pytest.raises(ModelFileError) as caught:
+        logreg.load(path)
+    assert fragment in str(caught.value) and str(path) in str(caught.value)
+    (tmp_path / "x.csv").write_text("f0,f1,f2,label\n1,2,3,yes\n0,0,0,no\n")
+    code, out, err = run_cli(["evaluate", path, "--data", tmp_path / "x.csv"], capsys)
+    assert code == 2 and out == "" and err.count("\n") == 1 and fragment in err
+
+
+def test_a_file_without_a_training_record_needs_no_costs(tmp_path):
+    """A model written by write_model without a training record (the library's minimum)."""
+    metadata = changed(("training",), DELETE)
+    clf = logreg.load(write_raw(tmp_path / "m.safetensors", metadata,
+                                {"w": W, "b": np.array([B])}))
+    assert clf.costs_ == [] and clf.coef_.ravel().tolist() == W.ravel().tolist()
+
+
+def test_a_training_record_is_always_written_with_its_costs_tensor(tmp_path):
+    path = tmp_path / "m.safetensors"
+    lio.write_model(path, W, B, {"classes": [0, 1], "training": {"solver": "gd"}})
+    _, _, metadata = lio.read_model(path)  # before: format 2 with no costs tensor
+    assert metadata["training"] == {"solver": "gd", "costs": []}
+    with pytest.raises(InvalidInputError, match="training.n_iter is 3 but there are no costs"):
+        lio.write_model(path, W, B, {"classes": [0, 1], "training": {"n_iter": 3}})
+    assert lio.read_model(path)[2]["training"] == {"solver": "gd", "costs": []}  # kept
+
+
+@pytest.mark.parametrize("labels, log_loss", [
+    ([1, 1, 0, 0, 1], "0.000000"),  # every z on the right side: L = 0 each
+    ([1, 1, 0, 0, 0], "20000000.000000"),  # z = 1e8 for y = 0: L = log(1 + e¹⁰⁰⁰⁰⁰⁰⁰⁰) = 1e8
+    ([0, 1, 0, 0, 1], "inf"),  # z = +inf for y = 0: certain and wrong, L = inf
+], ids=["all-right", "finite-wrong", "infinitely-wrong"])
+def test_evaluate_of_a_model_with_huge_weights_prints_its_log_loss(tmp_path, capsys, labels,
+                                                                    log_loss):
+    """w = 1e308: z = wᵀx + b is ±inf. Before, "log loss: nan" and two RuntimeWarning lines
+    (0·inf in y·z, inf − inf in log(1 + eᶻ) − y·z)."""
+    metadata = changed(("preprocessing", "scaling"), {"kind": "none", "mean": [0],
+                                                      "spread": [1]})
+    metadata["classes"] = [0, 1]
+    path = write_raw(tmp_path / "m.safetensors", metadata,
+                     {"w": np.full((N_X, 1), 1e308), "b": np.array([0.0]), "costs": COSTS})
+    X = [[1, 2, 3], [0.5, 0, 0], [-1, -2, -3], [0, 0, -1e-10], [1e-300, 0, 0]]
+    (tmp_path / "x.csv").write_text("f0,f1,f2,label\n" + "".join(
+        f"{a},{b},{c},{t}\n" for (a, b, c), t in zip(X, labels)))
+    code, out, err = run_cli(["evaluate", path, "--data", tmp_path / "x.csv"], capsys)
+    assert code == 0 and err == "", err
+    assert f"log loss: {log_loss}\n" in out
+    right = sum(labels[:2]) + sum(t == 0 for t in labels[2:4]) + labels[4]
+    assert f"accuracy: {right / 5 * 100}" in out
 
 
 # --- hostile JSON text and safetensors headers ---------------------------------------------
@@ -678,3 +836,22 @@ def test_save_on_interrupt_writes_the_model_and_its_curve_as_a_pair(tmp_path, ca
     curve = (tmp_path / cli.CURVE_NAME).read_bytes()
     assert curve.startswith(b"\x89PNG") and curve != trained_pair[cli.CURVE_NAME]
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(trained_pair)
+
+
+@pytest.mark.parametrize("fifo_name", [cli.MODEL_NAME, cli.CURVE_NAME])
+def test_train_refuses_an_output_that_is_a_fifo_before_training(tmp_path, capsys, fifo_name):
+    """Before: the FIFO was replaced by a regular file without a word."""
+    rows = ["f0,f1,f2,label"] + [f"{i % 7},{(i * 3) % 5},{i % 2},{i % 3 > 0}"
+                                 for i in range(40)]
+    (tmp_path / "t.csv").write_text("\n".join(rows) + "\n")
+    out = tmp_path / "out"
+    out.mkdir()
+    os.mkfifo(out / fifo_name)
+    code, stdout, err = run_cli(["train", "--data", tmp_path / "t.csv", "--iterations", "3",
+                                 "--out", out], capsys)
+    assert code == 2 and err.count("\n") == 1 and "Traceback" not in err
+    assert f"cannot write {out / fifo_name}: it is a FIFO (named pipe), not a regular " \
+           f"file; choose another path." in err
+    assert "cost" not in stdout  # refused before any training
+    assert [p.name for p in out.iterdir()] == [fifo_name]
+    assert stat.S_ISFIFO(os.lstat(out / fifo_name).st_mode)

@@ -212,3 +212,87 @@ def test_any_list_of_floats_draws_without_a_warning(tmp_path, costs, rate):
         learning_rate_comparison({0.1: costs, 0.01: costs[::-1]}, tmp_path / "r.png")
     assert path.read_bytes().startswith(PNG_MAGIC)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["c.png", "r.png"]
+
+
+# --- many curves, tall decorations: matplotlib's layout warnings never reach the user --------
+
+
+def png_size(path):
+    """(width, height) in pixels, read from the PNG's IHDR chunk."""
+    data = path.read_bytes()
+    assert data.startswith(PNG_MAGIC)
+    return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+
+
+def test_forty_learning_rates_draw_without_a_warning_and_name_every_rate(tmp_path):
+    """`logreg rates --rates 1 2 … 40` printed "warning: Tight layout not applied"."""
+    curves = {rate: np.linspace(0.7, rate / 400, 20) for rate in range(1, 41)}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        text = learning_rate_comparison(curves, tmp_path / "r.svg").read_text()
+        path = learning_rate_comparison(curves, tmp_path / "r.png")
+    assert all(f"<!-- learning rate = {rate} -->" in text for rate in range(1, 41))
+    few = learning_rate_comparison({0.1: [0.7, 0.5]}, tmp_path / "few.png")
+    # two columns of 20 beside the axes: a wider picture, the same height
+    assert png_size(path)[0] > png_size(few)[0] and png_size(path)[1] == png_size(few)[1]
+
+
+def test_many_curves_that_cannot_be_drawn_get_one_note(tmp_path):
+    curves = {rate: [0.7, np.inf, np.nan] for rate in range(1, 41)}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        text = learning_rate_comparison(curves, tmp_path / "r.svg").read_text()
+    assert "<!-- 40 of 40 learning rates have costs that are not finite or beyond ±1e+300 " \
+           "(not drawn) -->" in text
+    assert "learning rate 1: " not in text
+
+
+def test_more_curves_than_a_legend_can_name_say_so(tmp_path):
+    curves = {rate / 1000: [0.7, 0.6 - rate / 1e4] for rate in range(1, 101)}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        path = learning_rate_comparison(curves, tmp_path / "r.svg")
+    text = path.read_text()
+    assert "(100 learning rates: too many to name)" in text
+    assert "learning rate = 0.001" not in text
+
+
+def test_decorations_taller_than_the_figure_draw_without_a_warning(tmp_path):
+    """A title of 40 lines: no layout fits it; the picture is written all the same."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        path = learning_curve([0.7, 0.5], tmp_path / "c.png", title="\n".join(["line"] * 40))
+    assert png_size(path) == (round(6.4 * 120), round(4.2 * 120))
+
+
+def test_the_rates_command_with_forty_rates_prints_no_warning(tmp_path, capsys):
+    from helpers import run_cli
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 2))
+    (tmp_path / "t.csv").write_text("a,b,label\n" + "".join(
+        f"{a},{b},{int(a + b > 0)}\n" for a, b in X))
+    code, _, err = run_cli(["rates", "--data", tmp_path / "t.csv", "--iterations", "5",
+                            "--test-size", "0", "--out", tmp_path / "r.png", "--rates",
+                            *map(str, range(1, 41))], capsys)
+    assert code == 0, err
+    assert "warning" not in err.lower() and "Traceback" not in err
+    assert (tmp_path / "r.png").read_bytes().startswith(PNG_MAGIC)
+
+
+def test_a_fifo_picture_target_is_refused_and_kept(tmp_path, capsys):
+    """`rates --out pipe.png` / learning_curve(costs, "pipe.png"): before, the FIFO was
+    replaced by a regular file."""
+    from helpers import run_cli
+
+    fifo = tmp_path / "pipe.png"
+    os.mkfifo(fifo)
+    for draw in (lambda: learning_curve([0.7, 0.5], fifo),
+                 lambda: learning_rate_comparison({0.1: [0.7, 0.5]}, fifo)):
+        with pytest.raises(OutputError, match="it is a FIFO \\(named pipe\\), not a regular file"):
+            draw()
+    code, _, err = run_cli(["rates", "--rates", "0.1", "--iterations", "2", "--out", fifo],
+                           capsys)
+    assert code == 2 and err.count("\n") == 1 and "FIFO" in err and "Traceback" not in err
+    assert [p.name for p in tmp_path.iterdir()] == ["pipe.png"]
+    assert stat.S_ISFIFO(os.lstat(fifo).st_mode)

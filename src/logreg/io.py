@@ -1,13 +1,14 @@
 """Model files: safetensors for w, b and the costs, JSON metadata beside them; data, never code.
 
-A model file is a safetensors file holding the tensors ``w`` (n_x, 1), ``b`` (1,) and, from
-format version 2, ``costs`` (the cost history, float64), and one metadata entry, ``logreg``, a
-JSON object: the format name and version, n_x, the class names, the preprocessing (scaling,
-image shape, feature names, label column) and the training settings. Version 1 kept the
-costs in the JSON, which cannot hold a long run (safetensors caps its header at 100 MB, about
-5 million costs); version-1 files still load. Nothing is ever unpickled: safetensors parses a
-length-prefixed JSON header and raw little-endian numbers, nothing else, and the metadata is
-checked against ``logreg.model_schema`` before anything reads it.
+A model file is a safetensors file holding exactly the tensors ``w`` (n_x, 1), ``b`` (1,)
+and, from format version 2 with a training record, ``costs`` (the cost history, float64), and
+one metadata entry, ``logreg``, a JSON object: the format name and version, n_x, the class
+names, the preprocessing (scaling, image shape, feature names, label column) and the training
+settings. Version 1 kept the costs in the JSON, which cannot hold a long run (safetensors
+caps its header at 100 MB, about 5 million costs); version-1 files still load. Nothing is ever
+unpickled: safetensors parses a length-prefixed JSON header and raw little-endian numbers,
+nothing else, and the metadata is checked against ``logreg.model_schema`` before anything
+reads it.
 
 Every write goes to a temporary file beside the target, then ``os.replace``: a failed or
 interrupted run leaves either the old file or the new one, never half of one.
@@ -201,6 +202,18 @@ def _mode_for(path):
     return 0o666 & ~umask
 
 
+def _special_kind(path):
+    """What ``path`` is where it exists and is not a regular file (nor a folder), else None."""
+    try:
+        mode = os.stat(path).st_mode  # through links: a link to a pipe is a pipe here
+    except OSError:  # absent, a dangling link: nothing is replaced but a name
+        return None
+    kinds = ((stat.S_ISFIFO, "a FIFO (named pipe)"), (stat.S_ISCHR, "a character device"),
+             (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"))
+    return next((kind for test, kind in kinds if test(mode)), None if stat.S_ISREG(mode)
+                or stat.S_ISDIR(mode) else "a special file")
+
+
 def check_writable(path):
     """Refuse, before any work is done, an output path whose folder cannot be written."""
     path = _output_path(path)
@@ -212,6 +225,10 @@ def check_writable(path):
             from None
     if is_folder:
         raise OutputError(f"{path} is a folder; expected a file path to write to.")
+    kind = _special_kind(path)
+    if kind is not None:  # os.replace would put a regular file in its place, silently
+        raise OutputError(f"cannot write {path}: it is {kind}, not a regular file; choose "
+                          f"another path.")
     if folder_exists and not folder.is_dir():
         raise OutputError(f"cannot write {path}: {folder} is a file, not a folder. Choose "
                           f"another path.")
@@ -252,10 +269,15 @@ def write_model(path, w, b, metadata):
               **metadata}
     tensors = {"w": w.reshape(-1, 1), "b": np.asarray([b], dtype=w.dtype).reshape(1)}
     training = record.get("training")
-    if isinstance(training, dict) and training.get("costs") is not None:
+    if isinstance(training, dict):  # a training record always has its costs tensor
         record["training"] = {k: v for k, v in training.items() if k != "costs"}
-        tensors["costs"] = _costs_tensor(training["costs"])
+        tensors["costs"] = _costs_tensor(training.get("costs") or [])
     text = _metadata_text(record)
+    n_iter = record.get("training", {}).get("n_iter") if "costs" in tensors else None
+    if isinstance(n_iter, int) and n_iter > 0 and tensors["costs"].size == 0:
+        raise InvalidInputError(f"cannot write {target}: training.n_iter is {n_iter} but there "
+                                f"are no costs; expected the cost history (training.costs) of "
+                                f"a run of {n_iter} steps, as a reader requires.")
     try:
         data = save(tensors, metadata={METADATA_KEY: text})
     except SafetensorError as error:  # the header would be over safetensors' limit
@@ -313,7 +335,8 @@ def read_model(path):
     header, tensors = _read_safetensors(path)
     metadata = _parse_metadata(path, header)
     costs = tensors.pop("costs", None) if metadata["format_version"] >= 2 else None
-    w, b = _check_weights(path, tensors, metadata)
+    w, b = _check_weights(path, tensors, metadata, costs is not None)
+    _check_costs_present(path, costs, metadata)
     if costs is not None:
         training = metadata.setdefault("training", {})
         if "costs" in training:
@@ -423,12 +446,32 @@ def _no_duplicates(pairs):
     return record
 
 
-def _check_weights(path, tensors, metadata):
+def _check_costs_present(path, costs, metadata):
+    """Format 2 keeps the cost history of a training record as a tensor: it must be there, and
+    hold a cost for a run of one step or more."""
+    training = metadata.get("training")
+    if metadata["format_version"] < 2 or not isinstance(training, dict) or "costs" in training:
+        return  # version 1 keeps them in the JSON; "costs" twice is refused by the caller
+    if costs is None:
+        raise ModelFileError(f"{path} has a training record but no costs tensor; expected the "
+                             f"tensors 'w', 'b' and 'costs' in a model of format version "
+                             f"{metadata['format_version']}. The file was edited or damaged; "
+                             f"train again or restore a good copy.")
+    if costs.size == 0 and training.get("n_iter", 0) > 0:
+        raise ModelFileError(f"{path}: the costs tensor is empty but training.n_iter is "
+                             f"{training['n_iter']}; expected at least one cost. The file was "
+                             f"edited or damaged; train again or restore a good copy.")
+
+
+def _check_weights(path, tensors, metadata, costs_held=False):
     n_x = metadata["n_x"]
     w, b = tensors.get("w"), tensors.get("b")
     problems = []
-    if w is None or b is None:
-        problems.append(f"it holds the tensors {sorted(tensors)}, expected 'w' and 'b'")
+    if set(tensors) != {"w", "b"}:  # format 2's costs are taken out before: exactly w, b
+        held = sorted(tensors) + (["costs"] if metadata["format_version"] >= 2 and costs_held
+                                  else [])
+        expected = "'w', 'b' and 'costs'" if metadata["format_version"] >= 2 else "'w' and 'b'"
+        problems.append(f"it holds the tensors {sorted(held)}, expected exactly {expected}")
     else:
         if w.shape != (n_x, 1):
             problems.append(f"w has shape {w.shape} but the metadata says n_x = {n_x}, "

@@ -21,6 +21,11 @@ FORMAT = "logreg-model"
 FORMAT_VERSION = 2
 LARGEST_FLOAT = 1.7976931348623157e308
 INT64 = (-2**63, 2**63 - 1)
+# the keys of logreg.LogisticRegression().get_params() (a test keeps them equal), listed here so
+# that reading a model file does not import scikit-learn
+PARAMS = ("backprop", "dtype", "implementation", "l2", "learning_rate", "n_threads",
+          "num_iterations", "on_divergence", "solver", "tol", "verbose", "warm_start")
+UNRECORDED = "unrecorded"  # the engine of a model saved before logreg recorded it
 
 
 def _node(expected, **schema):
@@ -28,18 +33,50 @@ def _node(expected, **schema):
     return {"description": expected, **schema}
 
 
-def _numbers(expected, finite=True, nonzero=False, **schema):
-    return _node(expected, type="array", numbers={"finite": finite, "nonzero": nonzero},
-                 **schema)
+def _numbers(expected, finite=True, nonzero=False, positive=False, **schema):
+    return _node(expected, type="array", numbers={"finite": finite, "nonzero": nonzero,
+                                                  "positive": positive}, **schema)
 
 
-def _length(n_x, *lengths):
-    """minItems / maxItems for a list of exactly one of ``lengths`` (n_x unknown: none)."""
-    if n_x is None:
-        return {}
-    if len(set(lengths)) == 1:
-        return {"minItems": lengths[0], "maxItems": lengths[0]}
-    return {"anyOf": [{"minItems": k, "maxItems": k} for k in lengths]}
+def _when_kind(kind, mean, spread):
+    """The scaling's mean and spread as its ``kind`` requires (``Scaling.to_dict`` writes)."""
+    return {"if": {"required": ["kind"], "properties": {"kind": {"const": kind}}},
+            "then": {"properties": {"mean": mean, "spread": spread}}}
+
+
+def _scaling(n_x, count):
+    """Per feature (x − μ) / σ: n_x means and n_x spreads σ > 0; the image kind is x / 255,
+    no scaling x / 1, each one number."""
+    per_feature = _length(n_x, n_x)
+    return _node(
+        "an object with kind, mean and spread, or null", type=["object", "null"],
+        required=["kind", "mean", "spread"], properties={
+            "kind": _node('one of "image", "standardize", "none"',
+                          enum=["image", "standardize", "none"]),
+            "mean": _numbers("a list of finite numbers"),
+            "spread": _numbers("a list of finite numbers > 0", nonzero=True, positive=True)},
+        allOf=[
+            _when_kind("standardize",
+                       _numbers(f"a list of {count} finite numbers (one mean per feature) for "
+                                f'kind "standardize"', **per_feature),
+                       _numbers(f"a list of {count} finite numbers > 0 (one spread per "
+                                f'feature) for kind "standardize"', nonzero=True,
+                                positive=True, **per_feature)),
+            _when_kind("image", _node('[0] for kind "image" (x / 255)', const=[0]),
+                       _node('[255] for kind "image" (x / 255)', const=[255])),
+            _when_kind("none", _node('[0] for kind "none"', const=[0]),
+                       _node('[1] for kind "none"', const=[1]))])
+
+
+def _engine_names():
+    from logreg.engines import ENGINES  # on the first check only: io stays light
+
+    return [*ENGINES, UNRECORDED]
+
+
+def _length(n_x, length):
+    """minItems / maxItems for a list of exactly ``length`` items (n_x unknown: none)."""
+    return {} if n_x is None else {"minItems": length, "maxItems": length}
 
 
 def schema(n_x=None):
@@ -48,15 +85,7 @@ def schema(n_x=None):
     label = _node("a string, a boolean or a number (|x| < 2**63)",
                   anyOf=[{"type": ["string", "boolean"]},
                          {"type": "number", "minimum": INT64[0], "maximum": INT64[1]}])
-    scaling_values = _length(n_x, 1, n_x or 1)
-    scaling = _node(
-        "an object with kind, mean and spread, or null", type=["object", "null"],
-        required=["kind", "mean", "spread"], properties={
-            "kind": _node('one of "image", "standardize", "none"',
-                          enum=["image", "standardize", "none"]),
-            "mean": _numbers(f"a list of 1 or {count} finite numbers", **scaling_values),
-            "spread": _numbers(f"a list of 1 or {count} finite non-zero numbers",
-                               nonzero=True, **scaling_values)})
+    scaling = _scaling(n_x, count)
     positive = {"type": "integer", "minimum": 1}
     image_shape = _node(f"null or [H, W, C], three positive integers with H×W×C = {count}",
                         type=["array", "null"], minItems=3, maxItems=3, product=n_x,
@@ -66,6 +95,7 @@ def schema(n_x=None):
     count_of = _node("an integer ≥ 0 or null", type=["integer", "null"], minimum=0)
     text = _node("a string", type="string")
     setting = _node("a string or null", type=["string", "null"])
+    engine_names = _engine_names()
     return {
         "type": "object",
         "required": ["format", "format_version", "n_x", "classes"],
@@ -103,8 +133,12 @@ def schema(n_x=None):
             "accuracy": _node("an object of numbers", type="object",
                               additionalProperties=_node("a number", type="number")),
             "data": text,
-            "engine": _node("an object", type="object"),
-            "params": _node("an object (the estimator's get_params())", type="object"),
+            "engine": _node("an object with a name", type="object", required=["name"],
+                            properties={"name": _node(
+                                "one of " + ", ".join(map(json.dumps, engine_names)),
+                                enum=engine_names)}),
+            "params": _node("an object (the estimator's get_params())", type="object",
+                            knownKeys=list(PARAMS)),
             "logreg_version": text,
         },
     }
@@ -118,13 +152,14 @@ def _numbers_keyword(validator, options, instance, schema):
 
     if not isinstance(instance, list):
         return
-    bad = _first_bad_number(instance, options["finite"], options["nonzero"])
+    bad = _first_bad_number(instance, options["finite"], options["nonzero"],
+                            options.get("positive", False))
     if bad is not None:
         index, message = bad
         yield ValidationError(message, path=(index,), instance=instance[index])
 
 
-def _first_bad_number(values, finite, nonzero):
+def _first_bad_number(values, finite, nonzero, positive=False):
     """(index, "is …; expected …") of the first unacceptable entry, or None."""
     if set(map(type, values)) <= {int, float}:  # the common case, checked in bulk
         try:
@@ -132,7 +167,7 @@ def _first_bad_number(values, finite, nonzero):
         except OverflowError:  # an integer beyond float64: found by the loop below
             array = None
         if array is not None and (not finite or np.isfinite(array).all()) and (
-                not nonzero or array.all()):
+                not nonzero or array.all()) and (not positive or (array > 0).all()):
             return None
     for index, value in enumerate(values):
         if type(value) not in (int, float):
@@ -143,7 +178,20 @@ def _first_bad_number(values, finite, nonzero):
             return index, f"is {describe(value)}; expected a finite number"
         if nonzero and value == 0:
             return index, "is 0; expected a non-zero number"
+        if positive and not value > 0:
+            return index, f"is {describe(value)}; expected a number > 0"
     return None
+
+
+def _known_keys_keyword(validator, known, instance, schema):
+    from jsonschema.exceptions import ValidationError
+
+    if not isinstance(instance, dict):
+        return
+    unknown = [key for key in instance if key not in known]
+    if unknown:
+        yield ValidationError(f"holds the key {_short(json.dumps(unknown[0]))}; expected only "
+                              f"keys among {', '.join(known)}")
 
 
 def _product_keyword(validator, n_x, instance, schema):
@@ -178,12 +226,12 @@ def _one_kind_keyword(validator, value, instance, schema):
 
 
 _CUSTOM = {"numbers": _numbers_keyword, "product": _product_keyword,
-           "oneKind": _one_kind_keyword}
+           "oneKind": _one_kind_keyword, "knownKeys": _known_keys_keyword}
 
 
 @lru_cache(maxsize=16)
 def _validator(n_x):
-    """A Draft 2020-12 validator with the three keywords above, for a model of n_x features."""
+    """A Draft 2020-12 validator with the keywords above, for a model of n_x features."""
     from jsonschema import Draft202012Validator, validators
 
     # "integer" means a JSON integer: 3, never 3.0 (Draft 2020-12 would take 3.0)

@@ -10,6 +10,7 @@ picture; an empty history draws empty axes that say so. Neither warns.
 """
 
 import math
+import warnings
 from numbers import Real
 from pathlib import Path
 
@@ -20,6 +21,10 @@ from logreg.io import _output_path, atomic_path
 
 SIZE, DPI = (6.4, 4.2), 120
 DRAWABLE = 1e300  # larger costs are left out of the line: matplotlib's limits overflow
+LEGEND_ROWS = 8  # more curves: the legend goes beside the axes, in columns of LEGEND_COLUMN
+LEGEND_COLUMN, LEGEND_WIDTH = 20, 1.9  # entries and inches per column beside the axes
+MAX_COLUMNS = 4
+MAX_NOTES = 3  # more curves that cannot be drawn whole: one note counts them
 
 
 def learning_curve(costs, path, learning_rate=None, title=None):
@@ -60,9 +65,11 @@ def learning_rate_comparison(curves, path, title="Cost for each learning rate"):
             axes.set_ylim(bottom=min(0.0, *(costs.min() for costs in drawn)), top=top)
     notes = [f"learning rate {_rate(rate)}: {_note(costs)}" for rate, costs in curves.items()
              if _note(costs)]
+    if len(notes) > MAX_NOTES:  # one line, not a paragraph over the picture
+        notes = [(f"{len(notes)} of {len(curves)} learning rates have costs that are not "
+                  f"finite or beyond ±{DRAWABLE:g} (not drawn)")]
     _decorate(axes, title, "; ".join(notes) or None)
-    if curves:
-        axes.legend()
+    _legend(figure, axes, len(curves))
     _save(figure, path)
     return path
 
@@ -75,6 +82,22 @@ def _figure():
     figure = Figure(figsize=SIZE, dpi=DPI)
     FigureCanvasAgg(figure)
     return figure, figure.add_subplot()
+
+
+def _legend(figure, axes, count):
+    """The curves' legend: inside the axes for a few, beside them (a wider figure) for many."""
+    if count == 0:
+        return
+    if count <= LEGEND_ROWS:
+        axes.legend()
+        return
+    if count > LEGEND_COLUMN * MAX_COLUMNS:  # a legend wider than any screen names nothing
+        axes.set_title(f"{axes.get_title()} ({count} learning rates: too many to name)")
+        return
+    columns = math.ceil(count / LEGEND_COLUMN)
+    figure.set_size_inches(SIZE[0] + LEGEND_WIDTH * columns, SIZE[1])
+    axes.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0,
+                ncols=columns, fontsize="x-small")
 
 
 def _decorate(axes, title, note):
@@ -157,6 +180,10 @@ def _picture_path(path):
 
 def _save(figure, path):
     """Write the figure atomically, in the format its suffix names."""
-    figure.tight_layout()
+    with warnings.catch_warnings():
+        # decorations too large for any margins (a tall legend, a long note): matplotlib keeps
+        # the default layout, which draws them all the same; its warning is not for the user
+        warnings.filterwarnings("ignore", "Tight layout not applied", UserWarning)
+        figure.tight_layout()
     with atomic_path(path) as temporary:
         figure.savefig(temporary, format=Path(path).suffix.lower().lstrip("."))

@@ -55,13 +55,15 @@ class Scaling:
                                     f"{sorted(SCALINGS)}.")
         mean, spread = (np.asarray(record.get(key), dtype=np.float64).reshape(-1, 1)
                         for key in ("mean", "spread"))
+        entries = n_x if kind == "standardize" else 1  # per feature, or one for all
         for name, values in (("mean", mean), ("spread", spread)):
-            if values.shape[0] not in (1, n_x) or not np.isfinite(values).all():
+            if values.shape[0] != entries or not np.isfinite(values).all():
                 raise InvalidInputError(
-                    f"scaling {name} has {values.shape[0]} entries; expected 1 or n_x = {n_x} "
-                    f"finite numbers.")
-        if (spread == 0).any():
-            raise InvalidInputError("scaling spread holds a 0; expected non-zero spreads.")
+                    f"scaling {name} has {values.shape[0]} entries; expected {entries} finite "
+                    f"number(s) for the kind {kind!r} (n_x = {n_x}).")
+        if not (spread > 0).all():
+            raise InvalidInputError("scaling spread holds a value ≤ 0; expected spreads > 0 "
+                                    "(x is divided by them).")
         return cls(kind, mean, spread)
 
 

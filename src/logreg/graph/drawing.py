@@ -52,8 +52,9 @@ def picture_path(path, format="svg"):
     appended. Raises InvalidInputError for another suffix, OutputError for a place that cannot
     be written (a missing or read-only folder, a folder given as the file).
     """
-    check_writable(path)  # a folder, a missing or read-only folder, not a path at all
+    check_writable(path)  # a folder, a missing or read-only folder, a FIFO or device
     target = Path(path)
+    _check_name(target)
     fmt = (target.suffix.lstrip(".") or format).lower()
     if fmt not in PICTURE_FORMATS:
         raise InvalidInputError(
@@ -64,6 +65,20 @@ def picture_path(path, format="svg"):
         target = target.with_suffix("." + fmt)
         check_writable(target)
     return target
+
+
+def _check_name(target):
+    """Refuse a name that is only a suffix (``.svg``: pathlib reads it as a hidden file with
+    no suffix, which would become ``.svg.svg``) or that ends in a dot."""
+    name = target.name
+    if name.startswith(".") and name[1:].lower() in PICTURE_FORMATS:
+        raise InvalidInputError(
+            f"cannot draw {str(target)!r:.200}: it has no file name, only the suffix "
+            f"{name!r}; expected a name before it, such as graph{name}")
+    if name.endswith("."):
+        raise InvalidInputError(
+            f"cannot draw {str(target)!r:.200}: it ends in a dot with no format after it; "
+            f"expected a file name ending in {', '.join('.' + f for f in PICTURE_FORMATS)}")
 
 
 def _size(order):
