@@ -16,7 +16,7 @@ from array_api_compat import (
     is_numpy_array,
 )
 
-from logreg.errors import InvalidInputError
+from logreg.errors import InvalidInputError, InvalidTypeError
 
 __all__ = ["array_namespace", "device", "foreign", "to_numpy", "check_foreign_X", "as_like",
            "is_dask_array", "is_array_api_obj", "materialize", "binary_labels"]
@@ -84,6 +84,10 @@ def check_foreign_X(X, n_features=None, dtype=None):
         raise InvalidInputError(
             f"X has {n} features, but LogisticRegression is expecting {n_features} features as "
             f"input. Pass the same features, in the same order, as at fit.")
+    if getattr(X.dtype, "kind", "f") in "USOVMm":  # a dask array of text, objects or dates
+        raise InvalidTypeError(
+            f"X holds {X.dtype} values; expected numbers only. Encode them as numbers first "
+            f"(X.astype(float) for numbers written as text).")
     if xp.isdtype(X.dtype, "complex floating"):
         raise InvalidInputError("Complex data not supported: pass the real part or the "
                                 "magnitude.")

@@ -255,7 +255,17 @@ def classes_of_labels(y):
     """The two classes of the labels y (NumPy, 1-D), or the error that says what y holds."""
     from sklearn.utils.multiclass import type_of_target
 
-    kind = type_of_target(y, input_name="y") if _plain_labels(y) else "unknown"
+    _refuse_unusable_labels(y)
+    try:
+        # it casts floats to int to see whether they are whole: ±1e308 overflows, harmlessly
+        with np.errstate(over="ignore", invalid="ignore"):
+            kind = type_of_target(y, input_name="y") if _plain_labels(y) else "unknown"
+    except (TypeError, ValueError, OverflowError) as error:
+        raise InvalidInputError(f"y could not be read as class labels ({error}); expected one "
+                                f"label per example, all integers, all strings or all "
+                                f"booleans.") from None
+    if kind.startswith("continuous") and _whole_floats(y):
+        kind = "binary" if np.unique(y).size <= 2 else "multiclass"
     if kind not in ("binary", "multiclass"):
         shown = ", ".join(map(repr, np.asarray(y, dtype=object).ravel()[:3].tolist()))
         fix = ("They are real numbers, not classes: round or threshold them first (e.g. "
@@ -271,6 +281,33 @@ def classes_of_labels(y):
             f"Only binary classification is supported. y holds {found} "
             f"({', '.join(map(str, classes[:5]))}); expected exactly two classes.")
     return classes
+
+
+def _refuse_unusable_labels(y):
+    """Bytes (scikit-learn refuses them) and integers beyond 64 bits (no NumPy integer holds
+    them) as labels: the error says how to make them usable."""
+    values = np.asarray(y, dtype=object).ravel() if y.dtype.kind == "O" else None
+    if y.dtype.kind == "S" or (values is not None and any(isinstance(v, bytes)
+                                                          for v in values)):
+        shown = ", ".join(map(repr, np.unique(np.asarray(y).astype(object))[:3].tolist()))
+        raise InvalidTypeError(
+            f"y holds bytes ({shown}); expected class labels as strings or integers. Decode "
+            f"them first: y.astype(str), or [label.decode() for label in y].")
+    if values is not None:
+        huge = [v for v in values if isinstance(v, int) and not isinstance(v, bool)
+                and not -2 ** 63 <= v < 2 ** 63]
+        if huge:
+            raise InvalidInputError(
+                f"y holds the integer {huge[0]}, beyond 64 bits; expected class labels that "
+                f"fit in int64 (or strings). Map the classes to small integers, or to strings "
+                f"with y.astype(str).")
+
+
+def _whole_floats(y):
+    """Finite floats that are all whole numbers (±1e308 is, though no int64 holds it)."""
+    if y.dtype.kind != "f" or y.ndim != 1:
+        return False
+    return bool(np.isfinite(y).all() and (np.floor(y) == y).all())
 
 
 def _plain_labels(y):

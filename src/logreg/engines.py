@@ -199,7 +199,7 @@ def resolve(X, *, backprop="closed-form", implementation="auto", solver="gd", dt
     precision asked for (None: X's own). Raises ``InvalidInputError`` naming the combination
     and what would work where no engine supports it.
     """
-    data = X if isinstance(X, Data) else Data.of(X)
+    data = X if isinstance(X, Data) else Data.of(_checked_array(X))
     if dtype is not None:
         data = Data(data.library, dtype, data.shape, data.contiguous_examples, data.module)
     weighted = sample_weight is not None and sample_weight is not False
@@ -219,6 +219,18 @@ def resolve(X, *, backprop="closed-form", implementation="auto", solver="gd", dt
         if refusal is not None:
             refusals.append((name, refusal))
     raise InvalidInputError(_unsupported(setting, data, solver, weighted, l2, refusals))
+
+
+def _checked_array(X):
+    """X, a 2-D array in the notes' layout, or the error that says what it is instead."""
+    if not is_array_api_obj(X) or getattr(X, "ndim", None) != 2:
+        what = (f"a {X.ndim}-D array of shape {tuple(X.shape)}" if is_array_api_obj(X)
+                else f"{type(X).__name__} {X!r:.60}")
+        raise InvalidInputError(
+            f"resolve got {what}; expected X as a 2-D array in the notes' layout (n_x, m), "
+            f"one column per example (NumPy, Dask or another array-API library), or an "
+            f"engines.Data describing it. Pass np.asarray(X_rows).T for rows of examples.")
+    return X
 
 
 def _unsupported(setting, data, solver, weighted, l2, refusals):

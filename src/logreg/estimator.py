@@ -59,14 +59,64 @@ def _validated(estimator, X, y="no_validation", reset=True):
     """scikit-learn's own validation, its errors re-raised as logreg's with the fix added."""
     dtypes = {None: [np.float64, np.float32], "float32": np.float32, "float64": np.float64}
     dtype = dtypes.get(getattr(estimator, "dtype", None), [np.float64, np.float32])
+    X = _refuse_text_and_dates(X)
     try:
-        return validate_data(estimator, X, y, reset=reset, dtype=dtype,
-                             order="C",  # one memory layout: the same sums, bit for bit
-                             ensure_min_samples=1)
+        # its finiteness check sums X: finite values near 1.7e308 overflow there, harmlessly
+        with np.errstate(over="ignore", invalid="ignore"):
+            return validate_data(estimator, X, y, reset=reset, dtype=dtype,
+                                 order="C",  # one memory layout: the same sums, bit for bit
+                                 ensure_min_samples=1)
     except TypeError as error:
         raise InvalidTypeError(_with_fix(error)) from None
     except ValueError as error:
         raise InvalidInputError(_with_fix(error)) from None
+
+
+TEXT_KINDS, DATE_KINDS = "USV", "Mm"  # dtype kinds scikit-learn would turn into numbers
+
+
+def _refuse_text_and_dates(X):
+    """Refuse, before scikit-learn converts them, strings ('0.5' would silently become 0.5),
+    bytes, dates and durations in X; returns X (a list becomes the array it reads as)."""
+    if hasattr(X, "dtypes") and hasattr(X, "columns"):  # a DataFrame: its columns' kinds
+        columns = [(name, dtype.kind, X.iloc[:, i])
+                   for i, (name, dtype) in enumerate(X.dtypes.items())]
+    else:
+        if not hasattr(X, "dtype"):
+            try:
+                X = np.asarray(X)
+            except (TypeError, ValueError):
+                return X  # ragged or odd: scikit-learn's own error says what it is
+        columns = [("", getattr(X.dtype, "kind", "f"), X)]
+    for name, kind, values in columns:
+        where = f" (column {name!r})" if name != "" else ""
+        if kind in DATE_KINDS or (kind == "O" and _holds(values, (np.datetime64,
+                                                                   np.timedelta64))):
+            raise InvalidTypeError(
+                f"X holds dates or durations{where}; expected numbers only. Encode them as "
+                f"numbers first (e.g. days since a start date, or the day of the week).")
+        if kind in TEXT_KINDS or (kind == "O" and _holds(values, (str, bytes))):
+            # a ValueError, as float("0.5x") raises and scikit-learn's own refusal of text
+            raise InvalidInputError(
+                f"X holds strings{where}, such as {_first(values)!r}; expected numbers only, "
+                f"never text. Encode them as numbers first (X.astype(float) for numbers "
+                f"written as text, sklearn.preprocessing.OneHotEncoder for categories).")
+    return X
+
+
+def _holds(values, types):
+    """Whether an object array or column holds any value of ``types`` (dates from pandas
+    too)."""
+    import datetime
+
+    if types[0] is np.datetime64:
+        types = types + (datetime.date, datetime.time, datetime.timedelta)
+    return any(isinstance(value, types) for value in np.asarray(values, dtype=object).ravel())
+
+
+def _first(values):
+    value = np.asarray(values, dtype=object).ravel()[0]
+    return value.decode(errors="replace") if isinstance(value, bytes) else value
 
 
 def _check_same_namespace(X, estimator, method):
@@ -96,6 +146,7 @@ def _check_fitted(estimator):
 
 
 LBFGS_TOL = 1e-6  # L-BFGS's default gradient tolerance (tol=None)
+COST_BYTES = 32  # one cost in costs_: a Python float (24 bytes) and its list entry (8)
 
 
 def _sample_weight(sample_weight, X):
@@ -227,14 +278,43 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         return tags
 
     def _check_params(self):
-        """scikit-learn's validation of the settings, its error as logreg's with the fix."""
+        """scikit-learn's validation of the settings, its error as logreg's with the fix; then
+        what its constraints let through: booleans as numbers (True is an Integral), and
+        integers beyond the float range (float(2**1100) overflows)."""
+        from logreg.errors import InvalidParameterError as LogregInvalidParameterError
+
         try:
             self._validate_params()
         except InvalidParameterError as error:
-            from logreg.errors import InvalidParameterError as LogregInvalidParameterError
-
             raise LogregInvalidParameterError(
                 f"{error} Set it to one of those (see help(logreg.LogisticRegression)).") from None
+        for name in ("learning_rate", "num_iterations", "tol", "l2", "n_threads"):
+            value = getattr(self, name)
+            if isinstance(value, (bool, np.bool_)):
+                raise LogregInvalidParameterError(
+                    f"The {name!r} parameter of LogisticRegression got {name}={value}, a bool; "
+                    f"expected a number. Set it to a number (see "
+                    f"help(logreg.LogisticRegression)).")
+            if name != "num_iterations" and isinstance(value, Integral):
+                try:
+                    float(value)
+                except OverflowError:
+                    raise LogregInvalidParameterError(
+                        f"The {name!r} parameter of LogisticRegression got {name}= an integer "
+                        f"of {int(value).bit_length()} bits (about 2**"
+                        f"{int(value).bit_length() - 1}), beyond the float range (about "
+                        f"1.8e308); expected a float. Set it to a sensible number (see "
+                        f"help(logreg.LogisticRegression)).") from None
+
+    def _check_history_fits(self):
+        """Refuse, before any work, a num_iterations whose cost history (``costs_``: one
+        Python float, 32 bytes with its list entry, per iteration) cannot fit in memory."""
+        from logreg.checks import check_memory
+
+        check_memory(int(self.num_iterations) * COST_BYTES,
+                     f"num_iterations={int(self.num_iterations)}: its cost history (costs_, one "
+                     f"float per iteration)",
+                     "choose fewer num_iterations")
 
     def plan(self, X, sample_weight=None):
         """The engine table's choice for this estimator's settings on X (the notes' layout,
@@ -248,6 +328,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
     def fit(self, X, y, sample_weight=None):
         """Train on X (m, n_features) and y (m,) of two classes; returns self."""
         self._check_params()
+        self._check_history_fits()
         if arrays.foreign(X):  # PyTorch, CuPy, Dask...: checked where it lives, never copied
             X = arrays.check_foreign_X(X, dtype=self.dtype)
             self.n_features_in_ = X.shape[1]
@@ -380,6 +461,16 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
             return xp.where(positive, classes[1], classes[0])
         return self.classes_[arrays.to_numpy(positive).astype(int)]
 
+    def score(self, X, y, sample_weight=None):
+        """The mean accuracy of ``predict(X)`` against y (a fraction, weighted by
+        ``sample_weight``), as scikit-learn's ``accuracy_score``; y is checked as ``fit``
+        checks it: one label per row, of the model's classes only."""
+        predicted = arrays.to_numpy(self.predict(X))
+        labels = _labels_of_the_model(y, self.classes_, len(predicted))
+        weights = (None if sample_weight is None else
+                   check_sample_weight(arrays.to_numpy(sample_weight), len(predicted)).ravel())
+        return float(np.average(predicted == labels, weights=weights))
+
     @property
     def metadata_(self):
         """The model file's metadata (preprocessing, training record), after ``load``."""
@@ -437,6 +528,37 @@ def load(path):
     estimator.engine_ = dict(metadata.get("engine") or {"name": "unrecorded"})
     estimator._metadata = metadata
     return estimator
+
+
+def _labels_of_the_model(y, classes, m):
+    """y (NumPy, 1-D) of m labels, each one of ``classes``, or the error that says which are
+    not."""
+    try:
+        labels = arrays.to_numpy(y)
+    except (TypeError, ValueError) as error:
+        raise InvalidInputError(f"y could not be read as labels ({error}); expected one label "
+                                f"per row of X.") from None
+    if labels.ndim == 2 and 1 in labels.shape:
+        labels = labels.ravel()
+    if labels.ndim != 1 or len(labels) != m:
+        raise InvalidInputError(
+            f"y has {labels.size} labels (shape {labels.shape}) but X has {m} rows; expected "
+            f"one label per row of X.")
+    known = set(classes.tolist())
+    unknown = [label for label in dict.fromkeys(labels.tolist()) if not _among(label, known)]
+    if unknown:
+        shown = ", ".join(map(repr, unknown[:5])) + (", ..." if len(unknown) > 5 else "")
+        raise InvalidInputError(
+            f"y holds {shown}, which the model does not know; expected only its classes "
+            f"{', '.join(map(repr, classes.tolist()))}. Pass labels of the same kind as at fit.")
+    return labels
+
+
+def _among(label, known):
+    try:
+        return label in known
+    except TypeError:  # an unhashable label
+        return False
 
 
 def _saved_params(path, metadata, training):

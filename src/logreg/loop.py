@@ -61,7 +61,8 @@ def loss_and_gradient_loops(w, b, X, Y, sample_weight=None, l2=0.0):
     J, db = J / total, db / total
     for j in range(n_x):
         dw[j] = dw[j] / total + l2 / total * float(w[j, 0])
-        J += l2 / (2 * total) * float(w[j, 0]) ** 2
+        J += l2 / (2 * total) * (float(w[j, 0]) * float(w[j, 0]))  # w_j², inf (not
+        # OverflowError, as Python's ** raises) where it is beyond the float range
     return J, np.array(dw, dtype=X.dtype).reshape(n_x, 1), db
 
 

@@ -171,8 +171,12 @@ def optimize(w, b, X, Y, num_iterations=100, learning_rate=0.009, print_cost=Fal
 
 
 def decision_function(w, b, X):
-    """Z = wᵀX + b, shape (1, m): the neuron's linear part (log-odds of class 1)."""
-    return w.T @ X + b
+    """Z = wᵀX + b, shape (1, m): the neuron's linear part (log-odds of class 1).
+
+    Finite inputs whose products overflow give ±inf (a certain answer) without a warning.
+    """
+    with np.errstate(over="ignore", invalid="ignore"):
+        return w.T @ X + b
 
 
 def predict(w, b, X):

@@ -22,6 +22,11 @@ BLOW_UP = 10.0  # the cost stayed above this many times its lowest value...
 PATIENCE = 20  # ...for this many steps in a row
 
 
+class FeaturesTooLargeError(InvalidInputError, TrainingDivergedError):
+    """A non-finite cost caused by the features' size, not by α: the data's fault (and still
+    a ``TrainingDivergedError`` for code that catches that)."""
+
+
 class DivergenceWarning(UserWarning):
     """Gradient descent diverged; the best parameters seen were kept."""
 
@@ -60,12 +65,15 @@ def _diverged(cost, rising, high):
     return not math.isfinite(cost) or rising >= RISING_STEPS or high >= PATIENCE
 
 
-def _divergence_message(costs, rising, learning_rate):
+def _divergence_message(costs, rising, learning_rate, ended=False):
     last = costs[-1]
     if not math.isfinite(last):
         what = f"the cost became {last}"
     elif rising >= RISING_STEPS:
         what = f"the cost rose {RISING_STEPS} steps in a row, to {last:.6g}"
+    elif ended:
+        what = (f"the cost ended at {last:.6g}, above {BLOW_UP:g} times its lowest value "
+                f"{min(costs):.6g} and above its start {costs[0]:.6g}")
     else:
         what = (f"the cost stayed above {BLOW_UP:g} times its lowest value "
                 f"{min(costs):.6g} for {PATIENCE} steps (now {last:.6g})")
@@ -89,11 +97,17 @@ def auto_learning_rate(X, sample_weight=None, l2=0.0, iterations=50, rtol=1e-4):
                else sample_weight)
     total = float(xp.sum(weights))
     scale = max(float(xp.max(xp.abs(X))), 1.0)
+    # powers of two ≥ Σ|v| and ≥ Σ|u|: v and u shrunk by them first, no product vᵀX or X uᵀ
+    # exceeds max|X| (exact: the same bits as without them wherever nothing overflows)
+    shrink_v = 2.0 ** math.ceil(math.log2(n_x + 1))
+    shrink_u = 2.0 ** math.ceil(math.log2(total * (n_x + 1) + 1))
     v, b = xp.ones((n_x, 1), dtype=X.dtype, device=device(X)), 1.0
     eigenvalue = 0.0  # of X̃ S X̃ᵀ / scale²
     for _ in range(iterations):
-        u = weights * ((v.T @ X) / scale + b / scale)  # S X̃ᵀ v / scale, as a row
-        v, row_sum = arrays.materialize((X @ u.T) / scale, xp.sum(u))  # X̃ S X̃ᵀ v / scale
+        # S X̃ᵀ v / scale, as a row
+        u = weights * (((v / shrink_v).T @ X) / scale * shrink_v + b / scale)
+        # X̃ S X̃ᵀ v / scale
+        v, row_sum = arrays.materialize((X @ (u / shrink_u).T) / scale * shrink_u, xp.sum(u))
         b = float(row_sum) / scale
         previous, eigenvalue = eigenvalue, math.sqrt(float(xp.sum(v * v)) + b * b)
         if eigenvalue == 0:
@@ -105,9 +119,10 @@ def auto_learning_rate(X, sample_weight=None, l2=0.0, iterations=50, rtol=1e-4):
     rate = 1.0 / smoothness_scaled / scale / scale if smoothness_scaled > 0 else 1.0
     if not rate > 0:
         raise InvalidInputError(
-            f"the features are too large to train on: the largest |x| is {scale:g}, and the "
-            f"learning rate they need ({1.0 / smoothness_scaled:g} / {scale:g}²) is smaller "
-            f"than the smallest float. Standardise the features (e.g. StandardScaler) first.")
+            f"the features are too large to train on: |x| up to {scale:g}, and the learning "
+            f"rate they need ({1.0 / smoothness_scaled:g} / {scale:g}²) is smaller than the "
+            f"smallest float. Expected features of moderate size: Standardise the features "
+            f"(e.g. StandardScaler) first.")
     return rate
 
 
@@ -147,7 +162,7 @@ def gradient_descent(X, Y, w, b, *, learning_rate, num_iterations, tol=0.0,
     after = (w, b)
     try:
         # overflow makes the cost non-finite, which is reported below as divergence
-        with np.errstate(over="ignore", invalid="ignore"):
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             for i, (cost, before, after) in zip(range(num_iterations), steps):
                 cost = float(cost)  # the one scalar that leaves the array's device per step
                 costs.append(cost)
@@ -158,18 +173,54 @@ def gradient_descent(X, Y, w, b, *, learning_rate, num_iterations, tol=0.0,
                 if callback is not None:
                     callback(i, cost)
                 if _diverged(cost, rising, high):
-                    message = _divergence_message(costs, rising, learning_rate)
-                    if on_divergence == "raise":
-                        raise TrainingDivergedError(message)
-                    warnings.warn(message + " Kept the parameters with the lowest cost.",
-                                  DivergenceWarning, stacklevel=4)
-                    return Fit(*parameters(best[1]), costs)
+                    if not math.isfinite(cost):
+                        _check_not_too_large(X, cost, i, learning_rate)
+                    return _diverged_fit(costs, rising, learning_rate, on_divergence,
+                                         parameters(best[1]))
                 if tol > 0 and len(costs) > 1 and costs[-2] - cost < tol:
-                    # the parameters this cost was measured at: the lowest cost seen
-                    return Fit(*parameters(before), costs)
+                    # the parameters this cost was measured at
+                    end = parameters(before)
+                    break
+            else:
+                end = parameters(after)
     except KeyboardInterrupt:
         raise TrainingInterrupted(Fit(*parameters(best[1]), costs)) from None
-    return Fit(*parameters(after), costs)
+    if _ended_blown_up(costs):  # a few huge steps: too few for the rules above
+        return _diverged_fit(costs, rising, learning_rate, on_divergence, parameters(best[1]),
+                             ended=True)
+    return Fit(*end, costs)
+
+
+def _ended_blown_up(costs):
+    """The run ended with its cost above ``BLOW_UP`` times its lowest value and above where it
+    started: α too large, even when the run was too short for the rules of ``_diverged``
+    (a run that jumps and settles below its start, as the cats at α = 0.01, is not)."""
+    return len(costs) > 1 and costs[-1] > BLOW_UP * min(costs) and costs[-1] > costs[0]
+
+
+def _diverged_fit(costs, rising, learning_rate, on_divergence, best, ended=False):
+    """Raise ``TrainingDivergedError``, or warn and return the lowest cost's parameters."""
+    message = _divergence_message(costs, rising, learning_rate, ended)
+    if on_divergence == "raise":
+        raise TrainingDivergedError(message)
+    warnings.warn(message + " Kept the parameters with the lowest cost.", DivergenceWarning,
+                  stacklevel=5)
+    return Fit(*best, costs)
+
+
+def _check_not_too_large(X, cost, i, learning_rate):
+    """A non-finite cost on features beyond √(largest float) is the data's fault: wᵀx
+    overflows after a step of any useful size. Says so, rather than blaming α."""
+    xp = array_namespace(X)
+    with np.errstate(over="ignore", invalid="ignore"):
+        largest = float(xp.max(xp.abs(X)))
+    limit = math.sqrt(float(np.finfo(np.dtype(str(X.dtype).rpartition(".")[2])).max))
+    if largest > limit:
+        raise FeaturesTooLargeError(
+            f"the features are too large: |x| up to {largest:g} makes wᵀx overflow (the cost "
+            f"became {cost} at iteration {i}, with learning rate {learning_rate:g}); expected "
+            f"features of moderate size (at most about {limit:.1g}). Standardise the "
+            f"features (e.g. StandardScaler) first.")
 
 
 def _same(state):
