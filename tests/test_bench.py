@@ -132,3 +132,26 @@ def test_library_refuses_bad_counts():
 
     with pytest.raises(InvalidInputError, match="size"):
         bench.vectorize(size=0)
+
+
+def test_loops_that_would_run_past_the_limit_are_refused_exactly_there(monkeypatch):
+    """Loop iterations per repeat: size (the dot loop) + n_x·m (loops over examples and
+    features) + 2m (the loop over examples, and step_loops' own): 10 + 6 + 6 = 22 here. At one
+    iteration a second and a 990 s limit, 45 repeats (990) run and 46 (1012) do not."""
+    from logreg.errors import InvalidInputError
+
+    monkeypatch.setattr(bench, "LOOP_RATE", 1.0)
+    monkeypatch.setattr(bench, "MAX_SECONDS", 990)
+    assert bench.vectorize(size=10, repeats=45, n_x=2, m=3)["for_loop"]["repeats"] == 45
+    with pytest.raises(InvalidInputError, match=r"46 repeats .* about 1e\+03 Python loop"):
+        bench.vectorize(size=10, repeats=46, n_x=2, m=3)
+
+
+def test_command_refuses_a_billion_repeats_in_one_line(capsys, monkeypatch):
+    def nothing_may_run(*args):  # refused before the first array: a run fails the test
+        raise AssertionError("the benchmark started")
+
+    monkeypatch.setattr(np.random, "default_rng", nothing_may_run)
+    code, out, err = run(["bench", "vectorize", "--repeats", "1000000000"], capsys)
+    assert code == 2 and out == ""
+    assert len(err.splitlines()) == 1 and "more than an hour" in err and "Traceback" not in err

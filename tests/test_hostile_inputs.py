@@ -10,6 +10,7 @@ import collections
 import io
 import math
 import os
+import re
 import shutil
 import struct
 import subprocess
@@ -438,9 +439,10 @@ def test_evaluate_on_data_of_another_kind_names_both(models, model, data, fragme
     ("images", "csv", ["holds a table", "images of shape (8, 8, 3)"]),
 ])
 def test_test_data_of_another_kind(models, train, test, fragments, tmp_path, capsys):
+    size = ["--image-size", 8, 8] if train == "images" else []  # it applies to a folder only
     assert_user_error(strict_cli(["train", "--data", models[train], "--test-data", models[test],
-                                  "--image-size", 8, 8, "--iterations", 2, "--out",
-                                  tmp_path / "o"], capsys), *fragments)
+                                  *size, "--iterations", 2, "--out", tmp_path / "o"], capsys),
+                      *fragments)
 
 
 # === CSV values near the float64 limit ====================================================
@@ -954,3 +956,223 @@ def test_a_device_is_refused(tmp_path, capsys):
     code, out, err = run_cli(["train", "--data", tmp_path / "zero.csv", "--out",
                               tmp_path / "out"], capsys)
     assert code == 2 and "a device or socket, not a regular file" in err
+
+
+# === --test-size that a stratified split cannot honour =====================================
+
+
+def labelled_csv(path, m):
+    """m rows, labels alternating x, y (both classes as even as can be)."""
+    return write(path, "a,label\n" + "".join(f"{i},{'xy'[i % 2]}\n" for i in range(m)))
+
+
+@pytest.mark.parametrize("command, m, share, held_out, trained", [
+    # ⌈0.99 · 60⌉ = ⌈59.4⌉ = 60 held out, ⌊0.01 · 60⌋ = ⌊0.6⌋ = 0 to train on
+    ("train", 60, "0.99", 60, 0),
+    # ⌈0.0001 · 60⌉ = 1 held out: fewer than the 2 classes
+    ("train", 60, "0.0001", 1, 59),
+    ("train", 60, "1e-320", 1, 60),
+    # four rows at the default 0.25: ⌈1⌉ = 1 held out
+    ("train", 4, None, 1, 3),
+    ("rates", 60, "0.99", 60, 0),
+])
+def test_test_size_the_split_cannot_honour_is_one_line(command, m, share, held_out, trained,
+                                                       tmp_path, capsys):
+    data = labelled_csv(tmp_path / "d.csv", m)
+    out = ["--out", tmp_path / ("r.png" if command == "rates" else "o")]
+    size = [] if share is None else ["--test-size", share]
+    line = assert_user_error(strict_cli([command, "--data", data, *size, "--iterations", 2,
+                                         *out], capsys),
+                             f"holds out {held_out} and trains on {trained}", "--test-data")
+    # the shares offered, 3 digits: ⌈t·60⌉ ≥ 2 from t = 2/60 = 0.0333; ⌊(1 − t)·60⌋ ≥ 2 up to
+    # t = 58/60 = 0.96667, so 0.966 (0.967 trains on ⌊1.98⌋ = 1); 4 rows: only 2 and 2
+    assert ("from 0.0333 to 0.966" if m == 60 else "choose --test-size 0.5,") in line
+    assert not (tmp_path / "o").exists() and not (tmp_path / "r.png").exists()
+
+
+def test_test_size_of_the_digits_that_leaves_no_training_set(tmp_path, capsys):
+    # 357 digits (3 against 8): ⌈0.999 · 357⌉ = 357 held out, none to train on
+    assert_user_error(strict_cli(["train", "--test-size", "0.999", "--out", tmp_path / "o"],
+                                 capsys), "357 examples", "holds out 357 and trains on 0")
+
+
+@settings(max_examples=200, deadline=None)
+@given(m=st.integers(4, 400), share=st.floats(1e-320, 1, exclude_max=True))
+def test_split_sizes_are_refused_exactly_where_scikit_learn_refuses(m, share):
+    """Truth: scikit-learn's own stratified split, run on the same m and share; and the shares
+    a refusal offers are ones scikit-learn then accepts."""
+    from sklearn.model_selection import train_test_split
+
+    from logreg.data.loaders import check_split_sizes
+
+    labels = np.arange(m) % 2
+    try:
+        train_test_split(np.arange(m), test_size=share, stratify=labels, random_state=0)
+        sklearn_ok = True
+    except ValueError:
+        sklearn_ok = False
+    try:
+        check_split_sizes(m, share, "data")
+        ours_ok = True
+    except InvalidInputError as error:
+        ours_ok = False
+        choose = re.search(r"choose (.*?), give", str(error))  # m ≥ 4: shares are offered
+        offered = [float(v) for v in re.findall(r"(?:from|to|--test-size) ([0-9.e-]+)",
+                                                choose.group(1))]
+        assert offered
+        for offer in offered:
+            train_test_split(np.arange(m), test_size=offer, stratify=labels, random_state=0)
+    assert ours_ok == sklearn_ok
+
+
+# === options that do not apply to the data given ==========================================
+
+
+@pytest.mark.parametrize("argv, fragments", [
+    (lambda m, t: ["predict", m["table"], m["csv"], "--label-column", "nope"],
+     ["--label-column 'nope'", "no such column", "a, b, label"]),
+    (lambda m, t: ["predict", m["image"], m["images"], "--label-column", "label"],
+     ["--label-column 'label'", "images"]),
+    (lambda m, t: ["evaluate", m["image"], "--data", m["h5"], "--label-column", "label"],
+     ["--label-column", "no csv"]),
+    (lambda m, t: ["train", "--data", m["csv"], "--image-size", 8, 8, "--out", t / "o"],
+     ["--image-size", "is a table"]),
+    (lambda m, t: ["train", "--data", m["h5"], "--image-size", 8, 8, "--out", t / "o"],
+     ["--image-size", "own size"]),
+    (lambda m, t: ["rates", "--data", m["csv"], "--grayscale", "--out", t / "r.png"],
+     ["--grayscale", "is a table"]),
+    (lambda m, t: ["train", "--data", m["h5"], "--grayscale", "--out", t / "o"],
+     ["--grayscale", "own size"]),
+    (lambda m, t: ["train", "--data", "digits", "--image-size", 8, 8, "--out", t / "o"],
+     ["--image-size", "digits"]),
+    (lambda m, t: ["train", "--data", m["h5"], "--label-column", "y", "--out", t / "o"],
+     ["--label-column 'y'", "no csv"]),
+    (lambda m, t: ["train", "--data", m["images"], "--label-column", "y", "--out", t / "o"],
+     ["--label-column 'y'", "no csv"]),
+    (lambda m, t: ["rates", "--data", m["two.npz"], "--label-column", "y", "--out",
+                   t / "r.png"], ["--label-column 'y'", "no csv"]),
+], ids=["predict-csv-no-column", "predict-images", "evaluate-h5", "train-csv-size",
+        "train-h5-size", "rates-csv-gray", "train-h5-gray", "train-digits-size",
+        "train-h5-label", "train-folder-label", "rates-npz-label"])
+def test_options_that_do_not_apply_are_refused_not_ignored(argv, fragments, models,
+                                                           tmp_path, capsys):
+    h5 = h5_file(tmp_path / "eight.h5", train_set_x=np.zeros((4, 8, 8, 3), np.uint8),
+                 train_set_y=np.array([0, 1, 0, 1]), list_classes=np.array([b"a", b"b"]))
+    assert_user_error(strict_cli(argv({**models, "h5": h5}, tmp_path), capsys), *fragments)
+    assert not (tmp_path / "o").exists() and not (tmp_path / "r.png").exists()
+
+
+def test_predict_label_column_that_exists_is_accepted_and_changes_nothing(models, capsys):
+    plain = run_cli(["predict", models["table"], models["csv"]], capsys)
+    named = run_cli(["predict", models["table"], models["csv"], "--label-column", "label"],
+                    capsys)
+    assert plain[0] == named[0] == 0 and plain[1] == named[1] and named[2] == ""
+
+
+# === a failed train leaves no folder it created ============================================
+
+
+@pytest.mark.parametrize("out", ["new", "new/deeper/still"])
+def test_failed_train_removes_the_empty_folders_it_created(out, tmp_path, capsys):
+    data = write(tmp_path / "empty.csv", "")
+    assert_user_error(strict_cli(["train", "--data", data, "--out", tmp_path / out], capsys),
+                      "empty.csv")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["empty.csv"]
+
+
+def test_failed_train_keeps_a_folder_that_was_there(tmp_path, capsys):
+    data = write(tmp_path / "empty.csv", "")
+    (tmp_path / "mine").mkdir()
+    kept = write(tmp_path / "kept" / "notes.txt", "precious")
+    for out in ("mine", "kept"):
+        assert_user_error(strict_cli(["train", "--data", data, "--out", tmp_path / out],
+                                     capsys), "empty.csv")
+    assert (tmp_path / "mine").is_dir() and list((tmp_path / "mine").iterdir()) == []
+    assert kept.read_text() == "precious"
+
+
+# === absurd sizes, refused before any work ==================================================
+
+
+@pytest.mark.parametrize("command", ["train", "rates"])
+@pytest.mark.parametrize("iterations", ["99999999999999999999999", "1000000001"])
+def test_absurd_iterations_are_refused_by_the_parser(command, iterations, tmp_path, capsys,
+                                                     monkeypatch):
+    monkeypatch.setattr(logreg.cli, "_training_sets", lambda args: 1 / 0)  # no data, no run
+    assert_user_error(strict_cli([command, "--iterations", iterations, "--out",
+                                  tmp_path / "x.png"], capsys), iterations, "1,000,000,000")
+
+
+def test_a_billion_iterations_pass_the_parser():
+    args = build_parser().parse_args(["train", "--iterations", "1000000000"])
+    assert args.iterations == 10**9
+
+
+def test_bench_repeats_that_would_run_for_days_are_refused(capsys, monkeypatch):
+    allocated = []
+    monkeypatch.setattr(np.random, "default_rng", lambda *a: allocated.append(a) or 1 / 0)
+    # 10⁹ · (10⁶ + 100 · 500 + 2 · 500) = 1.05e15 loop iterations: 10⁷ s at 10⁸ a second
+    assert_user_error(strict_cli(["bench", "vectorize", "--repeats", 10**9], capsys),
+                      "1.1e+15", "more than an hour")
+    assert allocated == []
+
+
+def test_synth_with_too_many_chunks_is_refused(tmp_path, capsys, monkeypatch):
+    pytest.importorskip("zarr")
+    import dask
+
+    monkeypatch.setattr(dask, "delayed", lambda *a, **k: 1 / 0)  # refused before any task
+    # ⌈2·10⁹ / 1⌉ chunks; at most 10⁶, so chunks of ⌈2·10⁹ / 10⁶⌉ = 2000 rows
+    assert_user_error(strict_cli(["data", "synth", "--rows", 2 * 10**9, "--features", 1,
+                                  "--chunk-rows", 1, "--out", tmp_path / "x.zarr"], capsys),
+                      "2,000,000,000 chunks", "--chunk-rows 2,000")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_synth_chunk_limit_is_exact(tmp_path, monkeypatch):
+    zarr = pytest.importorskip("zarr")
+    from logreg import dask_engine
+
+    monkeypatch.setattr(dask_engine, "MAX_CHUNKS", 3)
+    with pytest.raises(InvalidInputError, match="4 chunks"):
+        dask_engine.synth(tmp_path / "four.zarr", 4, 2, chunk_rows=1)
+    path = dask_engine.synth(tmp_path / "three.zarr", 3, 2, chunk_rows=1)
+    assert zarr.open_group(path, mode="r")["X"].nchunks == 3
+
+
+# === stdout that cannot take the output ===================================================
+
+
+@pytest.mark.parametrize("argv", [
+    lambda m, t: ["predict", m["table"], m["csv"]],
+    lambda m, t: ["train", "--data", m["csv"], "--iterations", 3, "--out", t / "o"],
+    lambda m, t: ["quiz", "--answers"],
+    lambda m, t: ["bench", "vectorize", "--size", 1000, "--features", 3, "--examples", 5,
+                  "--repeats", 1],
+], ids=["predict", "train", "quiz", "bench"])
+def test_a_full_disk_on_stdout_is_one_line(argv, models, tmp_path):
+    if not Path("/dev/full").exists():
+        pytest.skip("no /dev/full here")
+    with open("/dev/full", "w") as full:
+        done = subprocess.run(logreg_command() + [str(a) for a in argv(models, tmp_path)],
+                              stdout=full, stderr=subprocess.PIPE, text=True, cwd=tmp_path,
+                              timeout=300)
+    lines = done.stderr.splitlines()
+    assert done.returncode == 2, done.stderr
+    assert len(lines) == 1 and "No space left on device" in lines[0], done.stderr
+    assert lines[0].startswith("logreg ") and ": error: cannot write the output" in lines[0]
+    assert not (tmp_path / "o").exists()  # train printed first, wrote nothing, left nothing
+
+
+def test_stdout_error_in_process_is_told_apart(capsys, monkeypatch):
+    import errno
+
+    class Full(io.StringIO):
+        def write(self, text):
+            raise OSError(errno.EIO, os.strerror(errno.EIO))
+
+    monkeypatch.setattr(sys, "stdout", Full())
+    code = logreg.cli.main(["graph", "J = a*2", "a=1"])
+    monkeypatch.undo()
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1 and os.strerror(errno.EIO) in err

@@ -340,3 +340,48 @@ def test_command_ctrl_c_at_the_first_question():
     stdout = (seen + rest).decode("utf-8")
     assert stdout.rstrip().splitlines()[-1] == "Interrupted after 0 of 10 questions."
     assert "Traceback" not in stdout + errors.decode() and errors == b""
+
+
+# --- endless input -------------------------------------------------------------------------
+
+
+class Endless(io.TextIOBase):
+    """A stream that never ends and holds no new line, as /dev/zero: an unbounded readline
+    would read forever, so one fails the test instead."""
+
+    def __init__(self):
+        self.read_so_far = 0
+
+    def readable(self):
+        return True
+
+    def readline(self, size=-1):
+        if size is None or size < 0:
+            raise AssertionError("readline without a bound on endless input")
+        self.read_so_far += size
+        return "\0" * size
+
+
+def test_endless_input_without_a_new_line_is_refused_after_a_bounded_read():
+    stream, output = Endless(), io.StringIO()
+    with pytest.raises(InvalidInputError, match=f"longer than {quiz.MAX_LINE} characters"):
+        quiz.run(stream, output)
+    assert stream.read_so_far == quiz.MAX_LINE + 1
+    assert output.getvalue().startswith("The notes' quiz")
+
+
+def test_a_long_line_that_ends_is_an_invalid_answer_asked_again():
+    status, text = play(["x" * (quiz.MAX_LINE - 1)] + RIGHT)  # with its new line: MAX_LINE
+    assert status == 0 and text.rstrip().endswith("Score: 10/10")
+    assert text.count("Sorry, 'xxx") == 1
+
+
+def test_command_reading_dev_zero_ends_with_one_line():
+    if not os.path.exists("/dev/zero"):
+        pytest.skip("no /dev/zero here")
+    with open("/dev/zero", "rb") as zero:
+        done = subprocess.run(COMMAND, stdin=zero, capture_output=True, text=True, env=ENV,
+                              timeout=120)
+    assert done.returncode == 2, done.stderr
+    lines = done.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("logreg quiz: error: an answer line longer")

@@ -28,6 +28,8 @@ DOT_REPEATS, LOOP_REPEATS = 5, 3
 N_X, M = 100, 500  # the gradient step's problem: the loops take about a second
 LEARNING_RATE = 0.01
 ANNOUNCE_AFTER = 1.0  # seconds: a measurement that takes longer says what it is measuring
+LOOP_RATE = 1e8  # Python loop iterations a second: generous (CPython does about 1e7)
+MAX_SECONDS = 3600  # refuse a benchmark whose loops would run longer than an hour even so
 STEPS = (("vectorized", loop.step_vectorized, "step_vectorized (no loop)"),
          ("semi", loop.step_semi, "step_semi (loop over examples)"),
          ("loops", loop.step_loops, "step_loops (loops over examples and features)"))
@@ -90,6 +92,19 @@ def _check_memory(size, n_x, m):
                  f"{SIZE:,}, features {N_X}, examples {M})")
 
 
+def _check_duration(size, n_x, m, slow):
+    """Refuse, before anything runs, loops that would take more than ``MAX_SECONDS`` even at
+    ``LOOP_RATE`` iterations a second: ``slow`` times the dot loop (size iterations), the
+    loops over examples and features (n_x·m) and the loop over examples (m)."""
+    iterations = slow * (size + n_x * m + 2 * m)
+    if iterations / LOOP_RATE > MAX_SECONDS:
+        raise InvalidInputError(
+            f"{slow:,} repeats with size {size:,}, features {n_x:,} and examples {m:,} runs "
+            f"about {iterations:.2g} Python loop iterations, more than an hour even at "
+            f"{LOOP_RATE:.0e} a second; choose fewer repeats or smaller sizes (the defaults: "
+            f"repeats {LOOP_REPEATS} for the loops, size {SIZE:,}).")
+
+
 def vectorize(size=SIZE, repeats=None, n_x=N_X, m=M, seed=0, progress=None):
     """Run the demonstration; returns a dict of the figures (times in seconds).
 
@@ -99,6 +114,7 @@ def vectorize(size=SIZE, repeats=None, n_x=N_X, m=M, seed=0, progress=None):
     _check_counts(size=size, repeats=repeats, features=n_x, examples=m)
     _check_memory(size, n_x, m)
     fast, slow = (DOT_REPEATS, LOOP_REPEATS) if repeats is None else (repeats, repeats)
+    _check_duration(size, n_x, m, slow)
     rng = np.random.default_rng(seed)
     # a = np.random.rand(1000000); b = np.random.rand(1000000)
     a, b = rng.random(size), rng.random(size)

@@ -34,12 +34,14 @@ from logreg.data import (
 )
 from logreg.data.images import check_image_size, flatten_images, list_images
 from logreg.data.loaders import (
+    DEFAULT_IMAGE_SIZE,
     check_same_kind,
     check_source_kind,
     csv_columns,
     describe_kind,
     is_folder,
     read_csv_table,
+    source_kind,
     split_dataset,
 )
 from logreg.errors import InvalidInputError, LogregError, OutputError
@@ -68,7 +70,7 @@ def build_parser():
                                 "cost every 100 iterations and the accuracies, write the model "
                                 "file and a learning-curve PNG.")
     _add_training_data_options(train)
-    train.add_argument("--iterations", type=int, default=2000,
+    train.add_argument("--iterations", type=_iterations, default=2000,
                        help="gradient-descent steps (default: 2000, as the exercise)")
     train.add_argument("--learning-rate", type=_learning_rate, default=0.005,
                        help="α in w := w − α dw, or 'auto' (1/L: every step lowers the cost) "
@@ -172,7 +174,7 @@ def build_parser():
                               default=list(rates.RATES), metavar="RATE",
                               help="the learning rates α, each > 0 (default: "
                               + " ".join(f"{r:g}" for r in rates.RATES) + ", as the exercise)")
-    rates_parser.add_argument("--iterations", type=_whole_number, default=rates.NUM_ITERATIONS,
+    rates_parser.add_argument("--iterations", type=_iterations, default=rates.NUM_ITERATIONS,
                               help=f"gradient-descent steps per rate (default: "
                               f"{rates.NUM_ITERATIONS}, as the exercise)")
     _add_training_data_options(rates_parser)
@@ -266,6 +268,18 @@ def _whole_number(text):
     return value
 
 
+MAX_ITERATIONS = 10**9  # a billion steps: days of training, and 8 GB of cost history
+
+
+def _iterations(text):
+    value = _whole_number(text)
+    if value > MAX_ITERATIONS:
+        raise argparse.ArgumentTypeError(f"{text!r:.40} iterations is more than "
+                                         f"{MAX_ITERATIONS:,}, which would run for days; "
+                                         f"expected a whole number from 1 to {MAX_ITERATIONS:,}")
+    return value
+
+
 def _image_side(text):
     try:
         value = int(text)
@@ -291,15 +305,14 @@ def _add_training_data_options(parser):
                         help="share of --data held out when there is no --test-data (0: none)")
     _add_data_options(parser)
     parser.add_argument("--image-size", type=_image_side, nargs=2, metavar=("H", "W"),
-                        default=(64, 64), help="size images in a folder are resized to "
-                        "(default: 64 64)")
+                        help="size images in a folder are resized to (default: "
+                        f"{DEFAULT_IMAGE_SIZE[0]} {DEFAULT_IMAGE_SIZE[1]})")
     parser.add_argument("--grayscale", action="store_true",
                         help="read a folder's images as grayscale (1 channel) instead of RGB")
 
 
 def _add_data_options(parser, default="label"):
-    parser.add_argument("--label-column", default=default,
-                        help="the CSV column holding the labels" + (
+    parser.add_argument("--label-column", help="the CSV column holding the labels" + (
                             f" (default: {default})" if default else
                             " (default: the model's)"))
 
@@ -331,26 +344,56 @@ def _training_sets(args):
     if not 0 <= args.test_size < 1:
         raise InvalidInputError(f"--test-size {args.test_size}; expected a share from 0 "
                                 f"(hold out nothing) up to, not including, 1.")
+    _check_data_options(args)
     channels = 1 if args.grayscale else 3
-    check_image_size(tuple(args.image_size), channels, name="--image-size")  # before any work
+    image_size = tuple(args.image_size or DEFAULT_IMAGE_SIZE)
+    check_image_size(image_size, channels, name="--image-size")  # before any work
+    label_column = args.label_column or "label"
     held_out = 0 if args.test_data else args.test_size
     if args.data == "digits":
         train, test = load_digits_task(test_size=held_out)
     else:
-        train = load_dataset(args.data, label_column=args.label_column,
-                             image_size=tuple(args.image_size), channels=channels,
-                             split="train")
+        train = load_dataset(args.data, label_column=label_column,
+                             image_size=image_size, channels=channels, split="train")
         train, test = split_dataset(train, held_out) if held_out else (train, None)
     if args.test_data:
         image_shape, expected = train.image_shape, f"--data {args.data} holds"
         check_source_kind(args.test_data, image_shape, train.X.shape[0], expected)
-        test = load_dataset(args.test_data, label_column=args.label_column,
+        test = load_dataset(args.test_data, label_column=label_column,
                             image_size=image_shape[:2] if image_shape else None,
                             channels=image_shape[2] if image_shape else 3,
                             classes=train.classes, feature_names=train.feature_names,
                             split="test")
         check_same_kind(test, image_shape, train.X.shape[0], expected)
     return train, test
+
+
+def _check_data_options(args):
+    """Refuse options that do not apply to the data given, rather than ignore them:
+    --image-size and --grayscale shape a folder of images as it is read; --label-column names
+    a column of a CSV."""
+    data = str(args.data)
+    if args.image_size is not None or args.grayscale:
+        zarr = Path(data).suffix.lower() == ".zarr"
+        if args.data in BUILT_IN or zarr or not is_folder(data):
+            option = "--image-size" if args.image_size is not None else "--grayscale"
+            kind = "zarr" if zarr else source_kind(data)
+            what = {"zarr": "is a Zarr store of a table", "table": "is a table",
+                    "images": "holds images stored at their own size and colours"}.get(
+                        kind, "is not a folder of images")
+            raise InvalidInputError(f"{option} applies to a folder of images, which are "
+                                    f"resized as they are read; --data {data:.200} {what}. "
+                                    f"Leave {option} out.")
+    if args.label_column is not None:
+        sources = [data] + ([str(args.test_data)] if args.test_data else [])
+        if not any(_is_csv(source) for source in sources):
+            raise InvalidInputError(f"--label-column {args.label_column!r:.80} names a column "
+                                    f"of a CSV; --data {data:.200} is no CSV (its labels are "
+                                    f"where its format keeps them). Leave --label-column out.")
+
+
+def _is_csv(source):
+    return source not in BUILT_IN and Path(source).suffix.lower() == ".csv"
 
 
 def _scaling(train):
@@ -372,8 +415,32 @@ def _estimator(args):
 
 
 def run_train(args):
-    if args.engine == "dask":
-        return run_train_dask(args)
+    with _created_folders_removed_on_failure(args.out):
+        if args.engine == "dask":
+            return run_train_dask(args)
+        return _run_train_numpy(args)
+
+
+@contextlib.contextmanager
+def _created_folders_removed_on_failure(out):
+    """A run that fails leaves no empty --out folder behind that it created itself (a folder
+    that existed before, or that holds anything, is left as it is)."""
+    out = Path(out)
+    folder = out.parent if out.suffix == ".safetensors" else out
+    try:
+        new = [f for f in (folder, *folder.parents) if not f.exists()]
+    except (OSError, ValueError):  # a name the system refuses: _outputs says so
+        new = []
+    try:
+        yield
+    except BaseException:
+        for created in new:  # the deepest first
+            with contextlib.suppress(OSError):
+                created.rmdir()  # only an empty folder: never anything written
+        raise
+
+
+def _run_train_numpy(args):
     _check_engine_options(args)
     estimator = _estimator(args)
     from logreg.engines import Data  # the engine table, asked before any work
@@ -465,6 +532,10 @@ def run_train_dask(args):
     if args.scheduler and (args.workers or args.worker_memory):
         raise InvalidInputError("--workers and --worker-memory size a local cluster; the "
                                 "cluster at --scheduler has its own. Give one or the other.")
+    _check_data_options(args)
+    workers, memory = args.workers or 2, args.worker_memory or "1GiB"
+    if args.scheduler is None:  # a cluster this machine cannot hold is refused before it starts
+        workers, memory = engine.check_local_cluster(workers, memory)
     estimator = _estimator(args)
     engine.check_estimator(estimator)  # the engine table, asked before any work
     model_path, curve_path = _outputs(args.out)
@@ -476,7 +547,7 @@ def run_train_dask(args):
             raise InvalidInputError(f"--test-data {args.test_data} has {test[0].shape[1]} "
                                     f"features; --data has {X_rows.shape[1]}. Give held-out "
                                     f"data with the same features.")
-    with engine.cluster(args.scheduler, args.workers or 2, args.worker_memory or "1GiB") as client:
+    with engine.cluster(args.scheduler, workers, memory) as client:
         scaling = engine.standardize(X_train)  # fitted on the training rows, in one pass
         classes = engine.classes_of(y_train)
         X_train = engine.scaled(X_train, scaling)
@@ -552,6 +623,10 @@ def _model_data(estimator, preprocessing, source, label_column):
     """Labelled data shaped as the model was trained: same kind, image size, classes and
     features; data of another kind are refused before they are read."""
     image_shape, n_x = preprocessing.get("image_shape"), estimator.n_features_in_
+    if label_column is not None and not _is_csv(str(source)):
+        raise InvalidInputError(f"--label-column {label_column!r:.80} names a column of a "
+                                f"CSV; --data {source:.200} is no CSV (its labels are where "
+                                f"its format keeps them). Leave --label-column out.")
     check_source_kind(source, image_shape, n_x)
     if source == "digits":
         dataset = load_digits_task()[1]
@@ -588,13 +663,22 @@ def _inputs(args, estimator, preprocessing):
     """(names, raw X (n_x, m)) from image files/folders or one CSV."""
     image_shape = preprocessing.get("image_shape")
     paths = [Path(p) for p in args.inputs]
-    if len(paths) == 1 and paths[0].suffix.lower() == ".csv":
+    is_table = len(paths) == 1 and paths[0].suffix.lower() == ".csv"
+    if args.label_column is not None and not is_table:
+        raise InvalidInputError(f"--label-column {args.label_column!r:.80} names a column of a "
+                                f"CSV; the inputs are images. Leave --label-column out.")
+    if is_table:
         if image_shape:
             raise InvalidInputError(
                 f"{paths[0]} is a table; the model was trained on "
                 f"{describe_kind(image_shape, estimator.n_features_in_)}. Give image files "
                 f"or folders of images.")
         label_column = args.label_column or preprocessing.get("label_column")
+        if args.label_column is not None and args.label_column not in csv_columns(paths[0]):
+            raise InvalidInputError(
+                f"--label-column {args.label_column!r:.80}: {paths[0]} has no such column (its "
+                f"columns: {', '.join(csv_columns(paths[0]))[:300]}). Name one of them, or "
+                f"leave --label-column out.")
         features, _, _ = read_csv_table(paths[0], None, estimator.metadata_.get(
             "feature_names") or _csv_features(paths[0], label_column))
         return [f"row {i}" for i in range(1, len(features) + 1)], features.T
@@ -638,7 +722,16 @@ def run_evaluate(args):
     width = max(len(n) for n in names) + 2
     print(f"Evaluated on {dataset.source}: {dataset.m} examples")
     print(f"accuracy: {neuron.accuracy(Y_prediction, dataset.Y)} %")
-    print(f"log loss: {float(neuron.logistic_cost_from_z(Z, dataset.Y)):.6f}")
+    with np.errstate(over="ignore", invalid="ignore"):  # z = ±inf from huge w: fixed below
+        # L = log(1 + eᶻ) − y·z per example (neuron.logistic_cost_from_z)
+        losses = np.logaddexp(0.0, Z) - dataset.Y * Z
+        # at z = ±inf, L is 0 where z's sign is y's and inf where not (0·inf would be NaN)
+        losses = np.where(np.isinf(Z), np.where((Z > 0) == (dataset.Y == 1), 0.0, np.inf),
+                          losses)
+        log_loss = float(np.mean(losses))  # J = (1/m) Σ L
+        if np.isinf(log_loss) and np.isfinite(losses).all():  # Σ L overflowed, the mean not
+            log_loss = float(np.sum(losses / losses.size))
+    print(f"log loss: {log_loss:.6f}")
     print("confusion matrix (rows: true class, columns: predicted class):")
     print(" " * width + "".join(f"{n:>{width}}" for n in names))
     for name, row in zip(names, matrix):
@@ -766,6 +859,57 @@ def _pipe_closed():
     return PIPE_CLOSED
 
 
+class StdoutError(OSError):
+    """stdout refused what was printed (a full disk, an I/O error), told apart from the other
+    OSErrors a command may meet; the original error is its ``__cause__``."""
+
+
+class _Stdout:
+    """sys.stdout as it was, whose write errors other than a closed pipe are StdoutErrors."""
+
+    def __init__(self, stream):
+        self._stream = stream
+
+    def _call(self, name, *args):
+        try:
+            return getattr(self._stream, name)(*args)
+        except BrokenPipeError:
+            raise  # a reader that left: _pipe_closed's, exit 141
+        except OSError as error:
+            raise StdoutError(error.errno, error.strerror) from error
+
+    def write(self, text):
+        return self._call("write", text)
+
+    def writelines(self, lines):
+        return self._call("writelines", lines)
+
+    def flush(self):
+        return self._call("flush")
+
+    def __getattr__(self, name):
+        return getattr(self._stream, name)
+
+
+@contextlib.contextmanager
+def _stdout_errors_told_apart():
+    original = sys.stdout
+    sys.stdout = _Stdout(original)
+    try:
+        yield
+    finally:
+        sys.stdout = original
+
+
+def _stdout_failed(prog, error):
+    """stdout refused the output (``> /dev/full``): one line on stderr, exit status 2, and
+    stdout pointed at /dev/null so that the flush at exit does not fail again."""
+    print(f"{prog}: error: cannot write the output to stdout ({error.strerror or error}); "
+          f"free some space or send the output elsewhere.", file=sys.stderr)
+    _pipe_closed()
+    return 2
+
+
 @contextlib.contextmanager
 def _warnings_on_one_line(command):
     """Warnings (L-BFGS stopping early, a learning rate that diverged) as one line on stderr,
@@ -789,14 +933,18 @@ def main(argv=None):
             sys.stdout.flush()
         except BrokenPipeError:
             return _pipe_closed()
+        except OSError as error:
+            return _stdout_failed("logreg", error)
         raise
     try:
-        with _warnings_on_one_line(args.command):
+        with _warnings_on_one_line(args.command), _stdout_errors_told_apart():
             status = args.run(args)
-        sys.stdout.flush()  # a reader that left shows here, not as "Exception ignored" at exit
+            sys.stdout.flush()  # a reader that left shows here, not as "Exception ignored" at exit
         return status
     except BrokenPipeError:
         return _pipe_closed()
+    except StdoutError as error:
+        return _stdout_failed(f"logreg {args.command}", error.__cause__)
     except KeyboardInterrupt:
         print(f"logreg {args.command}: interrupted; nothing was written.", file=sys.stderr)
         return 130

@@ -46,6 +46,7 @@ X_NAME, Y_NAME = "X", "y"  # the store's two arrays
 CHUNK_BYTES = 32 * 2**20  # default chunk of X written by synth: about 32 MiB
 PERSIST_SHARE = 0.5  # persist the data when they take at most this share of the workers' memory
 CONNECT_TIMEOUT = "10s"  # how long to try an existing cluster's --scheduler address
+MAX_CHUNKS = 10**6  # synth: more chunks than this is a task graph too large to schedule
 
 
 class ClusterError(LogregError, OSError):
@@ -79,6 +80,11 @@ def synth(path, rows, features, chunk_rows=None, seed=0, progress=False):
     path = Path(path)
     _check_replaceable(path)
     _check_room(path, rows, features, chunk_rows)
+    chunks = -(-rows // chunk_rows)
+    if chunks > MAX_CHUNKS:  # one task, one file and one graph entry per chunk
+        raise InvalidInputError(
+            f"{rows:,} rows in chunks of {chunk_rows:,} make {chunks:,} chunks; expected at "
+            f"most {MAX_CHUNKS:,}. Give --chunk-rows {-(-rows // MAX_CHUNKS):,} or more.")
     parent = path.parent
     try:
         parent.mkdir(parents=True, exist_ok=True)
@@ -257,26 +263,74 @@ def standardize(X_rows):
     """Per-feature mean and spread of X_rows (m, n_x), by dask in one pass: a ``Scaling``.
 
     As ``logreg.data.standardize``: population σ; a constant feature keeps spread 1. Refuses
-    data holding NaN or infinity (found in the same pass).
+    data holding NaN or infinity (found in the same pass). Overflow-safe: each chunk's moments
+    are taken on its values divided by its largest |x| (so finite features near ±1.7e308 give
+    finite μ and σ), then merged (Chan et al.'s pairwise update) on the client.
     """
-    mean, spread = dask.compute(X_rows.mean(axis=0, dtype=np.float64),
-                                X_rows.std(axis=0, dtype=np.float64))
-    if not (np.isfinite(mean).all() and np.isfinite(spread).all()):
-        raise InvalidInputError("X holds NaN or infinite values (its mean or spread is not "
-                                "finite); remove or impute them first.")
+    X_rows = X_rows if isinstance(X_rows, da.Array) else da.asarray(X_rows)
+    row_chunks = len(X_rows.chunks[0])
+    moments = X_rows.map_blocks(_chunk_moments, dtype=np.float64,
+                                chunks=((len(MOMENTS),) * row_chunks, X_rows.chunks[1]))
+    stats = moments.compute().reshape(row_chunks, len(MOMENTS), -1)
+    count, finite, largest, mean, m2 = (stats[:, k] for k in range(len(MOMENTS)))
+    bad = np.flatnonzero(~finite.all(axis=0))
+    if bad.size:
+        raise InvalidInputError(
+            f"X holds NaN or infinite values (feature {int(bad[0])}"
+            f"{' and others' if bad.size > 1 else ''}); expected finite numbers to "
+            f"standardise. Remove or impute them first.")
+    with np.errstate(over="ignore", invalid="ignore", under="ignore"):
+        scale = largest.max(axis=0)  # each feature's largest |x|: the common unit
+        share = largest / scale
+        mean, m2 = mean * share, m2 * share * share  # each chunk's moments in that unit
+        m = count.sum(axis=0)
+        # μ = Σ nᵢ μᵢ / m;  M₂ = Σ M₂ᵢ + Σ nᵢ (μᵢ − μ)²;  σ = √(M₂ / m)
+        total_mean = (count * mean).sum(axis=0) / m
+        total_m2 = m2.sum(axis=0) + (count * (mean - total_mean) ** 2).sum(axis=0)
+        mean, spread = total_mean * scale, np.sqrt(total_m2 / m) * scale
     spread[spread == 0] = 1.0  # a constant feature: centre it, do not divide by 0
     return Scaling("standardize", mean.reshape(-1, 1), spread.reshape(-1, 1))
 
 
+MOMENTS = ("count", "finite", "largest", "mean", "m2")  # of each chunk, per feature
+
+
+def _chunk_moments(block):
+    """One chunk's (count, all finite, largest |x|, mean, M₂ = Σ(x − mean)²) per feature, the
+    last two in units of its largest |x| (values in [−1, 1]: no sum overflows)."""
+    block = np.asarray(block, dtype=np.float64)
+    with np.errstate(over="ignore", invalid="ignore", under="ignore"):
+        finite = np.isfinite(block).all(axis=0)
+        largest = np.where(finite, np.abs(block).max(axis=0, initial=0.0), 1.0)
+        largest[largest == 0] = 1.0
+        unit = block / largest
+        mean = unit.mean(axis=0) if len(block) else np.zeros(block.shape[1])
+        m2 = ((unit - mean) ** 2).sum(axis=0)
+    return np.stack([np.full(block.shape[1], float(len(block))), finite, largest, mean, m2])
+
+
 def scaled(X_rows, scaling):
-    """(X_rows − mean) / spread, lazily, float64 (the notes' layout is its transpose)."""
-    return (X_rows.astype(np.float64) - scaling.mean.T) / scaling.spread.T
+    """(X_rows − mean) / spread, lazily, float64 (the notes' layout is its transpose); finite
+    values near ±1.7e308 are scaled without overflow, as ``Scaling.apply`` does."""
+    columns = (1,), X_rows.chunks[1]  # μ and σ chunked as X's columns, block by block
+    mean = da.from_array(np.asarray(scaling.mean, dtype=np.float64).reshape(1, -1), columns)
+    spread = da.from_array(np.asarray(scaling.spread, dtype=np.float64).reshape(1, -1), columns)
+    return da.map_blocks(_scale_chunk, X_rows, mean, spread, dtype=np.float64)
+
+
+def _scale_chunk(block, mean, spread):
+    block = np.asarray(block, dtype=np.float64)
+    with np.errstate(over="ignore", invalid="ignore"):
+        out = (block - mean) / spread
+        if not np.isfinite(out).all():  # x − μ overflowed: halve both first, the same result
+            out = (block / 2 - mean / 2) / (spread / 2)
+    return out
 
 
 # --- training ---------------------------------------------------------------------------
 
 
-def fit(X, y, estimator=None, *, persist="auto", **params):
+def fit(X, y, estimator=None, *, persist="auto", sample_weight=None, **params):
     """Train a ``LogisticRegression`` on dask arrays (or anything dask can wrap); returns it.
 
     X is (m, n_x), one row per example, as for the estimator; y (m,) holds two classes
@@ -286,21 +340,64 @@ def fit(X, y, estimator=None, *, persist="auto", **params):
     the chunks a step); this adds where the data live and refuses a ``learning_rate="auto"``
     whose power iteration would re-read data that may not fit in memory.
 
-    ``persist``: True keeps X and y in the workers' memory (read once from their source);
+    ``sample_weight``: one weight per example (NumPy or dask), passed to the estimator's
+    ``fit``. ``persist``: True keeps X and y in the workers' memory (read once from their source);
     False streams them every step; "auto" persists when they take at most half of the
     cluster's memory limit (and never without a dask.distributed client). ``engine_`` records
     what was done. Ctrl-C leaves the last good parameters in the estimator, then re-raises.
     """
-    estimator = LogisticRegression(**params) if estimator is None else estimator.set_params(
-        **params)
+    estimator = _estimator(estimator, params)
+    if not (isinstance(persist, (bool, np.bool_)) or (isinstance(persist, str)
+                                                       and persist == "auto")):
+        from logreg.errors import InvalidParameterError
+
+        raise InvalidParameterError(f"persist={persist!r}; expected True, False or 'auto'. "
+                                    f"Pass one of those.")
     check_estimator(estimator)
-    X = X if isinstance(X, da.Array) else da.asarray(X)
-    y = y if isinstance(y, da.Array) else da.asarray(y)
+    X, y = (_dask_or_numpy(values, name) for values, name in ((X, "X"), (y, "y")))
     X, y, persisted = _persisted(X, y, persist)
-    estimator.fit(X, y)
+    estimator.fit(X, y, sample_weight=sample_weight)
     estimator.engine_.update(persisted=persisted, chunks=len(X.chunks[0]), m=int(X.shape[0]),
                              n_x=int(X.shape[1]))
     return estimator
+
+
+def _estimator(estimator, params):
+    """The estimator to train: a new one with ``params``, or the one given with them set;
+    unknown parameters and other objects are refused with what is expected."""
+    from logreg.errors import InvalidParameterError, InvalidTypeError
+
+    known = LogisticRegression().get_params()
+    unknown = sorted(set(params) - set(known))
+    if unknown:
+        raise InvalidParameterError(
+            f"dask_engine.fit got the parameter(s) {', '.join(unknown)}; expected "
+            f"LogisticRegression's parameters ({', '.join(known)}), persist or "
+            f"sample_weight. Check the spelling.")
+    if estimator is None:
+        return LogisticRegression(**params)
+    if not isinstance(estimator, LogisticRegression):
+        raise InvalidTypeError(
+            f"estimator={estimator!r:.60}, a {type(estimator).__name__}; expected a "
+            f"logreg.LogisticRegression (or None, with its parameters as keywords).")
+    return estimator.set_params(**params)
+
+
+def _dask_or_numpy(values, name):
+    """``values`` as a dask array; other array libraries (PyTorch, CuPy...) are refused: the
+    dask engine reads dask arrays, or NumPy arrays it wraps."""
+    from logreg.arrays import foreign
+    from logreg.errors import InvalidTypeError
+
+    if isinstance(values, da.Array):
+        return values
+    if foreign(values):
+        kind = f"{type(values).__module__}.{type(values).__name__}"
+        raise InvalidTypeError(
+            f"{name} is a {kind}; the dask engine takes dask arrays or NumPy arrays. Pass "
+            f"da.from_array({name}.numpy()) (or {name}.cpu().numpy()), or train on it with "
+            f"LogisticRegression().fit directly.")
+    return da.asarray(values)
 
 
 def check_estimator(estimator, dtype=None):
@@ -369,44 +466,132 @@ def cluster(scheduler=None, workers=2, worker_memory="1GiB", processes=True,
     ``scheduler``: an existing cluster's address (e.g. tcp://10.0.0.5:8786). Without it a
     LocalCluster is started for the block: ``workers`` processes on loopback (threads with
     ``processes=False``), each held to ``worker_memory`` (e.g. "1GiB") and sharing the cores;
-    no dashboard. Unreachable or malformed addresses raise ``ClusterError``.
+    no dashboard. Unreachable or malformed addresses raise ``ClusterError``, before any wait
+    longer than ``timeout`` (default ``CONNECT_TIMEOUT``); sizes the machine cannot hold are
+    refused (``check_local_cluster``) before anything starts.
     """
-    from dask.utils import parse_bytes
-    from distributed import Client, LocalCluster
-
     with _quiet_distributed():
         if scheduler is not None:
-            try:
-                client = Client(scheduler, timeout=timeout or CONNECT_TIMEOUT,
-                                set_as_default=False)  # a failed one must not stay default
-            except (OSError, ValueError, TypeError) as error:
-                raise ClusterError(f"cannot reach the Dask scheduler at {scheduler!r} "
-                                   f"({' '.join(str(error).split()) or type(error).__name__}); "
-                                   f"expected the address of a running scheduler, such as "
-                                   f"tcp://127.0.0.1:8786.") from None
+            client = _connect(scheduler, timeout or CONNECT_TIMEOUT)
             with client, client.as_current():
                 yield client
             return
-        workers = _whole(workers, "workers")
-        try:
-            limit = parse_bytes(worker_memory) if isinstance(worker_memory, str) \
-                else int(worker_memory)
-        except (ValueError, TypeError):
-            limit = 0
-        if limit <= 0:
-            raise InvalidInputError(f"worker memory {worker_memory!r}; expected a size such "
-                                    f"as 1GiB or 512MiB.")
-        threads = threads_per_worker or max(1, (os.cpu_count() or 1) // workers)
-        try:
-            network = {"host": "127.0.0.1"} if processes else {}  # threads talk in-process
-            local = LocalCluster(n_workers=workers, threads_per_worker=threads,
-                                 memory_limit=limit, processes=processes,
-                                 dashboard_address=None, **network)
-        except (OSError, RuntimeError) as error:
-            raise ClusterError(f"cannot start a local Dask cluster of {workers} workers "
-                               f"({error}).") from None
-        with local, Client(local, set_as_default=False) as client, client.as_current():
-            yield client
+        workers, limit = check_local_cluster(workers, worker_memory)
+        yield from _local_cluster(workers, limit, processes, threads_per_worker)
+
+
+def _local_cluster(workers, limit, processes, threads_per_worker):
+    from distributed import Client, LocalCluster
+
+    threads = threads_per_worker or max(1, _usable_cpus() // workers)
+    try:
+        network = {"host": "127.0.0.1"} if processes else {}  # threads talk in-process
+        # no dashboard, and its HTTP server (always started) on a free port: a port 8787 in
+        # use elsewhere gives no "Port 8787 is already in use" warning
+        local = LocalCluster(n_workers=workers, threads_per_worker=threads,
+                             memory_limit=limit, processes=processes,
+                             dashboard_address=None,
+                             scheduler_kwargs={"dashboard_address": "127.0.0.1:0"}, **network)
+    except (OSError, RuntimeError) as error:
+        raise ClusterError(f"cannot start a local Dask cluster of {workers} workers "
+                           f"({error}).") from None
+    with local, Client(local, set_as_default=False) as client, client.as_current():
+        yield client
+
+
+MIN_WORKER_MEMORY = 128 * 2**20  # a worker process alone takes about 100 MiB
+WORKERS_PER_CPU = 4  # the most local workers per usable CPU
+
+
+def _usable_cpus():
+    """The CPUs this process may run on (its affinity), not every CPU of the machine."""
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def check_local_cluster(workers, worker_memory):
+    """(workers, memory limit in bytes) of a local cluster, refused before anything starts
+    when the machine cannot hold it: more than ``WORKERS_PER_CPU`` workers per usable CPU, a
+    worker memory that is not a size, below ``MIN_WORKER_MEMORY`` or above the machine's
+    memory, or workers × worker memory above the machine's memory."""
+    import psutil
+    from dask.utils import parse_bytes
+
+    workers = _whole(workers, "workers")
+    expected = (f"expected a size such as 1GiB or 512MiB, from "
+                f"{format_bytes(MIN_WORKER_MEMORY)} (a worker alone takes about 100 MiB)")
+    try:
+        limit = int(parse_bytes(worker_memory) if isinstance(worker_memory, str)
+                    else worker_memory)
+    except (ValueError, TypeError, OverflowError):
+        raise InvalidInputError(f"worker memory {worker_memory!r:.80}; {expected}.") from None
+    total = psutil.virtual_memory().total
+    if not MIN_WORKER_MEMORY <= limit <= total:
+        raise InvalidInputError(f"worker memory {worker_memory!r:.80} is "
+                                f"{format_bytes(max(limit, 0))}; {expected} up to this "
+                                f"machine's memory, {format_bytes(total)}.")
+    cpus = _usable_cpus()
+    if workers > WORKERS_PER_CPU * cpus:
+        raise InvalidInputError(f"{workers} workers: this process may use {cpus} CPUs; "
+                                f"expected at most {WORKERS_PER_CPU * cpus} local workers "
+                                f"({WORKERS_PER_CPU} per CPU), such as {min(cpus, 2)}.")
+    if workers * limit > total:
+        raise InvalidInputError(
+            f"{workers} workers × worker memory {format_bytes(limit)} is "
+            f"{format_bytes(workers * limit)}, more than this machine's memory "
+            f"({format_bytes(total)}); choose fewer workers or less memory each.")
+    return workers, limit
+
+
+SCHEDULER_SCHEMES = ("tcp", "tls")  # the addresses a scheduler in another process listens on
+
+
+def _connect(scheduler, timeout):
+    """A Client of the running scheduler at ``scheduler``, or a ClusterError at once: the
+    address is parsed first, then a plain TCP connection is tried (a closed port answers at
+    once); only then does distributed connect, within ``timeout``."""
+    import socket
+
+    from dask.utils import parse_timedelta
+    from distributed import Client
+    from distributed.comm import parse_address, parse_host_port
+
+    def refuse(why):
+        return ClusterError(f"cannot reach the Dask scheduler at {scheduler!r:.100} ({why}); "
+                            f"expected the address of a running scheduler, such as "
+                            f"tcp://127.0.0.1:8786.")
+
+    try:
+        scheme, location = parse_address(str(scheduler))
+        host, port = parse_host_port(location)
+    except (ValueError, TypeError) as error:
+        raise refuse(" ".join(str(error).split()) or "not an address") from None
+    if scheme not in SCHEDULER_SCHEMES or not host or not 0 < port < 2**16:
+        raise refuse(f"expected {' or '.join(f'{s}://HOST:PORT' for s in SCHEDULER_SCHEMES)}, "
+                     f"PORT from 1 to 65535")
+    seconds = parse_timedelta(timeout)
+    try:
+        socket.create_connection((host, port), timeout=seconds).close()
+    except (OSError, OverflowError) as error:  # refused, unreachable, timed out, bad port
+        raise refuse(" ".join(str(error).split()) or type(error).__name__) from None
+    client = Client.__new__(Client)
+    try:
+        client.__init__(str(scheduler), timeout=seconds, set_as_default=False)
+    except Exception as error:  # noqa: BLE001 (timeouts, and a server that is no scheduler:
+        _abandon(client)        # distributed reads its reply as a message, any error may come)
+        raise refuse(" ".join(str(error).split()) or type(error).__name__) from None
+    return client
+
+
+def _abandon(client):
+    """A Client whose constructor failed: stop its event loop and mark it closed, so that its
+    ``__del__`` does not wait 20 s to close it and print "Exception ignored"."""
+    with contextlib.suppress(Exception):
+        client._loop_runner.stop()
+    with contextlib.suppress(Exception):
+        client.status = "closed"
 
 
 @contextlib.contextmanager

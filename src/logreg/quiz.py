@@ -27,6 +27,7 @@ import numpy as np
 from logreg.errors import InvalidInputError
 
 LETTERS = "abcd"
+MAX_LINE = 1000  # characters: an answer line longer than this is not read to its end
 
 
 @dataclass(frozen=True)
@@ -319,10 +320,14 @@ def _ask(question, input_stream, output, echo):
     while True:
         output.write(f"Your answer ({letters[0]}-{letters[-1]}): ")
         output.flush()
-        line = input_stream.readline()
+        line = input_stream.readline(MAX_LINE + 1)  # bounded: endless input is not read forever
         if not line:
             output.write("\n")
             return None
+        if len(line) > MAX_LINE and not line.endswith("\n"):
+            raise InvalidInputError(f"an answer line longer than {MAX_LINE} characters "
+                                    f"({line[:20]!r}...); expected one letter a line, such as "
+                                    f"'c'.")
         entry = line.strip()
         if echo:
             output.write(entry + "\n")
