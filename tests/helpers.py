@@ -35,3 +35,16 @@ def default_sigint():
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+def assert_user_error(result, *fragments):
+    """Exit status 2, exactly one line on stderr naming the problem, no traceback."""
+    code, out, err = result
+    assert code == 2, (code, out, err)
+    assert "Traceback" not in out + err
+    lines = err.splitlines()
+    assert len(lines) == 1, f"expected one line on stderr, got {len(lines)}: {err!r}"
+    assert lines[0].startswith("logreg") and ": error: " in lines[0], lines[0]
+    for fragment in fragments:
+        assert str(fragment).lower() in lines[0].lower(), (fragment, lines[0])
+    return lines[0]

@@ -34,7 +34,7 @@ PUBLISHED_CAT_COSTS = [
 
 
 from helpers import run_cli as run_in_process  # noqa: E402
-from helpers import run_quietly  # noqa: E402
+from helpers import assert_user_error, run_quietly  # noqa: E402
 
 
 
@@ -51,18 +51,6 @@ def run_script(argv, cwd, module=False):
     return done.returncode, done.stdout, done.stderr
 
 
-def assert_user_error(result, *fragments):
-    """Exit status 2, exactly one line on stderr naming the problem, no traceback."""
-    code, out, err = result
-    assert code == 2, (code, out, err)
-    assert "Traceback" not in out + err
-    lines = err.splitlines()
-    assert len(lines) == 1, f"expected one line on stderr, got {len(lines)}: {err!r}"
-    assert lines[0].startswith("logreg"), lines[0]
-    assert "error" in lines[0]
-    for fragment in fragments:
-        assert str(fragment).lower() in lines[0].lower(), (fragment, lines[0])
-    return lines[0]
 
 
 def sigmoid(z):

@@ -29,7 +29,7 @@ from hypothesis import strategies as st
 from PIL import Image
 
 import logreg
-from helpers import run_cli
+from helpers import assert_user_error, run_cli
 from helpers import run_quietly as quietly
 from logreg.cli import PIPE_CLOSED, build_parser
 from logreg.data import Scaling, load_h5, load_image_folder, read_image, standardize
@@ -49,17 +49,6 @@ def strict_cli(argv, capsys):
         return run_cli(argv, capsys)
 
 
-def assert_user_error(result, *fragments):
-    """Exit status 2, exactly one line on stderr naming the problem, no traceback."""
-    code, out, err = result
-    assert code == 2, (code, out, err)
-    assert "Traceback" not in out + err
-    lines = err.splitlines()
-    assert len(lines) == 1, f"expected one line on stderr, got {len(lines)}: {err!r}"
-    assert lines[0].startswith("logreg ") and ": error: " in lines[0], lines[0]
-    for fragment in fragments:
-        assert str(fragment).lower() in lines[0].lower(), (fragment, lines[0])
-    return lines[0]
 
 
 def write(path, data):

@@ -9,6 +9,7 @@ import multiprocessing
 import os
 import subprocess
 import sys
+import contextlib
 import threading
 import warnings
 from concurrent.futures import ThreadPoolExecutor
@@ -236,10 +237,10 @@ def test_nested_holds_restore_the_setting_found():
     assert seen == [held, held, original]
 
 
-@needs_scipy_blas
-def test_holds_in_two_threads_restore_the_setting_found():
-    """The first hold starts in another thread and ends first; the last one, here, restores."""
-    original = scipy_blas_threads()
+@contextlib.contextmanager
+def held_in_another_thread():
+    """SciPy's BLAS held by a fit in another thread; yields (leave, done): set ``leave`` to
+    let that fit end, ``done`` is its future."""
     entered, leave = threading.Event(), threading.Event()
 
     def other_fit():
@@ -250,6 +251,17 @@ def test_holds_in_two_threads_restore_the_setting_found():
     with ThreadPoolExecutor(1) as pool:
         done = pool.submit(other_fit)
         assert entered.wait(GUARD)
+        try:
+            yield leave, done
+        finally:
+            leave.set()
+
+
+@needs_scipy_blas
+def test_holds_in_two_threads_restore_the_setting_found():
+    """The first hold starts in another thread and ends first; the last one, here, restores."""
+    original = scipy_blas_threads()
+    with held_in_another_thread() as (leave, done):
         with solvers._scipy_blas_on_one_thread():
             leave.set()
             done.result(timeout=GUARD)
@@ -323,20 +335,9 @@ def test_fit_in_a_child_forked_after_the_pool_ran(solver, many_cpus):
 @needs_scipy_blas
 def test_child_forked_during_a_hold_starts_free():
     original = scipy_blas_threads()
-    entered, leave = threading.Event(), threading.Event()
-
-    def other_fit():
-        with solvers._scipy_blas_on_one_thread():
-            entered.set()
-            assert leave.wait(GUARD)
-
-    with ThreadPoolExecutor(1) as pool:
-        done = pool.submit(other_fit)
-        assert entered.wait(GUARD)
-        try:
-            free, held, after = run_in_fork(_child_scipy_hold)
-        finally:
-            leave.set()
+    with held_in_another_thread() as (leave, done):
+        free, held, after = run_in_fork(_child_scipy_hold)
+        leave.set()
         done.result(timeout=GUARD)
     assert free == original and set(held) == {1} and after == original
     assert scipy_blas_threads() == original

@@ -183,13 +183,17 @@ def _output_error(error, targets, temporaries, elsewhere):
 
 def _output_path(path):
     """``path`` as a Path, or an OutputError naming what was given instead."""
+    return _as_path(path, OutputError, "output path", "a file path")
+
+
+def _as_path(path, error, role, expected):
+    """``path`` (a str or os.PathLike) as a Path, or ``error`` naming what was given."""
     if not isinstance(path, (str, os.PathLike)) or isinstance(path, bytes):
-        raise OutputError(f"the output path is {path!r} ({type(path).__name__}); expected a "
-                          f"file path (a str or pathlib.Path).")
+        raise error(f"the {role} is {path!r} ({type(path).__name__}); expected {expected} "
+                    f"(a str or pathlib.Path).")
     text = os.fspath(path)
     if not isinstance(text, str) or not text or "\0" in text:
-        raise OutputError(f"the output path {text!r} is not a usable file name; expected a "
-                          f"file path.")
+        raise error(f"the {role} {text!r} is not a usable file name; expected {expected}.")
     return Path(text)
 
 
@@ -351,14 +355,7 @@ def read_model(path):
 
 
 def _model_path(path):
-    if not isinstance(path, (str, os.PathLike)) or isinstance(path, bytes):
-        raise ModelFileError(f"the model path is {path!r} ({type(path).__name__}); expected "
-                             f"the path of a .safetensors file (a str or pathlib.Path).")
-    text = os.fspath(path)
-    if not isinstance(text, str) or not text or "\0" in text:
-        raise ModelFileError(f"the model path {text!r} is not a usable file name; expected "
-                             f"the path of a .safetensors file.")
-    return Path(text)
+    return _as_path(path, ModelFileError, "model path", "the path of a .safetensors file")
 
 
 def _read_safetensors(path):
