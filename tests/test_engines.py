@@ -170,3 +170,12 @@ def test_the_table_is_documented():
 
     design = (Path(__file__).parents[1] / "docs" / "design.md").read_text()
     assert engines.table() in design
+
+
+@pytest.mark.parametrize("settings, fragment", [
+    ({"implementation": "nope"}, "implementation='nope'; expected one of"),
+    ({"backprop": "autograd"}, "backprop='autograd'; expected one of"),
+])
+def test_resolve_names_an_unknown_setting(settings, fragment):
+    with pytest.raises(InvalidInputError, match=fragment):
+        engines.resolve(np.ones((3, 3)), **settings)

@@ -204,6 +204,10 @@ def resolve(X, *, backprop="closed-form", implementation="auto", solver="gd", dt
         data = Data(data.library, dtype, data.shape, data.contiguous_examples, data.module)
     weighted = sample_weight is not None and sample_weight is not False
     setting = backprop, implementation
+    for name, value, allowed in (("backprop", backprop, BACKPROPS),
+                                 ("implementation", implementation, IMPLEMENTATIONS)):
+        if value not in allowed:
+            raise InvalidInputError(f"{name}={value!r}; expected one of {list(allowed)}.")
     if setting not in CANDIDATES:
         raise InvalidInputError(
             f"backprop={backprop!r} with implementation={implementation!r}: the graph "
