@@ -1,5 +1,6 @@
-"""The engine table (logreg.engines): every setting on every array library, dtype, weighting
-and penalty. Where the table serves it, the engine's (J, dw, db) equal the notes' NumPy lines
+"""The engine table (logreg.engines): every setting on every array library (SciPy sparse
+included), dtype, weighting and penalty, for the notes' neuron (two classes) and a softmax
+layer (K = 3). Where the table serves it, the engine's (J, dw, db) equal the notes' NumPy lines
 computed in float64 (to 1e-10 in float64, 1e-5 in float32) and come back in X's library, dtype
 and device; where it does not, the fit stops with a LogregError naming the combination and what
 would work, before any training."""
@@ -8,6 +9,7 @@ import itertools
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 
 import logreg
 from logreg import engines, neuron, solvers
@@ -18,25 +20,33 @@ xp_strict = pytest.importorskip("array_api_strict")
 da = pytest.importorskip("dask.array")
 
 N_X, M = 5, 300
-LIBRARIES = ("numpy", "torch", "array_api_strict", "dask")
+LIBRARIES = ("numpy", "sparse", "torch", "array_api_strict", "dask")
+K = 3  # the classes of the softmax layer
 SETTINGS = [("closed-form", implementation) for implementation in engines.IMPLEMENTATIONS] + [
     ("graph", "auto")]
 
 
-def problem(dtype):
-    """X (n_x, m), Y (1, m), weights (1, m), w (n_x, 1), b: NumPy, in ``dtype``."""
+def problem(dtype, classes=2):
+    """X (n_x, m), Y (1, m), weights (1, m), w (n_x, 1), b: NumPy, in ``dtype``; for K
+    classes Y one-hot (K, m), W (n_x, K) and b (K, 1)."""
     rng = np.random.default_rng(7)
-    X = rng.standard_normal((N_X, M))
-    Y = (rng.random((1, M)) < 0.4).astype(float)
+    X = rng.standard_normal((N_X, M)) * (rng.random((N_X, M)) < 0.7)  # some zeros, for sparse
     s = rng.uniform(0.2, 2.0, (1, M))
-    w, b = rng.standard_normal((N_X, 1)) * 0.5, 0.3
-    return [a.astype(dtype) for a in (X, Y, s, w)] + [b]
+    if classes == 2:
+        Y = (rng.random((1, M)) < 0.4).astype(float)
+        w, b = rng.standard_normal((N_X, 1)) * 0.5, 0.3
+        return [a.astype(dtype) for a in (X, Y, s, w)] + [b]
+    Y = (np.arange(classes)[:, None] == rng.integers(0, classes, M)).astype(float)
+    W, b = rng.standard_normal((N_X, classes)) * 0.5, rng.standard_normal((classes, 1))
+    return [a.astype(dtype) for a in (X, Y, s, W, b)]
 
 
 def as_library(a, library):
     """A NumPy array in ``library``; X keeps its examples contiguous (rows transposed)."""
     if library == "numpy":
         return np.ascontiguousarray(a.T).T if a.ndim == 2 else a
+    if library == "sparse":  # X as the estimator hands it over: CSR rows, transposed (CSC)
+        return sp.csr_matrix(a.T).T
     if library == "torch":
         return torch.from_numpy(np.ascontiguousarray(a))
     if library == "array_api_strict":
@@ -49,21 +59,26 @@ def host(a):
 
 
 def cases():
-    for (backprop, implementation), library, dtype, weighted, l2 in itertools.product(
-            SETTINGS, LIBRARIES, ("float64", "float32"), (False, True), (0.0, 0.8)):
-        yield pytest.param(backprop, implementation, library, dtype, weighted, l2,
+    for (backprop, implementation), library, dtype, weighted, l2, classes in itertools.product(
+            SETTINGS, LIBRARIES, ("float64", "float32"), (False, True), (0.0, 0.8), (2, K)):
+        yield pytest.param(backprop, implementation, library, dtype, weighted, l2, classes,
                            id=f"{backprop}-{implementation}-{library}-{dtype}"
-                              f"{'-weighted' if weighted else ''}{'-l2' if l2 else ''}")
+                              f"{'-weighted' if weighted else ''}{'-l2' if l2 else ''}"
+                              f"-{classes}classes")
 
 
-@pytest.mark.parametrize("backprop, implementation, library, dtype, weighted, l2", list(cases()))
+@pytest.mark.parametrize("backprop, implementation, library, dtype, weighted, l2, classes",
+                         list(cases()))
 def test_every_combination_matches_the_notes_or_is_refused(backprop, implementation, library,
-                                                           dtype, weighted, l2):
-    X, Y, s, w, b = problem(dtype)
-    X_lib, Y_lib, w_lib = (as_library(a, library) for a in (X, Y, w))
-    s_lib = as_library(s, library) if weighted else None
+                                                           dtype, weighted, l2, classes):
+    X, Y, s, w, b = problem(dtype, classes)
+    X_lib = as_library(X, library)
+    dense = "numpy" if library == "sparse" else library  # Y, w, b and weights stay dense
+    Y_lib, w_lib = (as_library(a, dense) for a in (Y, w))
+    b_lib = b if classes == 2 else as_library(b, dense)
+    s_lib = as_library(s, dense) if weighted else None
     if library == "dask":
-        w_lib = w  # the dask engine keeps w and b on the client, as NumPy
+        w_lib, b_lib = w, b  # the dask engine keeps w and b on the client, as NumPy
     try:
         plan = engines.resolve(X_lib, backprop=backprop, implementation=implementation,
                                solver="lbfgs", sample_weight=s_lib, l2=l2)
@@ -74,10 +89,12 @@ def test_every_combination_matches_the_notes_or_is_refused(backprop, implementat
         asked = "backprop='graph'" if backprop == "graph" else f"implementation={implementation!r}"
         assert asked in message
         return
-    cost, dw, db = plan.loss_and_gradient(w_lib, b, X_lib, Y_lib, s_lib, l2)
-    # the notes' NumPy lines, in float64: the truth
-    want = neuron.loss_and_gradient(w.astype(float), b, X.astype(float), Y.astype(float),
+    cost, dw, db = plan.loss_and_gradient(w_lib, b_lib, X_lib, Y_lib, s_lib, l2)
+    # the notes' NumPy lines, in float64 on dense X: the truth
+    want = neuron.loss_and_gradient(w.astype(float), np.asarray(b, dtype=float),
+                                    X.astype(float), Y.astype(float),
                                     s.astype(float) if weighted else None, l2)
+    assert np.shape(host(dw)) == w.shape and np.shape(host(db)) == np.shape(b)
     tolerance = 1e-10 if dtype == "float64" else 1e-5
     for got, expected in zip((cost, dw, db), want):
         np.testing.assert_allclose(np.asarray(host(got), dtype=float), expected,
@@ -86,6 +103,8 @@ def test_every_combination_matches_the_notes_or_is_refused(backprop, implementat
     assert str(dw.dtype).endswith(dtype)
     if plan.engine.returns == "NumPy":
         assert isinstance(dw, np.ndarray)
+    elif library == "sparse":
+        assert isinstance(dw, np.ndarray)  # the gradient is dense
     else:
         assert engines.library_of(dw) == engines.library_of(X_lib)
         assert logreg.arrays.device(dw) == logreg.arrays.device(X_lib)
@@ -95,8 +114,8 @@ def test_every_combination_matches_the_notes_or_is_refused(backprop, implementat
 def test_auto_serves_every_library_and_dtype(library, dtype):
     X, *_ = problem(dtype)
     plan = engines.resolve(as_library(X, library))
-    want = {"numpy": "vectorized", "torch": "array-api", "array_api_strict": "array-api",
-            "dask": "dask"}[library]
+    want = {"numpy": "vectorized", "sparse": "fused", "torch": "array-api",
+            "array_api_strict": "array-api", "dask": "dask"}[library]
     assert plan.engine.name == want
 
 
@@ -152,6 +171,8 @@ def test_dtype_is_honoured_on_every_library():
     X, Y, *_ = problem("float64")
     rows, y = np.ascontiguousarray(X.T), Y.ravel()
     for library in LIBRARIES:
+        if library == "sparse":
+            continue  # the estimator takes SciPy sparse rows (CSR), tested in test_multiclass
         clf = logreg.LogisticRegression(learning_rate=0.1, num_iterations=3, dtype="float32")
         clf.fit(as_library(rows, library) if library != "dask"
                 else da.from_array(rows, chunks=(100, N_X)), y)

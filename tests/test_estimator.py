@@ -138,8 +138,10 @@ def test_pipeline_gridsearch_cross_val():
     assert search.score(X, y) > 0.8
 
 
-def test_binary_only_declared():
-    assert LogisticRegression().__sklearn_tags__().classifier_tags.multi_class is False
+def test_multiclass_and_sparse_declared():
+    tags = LogisticRegression().__sklearn_tags__()
+    assert tags.classifier_tags.multi_class is True
+    assert tags.input_tags.sparse is True
 
 
 # --- training that cannot quietly go wrong ----------------------------------------------
@@ -224,8 +226,8 @@ Y_GOOD = np.arange(12) % 2
     (X_GOOD.reshape(12, 3, 1), Y_GOOD, InvalidInputError, ["dim 3", "reshape"]),
     (X_GOOD, Y_GOOD[:11], InvalidInputError, ["inconsistent", r"\[12, 11\]", "one label"]),
     (X_GOOD, np.zeros(12), InvalidInputError, ["one class only", "two classes"]),
-    (X_GOOD, np.arange(12) % 3, InvalidInputError,
-     ["Only binary classification is supported.", "3 classes"]),
+    (X_GOOD, np.array(["a"] * 11 + [None], dtype=object), InvalidInputError,
+     ["Unknown label type", "no None"]),
     (np.empty((0, 3)), np.empty(0), InvalidInputError, ["0 sample", "at least one"]),
     (np.full((12, 3), {}, dtype=object), Y_GOOD, InvalidTypeError, ["dict", "numbers only"]),
 ])

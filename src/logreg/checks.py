@@ -252,7 +252,8 @@ def check_input_file(path, what):
 
 
 def classes_of_labels(y):
-    """The two classes of the labels y (NumPy, 1-D), or the error that says what y holds."""
+    """The classes of the labels y (NumPy, 1-D), sorted: two or more, or the error that says
+    what y holds."""
     from sklearn.utils.multiclass import type_of_target
 
     _refuse_unusable_labels(y)
@@ -273,13 +274,12 @@ def classes_of_labels(y):
                "Give one class label per example, all integers, all strings or all booleans "
                "(no None, no mixture).")
         raise InvalidInputError(f"Unknown label type: {kind}. y holds {shown}, ...; expected "
-                                f"two classes of labels. {fix}")
+                                f"class labels (two or more classes). {fix}")
     classes = np.unique(y)
-    if classes.size != 2:
-        found = "one class only" if classes.size == 1 else f"{classes.size} classes"
+    if classes.size < 2:
         raise InvalidInputError(
-            f"Only binary classification is supported. y holds {found} "
-            f"({', '.join(map(str, classes[:5]))}); expected exactly two classes.")
+            f"y holds one class only ({', '.join(map(str, classes[:5]))}); expected at least "
+            f"two classes to tell apart. Add examples of another class.")
     return classes
 
 

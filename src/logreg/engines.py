@@ -32,7 +32,7 @@ SOLVERS = ("gd", "lbfgs")
 DTYPES = ("float32", "float64")
 IMPLEMENTATIONS = ("auto", "vectorized", "fused", "semi", "loop")
 BACKPROPS = ("closed-form", "graph")
-LIBRARY_NAMES = {"numpy": "NumPy arrays", "dask": "Dask arrays",
+LIBRARY_NAMES = {"numpy": "NumPy arrays", "sparse": "SciPy sparse matrices", "dask": "Dask arrays",
                  "array-api": "arrays of another array-API library (PyTorch, CuPy, ...)"}
 
 
@@ -43,11 +43,12 @@ class Engine:
     name: str
     what: str
     function: str  # "module:attribute", imported on first use
-    libraries: frozenset  # of "numpy", "dask", "array-api"
+    libraries: frozenset  # of "numpy", "sparse" (SciPy sparse), "dask", "array-api"
     dtypes: frozenset = frozenset(DTYPES)
     solvers: frozenset = frozenset(SOLVERS)
     sample_weight: bool = True
     l2: bool = True
+    softmax: bool = True  # learns K ≥ 3 classes (a softmax layer), not only the notes' two
     contiguous_examples: bool = False  # needs X (n_x, m) with each example contiguous
     returns: str = "X's library"  # where (dw) comes back: "X's library" or "NumPy"
     chosen_by: str = ""  # the estimator settings that choose it
@@ -67,17 +68,18 @@ def _engine(name, what, function, libraries, **support):
 
 ENGINES = {engine.name: engine for engine in (
     _engine("vectorized", "the notes' NumPy lines: Z = wᵀX + b, dZ = A − Y, dw = X dZᵀ / m",
-            "logreg.neuron:loss_and_gradient", {"numpy"},
+            "logreg.neuron:loss_and_gradient", {"numpy", "sparse"},
             chosen_by="implementation='vectorized' (or 'auto')"),
     _engine("example-space", "gradient descent in the span of the examples (w = w₀ + X c): the "
             "notes' iterates at O(m²) a step, for far more features than examples",
             "logreg.neuron:loss_and_gradient", {"numpy"}, solvers=frozenset({"gd"}), l2=False,
             chosen_by="implementation='auto' with solver='gd', when it wins"),
     _engine("fused", "one pass over X per evaluation (numba, plain threads)",
-            "logreg.fused:loss_and_gradient", {"numpy"}, contiguous_examples=True,
+            "logreg.fused:loss_and_gradient", {"numpy", "sparse"}, contiguous_examples=True,
             chosen_by="implementation='fused' (or 'auto' on large data)", needs="numba"),
     _engine("graph", "backpropagation through the computation graph (logreg.graph)",
-            "logreg.graph:loss_and_gradient", {"numpy"}, chosen_by="backprop='graph'"),
+            "logreg.graph:loss_and_gradient", {"numpy", "sparse"},
+            chosen_by="backprop='graph'"),
     _engine("loop", "the notes' explicit loops over examples and features (slow on purpose)",
             "logreg.loop:loss_and_gradient_loops", {"numpy"},
             chosen_by="implementation='loop'"),
@@ -108,7 +110,7 @@ class Data:
     """What the table needs to know of X (the notes' layout, (n_x, m)), without X itself: the
     command asks before it loads anything."""
 
-    library: str  # "numpy", "dask" or "array-api"
+    library: str  # "numpy", "sparse" (SciPy), "dask" or "array-api"
     dtype: str  # "float32", "float64", ...
     shape: tuple = None  # (n_x, m) where known
     contiguous_examples: bool = True
@@ -119,6 +121,9 @@ class Data:
         """The description of an array X in the notes' layout."""
         from array_api_compat import array_namespace
 
+        if is_sparse(X):  # examples contiguous: X (n_x, m) is CSC, its transpose CSR rows
+            return cls("sparse", _dtype_name(X.dtype), tuple(X.shape), X.format == "csc",
+                       "scipy.sparse")
         module = array_namespace(X).__name__.replace("array_api_compat.", "")
         return cls(library_of(X), _dtype_name(X.dtype), tuple(X.shape),
                    not is_numpy_array(X) or bool(X.T.flags.c_contiguous), module)
@@ -130,8 +135,17 @@ class Data:
         return f"{name}{own} of {self.dtype}"
 
 
+def is_sparse(X):
+    """Whether X is a SciPy sparse matrix or array (CSR, CSC, COO, ...)."""
+    import scipy.sparse
+
+    return scipy.sparse.issparse(X)
+
+
 def library_of(X):
-    """"numpy", "dask" or "array-api" (any other array-API library: torch, cupy, ...)."""
+    """"numpy", "sparse" (SciPy), "dask" or "array-api" (any other array-API library)."""
+    if is_sparse(X):
+        return "sparse"
     if is_dask_array(X):
         return "dask"
     if is_array_api_obj(X) and not is_numpy_array(X):
@@ -157,7 +171,7 @@ class Plan:
         return self.engine.name == "example-space"
 
 
-def _refusal(engine, data, solver, weighted, l2):
+def _refusal(engine, data, solver, weighted, l2, classes=2):
     """Why ``engine`` cannot serve this fit, or None."""
     if data.library not in engine.libraries:
         return (f"it runs on {' and '.join(LIBRARY_NAMES[lib] for lib in engine.libraries)} "
@@ -170,6 +184,8 @@ def _refusal(engine, data, solver, weighted, l2):
         return "it takes no sample weights"
     if l2 and not engine.l2:
         return "it has no l2 penalty"
+    if classes > 2 and not engine.softmax:
+        return "it learns two classes only"
     if engine.contiguous_examples and not data.contiguous_examples:
         return ("it needs each example contiguous in memory (X of shape (m, n_features) in C "
                 "order: np.ascontiguousarray(X))")
@@ -183,6 +199,8 @@ def _prefers(name, data, solver, l2, num_iterations):
     if name == "fused":
         from logreg.fused import MIN_BYTES  # smaller X stays in cache: NumPy's two passes win
 
+        if data.library == "sparse":  # one pass over the non-zeros beats SciPy's two
+            return True
         n_x, m = data.shape or (0, 0)
         return n_x * m * np.dtype(data.dtype).itemsize >= MIN_BYTES
     if name == "example-space":  # far fewer examples than features, and than steps
@@ -192,11 +210,12 @@ def _prefers(name, data, solver, l2, num_iterations):
 
 
 def resolve(X, *, backprop="closed-form", implementation="auto", solver="gd", dtype=None,
-            sample_weight=False, l2=0.0, num_iterations=1):
+            sample_weight=False, l2=0.0, num_iterations=1, classes=2):
     """The engine for this fit, chosen once, before any work: a ``Plan``.
 
     X is the data in the notes' layout (n_x, m), or a ``Data`` describing it; ``dtype`` the
-    precision asked for (None: X's own). Raises ``InvalidInputError`` naming the combination
+    precision asked for (None: X's own); ``classes`` how many (two: the notes' neuron, K ≥ 3:
+    a softmax layer). Raises ``InvalidInputError`` naming the combination
     and what would work where no engine supports it.
     """
     data = X if isinstance(X, Data) else Data.of(_checked_array(X))
@@ -216,17 +235,20 @@ def resolve(X, *, backprop="closed-form", implementation="auto", solver="gd", dt
     refusals = []
     for name in CANDIDATES[setting]:
         engine = ENGINES[name]
-        refusal = _refusal(engine, data, solver, weighted, l2)
+        refusal = _refusal(engine, data, solver, weighted, l2, classes)
         if refusal is None and (implementation != "auto" or len(CANDIDATES[setting]) == 1
                                 or _prefers(name, data, solver, l2, num_iterations)):
             return Plan(engine, engine.loss_and_gradient())
         if refusal is not None:
             refusals.append((name, refusal))
-    raise InvalidInputError(_unsupported(setting, data, solver, weighted, l2, refusals))
+    raise InvalidInputError(_unsupported(setting, data, solver, weighted, l2, refusals,
+                                         classes))
 
 
 def _checked_array(X):
     """X, a 2-D array in the notes' layout, or the error that says what it is instead."""
+    if is_sparse(X) and X.ndim == 2:
+        return X
     if not is_array_api_obj(X) or getattr(X, "ndim", None) != 2:
         what = (f"a {X.ndim}-D array of shape {tuple(X.shape)}" if is_array_api_obj(X)
                 else f"{type(X).__name__} {X!r:.60}")
@@ -237,16 +259,17 @@ def _checked_array(X):
     return X
 
 
-def _unsupported(setting, data, solver, weighted, l2, refusals):
+def _unsupported(setting, data, solver, weighted, l2, refusals, classes=2):
     backprop, implementation = setting
     asked = ("backprop='graph'" if backprop == "graph"
              else f"implementation={implementation!r}")
     what = (f"{asked} with solver={solver!r} on {data.describe()}"
             + (" with sample weights" if weighted else "")
-            + (f" and l2={l2:g}" if l2 else ""))
+            + (f" and l2={l2:g}" if l2 else "")
+            + (f" for {classes} classes" if classes > 2 else ""))
     why = "; ".join(f"{name}: {reason}" for name, reason in refusals)
     working = [name for name, engine in ENGINES.items()
-               if _refusal(engine, data, solver, weighted, l2) is None]
+               if _refusal(engine, data, solver, weighted, l2, classes) is None]
     if working:
         offers = sorted({_with_backprop(ENGINES[name], backprop) for name in working})
         fix = "What would work: " + "; or ".join(offers) + "."
@@ -266,13 +289,15 @@ def _with_backprop(engine, backprop):
 
 def table():
     """The engine table as Markdown: what each engine supports."""
-    rows = ["| engine | what it is | arrays | dtypes | solvers | sample weights | l2 | layout "
-            "| chosen by |", "| --- " * 9 + "|"]
+    rows = ["| engine | what it is | arrays | dtypes | classes | solvers | sample weights | l2 "
+            "| layout | chosen by |", "| --- " * 10 + "|"]
     for engine in ENGINES.values():
         rows.append("| " + " | ".join([
             engine.name, engine.what,
             ", ".join(LIBRARY_NAMES[lib].split(" (")[0] for lib in sorted(engine.libraries)),
-            ", ".join(sorted(engine.dtypes)), ", ".join(sorted(engine.solvers)),
+            ", ".join(sorted(engine.dtypes)),
+            "2 (σ), K (softmax)" if engine.softmax else "2 (σ)",
+            ", ".join(sorted(engine.solvers)),
             "yes" if engine.sample_weight else "no", "yes" if engine.l2 else "no",
             "examples contiguous" if engine.contiguous_examples else "any",
             engine.chosen_by]) + " |")

@@ -2,8 +2,10 @@
 
 scikit-learn hands in X of shape (m, n_x), one row per example; the notes' neuron wants
 (n_x, m). ``X.T`` is a view, never a copy, so the same ``neuron`` and ``solvers`` code runs on
-the user's own memory. Parameters are named as in the notes (``learning_rate``,
-``num_iterations``); the fitted model is ``coef_`` = wᵀ and ``intercept_`` = [b].
+the user's own memory (a SciPy CSR matrix's transpose is a CSC view of the same arrays).
+Parameters are named as in the notes (``learning_rate``, ``num_iterations``); the fitted model
+is ``coef_`` = wᵀ and ``intercept_`` = [b] for two classes (the notes' neuron), and for K ≥ 3
+classes a layer of K neurons with softmax: ``coef_`` = Wᵀ (K, n_x), ``intercept_`` = b (K,).
 """
 
 import re
@@ -42,7 +44,6 @@ FIXES = [  # (a fragment of scikit-learn's message, the fix logreg adds)
     ("0 feature", "Pass at least one feature."),
     ("features, but", "Pass the same features, in the same order, as at fit."),
     ("feature names", "Pass the same feature names, in the same order, as at fit."),
-    ("Sparse", "Convert it with X.toarray()."),
 ]
 
 
@@ -65,6 +66,7 @@ def _validated(estimator, X, y="no_validation", reset=True):
         with np.errstate(over="ignore", invalid="ignore"):
             return validate_data(estimator, X, y, reset=reset, dtype=dtype,
                                  order="C",  # one memory layout: the same sums, bit for bit
+                                 accept_sparse="csr",  # rows of examples; CSC, COO converted
                                  ensure_min_samples=1)
     except TypeError as error:
         raise InvalidTypeError(_with_fix(error)) from None
@@ -78,6 +80,11 @@ TEXT_KINDS, DATE_KINDS = "USV", "Mm"  # dtype kinds scikit-learn would turn into
 def _refuse_text_and_dates(X):
     """Refuse, before scikit-learn converts them, strings ('0.5' would silently become 0.5),
     bytes, dates and durations in X; returns X (a list becomes the array it reads as)."""
+    if engines.is_sparse(X):
+        if X.dtype.kind in TEXT_KINDS + DATE_KINDS + "O":
+            raise InvalidTypeError(f"X is a sparse matrix of {X.dtype}; expected numbers. "
+                                   f"Convert it with X.astype(float).")
+        return X
     if hasattr(X, "dtypes") and hasattr(X, "columns"):  # a DataFrame: its columns' kinds
         columns = [(name, dtype.kind, X.iloc[:, i])
                    for i, (name, dtype) in enumerate(X.dtypes.items())]
@@ -149,16 +156,64 @@ LBFGS_TOL = 1e-6  # L-BFGS's default gradient tolerance (tol=None)
 COST_BYTES = 32  # one cost in costs_: a Python float (24 bytes) and its list entry (8)
 
 
-def _sample_weight(sample_weight, X):
-    """Sample weights as a (1, m) row in X's library and dtype, or None (``checks``)."""
-    if sample_weight is None:
+def _sample_weight(sample_weight, X, class_weight=None, y=None, classes=None):
+    """Sample weights as a (1, m) row in X's library and dtype, or None (``checks``); with
+    ``class_weight`` each example's weight is multiplied by its class's, as scikit-learn does
+    (``"balanced"``: m / (K · count of the class), counts weighted by ``sample_weight``)."""
+    if sample_weight is None and class_weight is None:
         return None
-    s = check_sample_weight(arrays.to_numpy(sample_weight), X.shape[0])
+    s = (None if sample_weight is None
+         else check_sample_weight(arrays.to_numpy(sample_weight), X.shape[0]))
+    if class_weight is not None:
+        s = _with_class_weight(s, class_weight, arrays.to_numpy(y), classes)
     return arrays.as_like(s, X) if arrays.foreign(X) else s.astype(X.dtype)
 
 
+def _with_class_weight(s, class_weight, y, classes):
+    """(1, m) weights: s (or ones) times the weight of each example's class."""
+    from sklearn.utils.class_weight import compute_class_weight
+
+    try:
+        weights = compute_class_weight(class_weight, classes=classes, y=y,
+                                       sample_weight=None if s is None else s.ravel())
+    except (ValueError, TypeError) as error:
+        raise InvalidInputError(
+            f"class_weight={class_weight!r} does not fit the classes "
+            f"{', '.join(map(repr, classes.tolist()))} ({' '.join(str(error).split())}). Give "
+            f"'balanced', or a dict from class label to a weight ≥ 0.") from None
+    if not np.all(np.isfinite(weights)) or np.any(weights < 0):
+        raise InvalidInputError(f"class_weight={class_weight!r} holds a weight that is "
+                                f"negative or not finite; expected finite weights ≥ 0.")
+    # each example weighs s · class_weight[its class]
+    per_example = weights[np.searchsorted(classes, y)].reshape(1, -1)
+    s = per_example if s is None else s * per_example
+    if not s.sum() > 0:
+        raise InvalidInputError(f"class_weight={class_weight!r} gives every example weight "
+                                f"zero; expected a positive weight for some class present.")
+    return s
+
+
+def targets(y, classes, dtype):
+    """Y in the notes' layout: (1, m) of 0/1 for two classes (y = 1 for ``classes[1]``), the
+    one-hot (K, m) for K ≥ 3 (row k is 1 where y is ``classes[k]``)."""
+    if len(classes) == 2:
+        return (y == classes[1]).reshape(1, -1).astype(dtype)
+    return (np.asarray(classes).reshape(-1, 1) == y.reshape(1, -1)).astype(dtype)
+
+
+def outputs(classes):
+    """How many neurons: one (the notes' σ) for two classes, K (softmax) for K ≥ 3."""
+    return 1 if len(classes) == 2 else len(classes)
+
+
 class LogisticRegression(ClassifierMixin, BaseEstimator):
-    """Binary logistic regression as a single neuron, trained as the notes train it.
+    """Logistic regression as a single neuron, trained as the notes train it; for K ≥ 3 classes
+    a layer of K neurons with softmax (multinomial logistic regression).
+
+    Two classes are the notes' neuron, ŷ = σ(wᵀx + b), exactly as the notes write it. K ≥ 3
+    classes are K neurons, one per class: Z = WᵀX + b, A = softmax(Z), the cost the mean of
+    −Σ_k y_k log a_k, and the same backward pass dZ = A − Y. X may be dense or a SciPy sparse
+    matrix (CSR, CSC, COO; never densified).
 
     Parameters
     ----------
@@ -178,8 +233,14 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         ``LBFGS_TOL`` = 1e-6 for "lbfgs" (below what changes a prediction; it stops there
         instead of warning at ``num_iterations``).
     l2 : float, default=0.0
-        λ of the cost's (λ / 2m)‖w‖² term; 0 is the notes' unregularised cost. λ = 1 / C
-        of scikit-learn's LogisticRegression.
+        λ of the cost's (λ / 2m)‖w‖² term (‖W‖² over all of W for K classes); 0 is the
+        notes' unregularised cost. λ = 1 / C of scikit-learn's LogisticRegression (with sample
+        weights, m is their sum, as there).
+    fit_intercept : bool, default=True
+        False fits no b: z = wᵀx (b stays 0).
+    class_weight : dict, "balanced" or None, default=None
+        Weights of the classes, multiplied into ``sample_weight`` as scikit-learn does: a dict
+        {label: weight}, or "balanced" (m / (K · the number of examples of the class)).
     warm_start : bool, default=False
         Start from the previous fit's parameters instead of zeros.
     verbose : int, default=0
@@ -210,12 +271,13 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
 
     Attributes
     ----------
-    classes_ : ndarray of shape (2,)
-        The two labels; ``classes_[1]`` is the positive class (y = 1 in the notes).
-    coef_ : ndarray of shape (1, n_features_in_)
-        wᵀ.
-    intercept_ : ndarray of shape (1,)
-        b.
+    classes_ : ndarray of shape (K,)
+        The labels, sorted. For two, ``classes_[1]`` is the positive class (y = 1 in the
+        notes).
+    coef_ : ndarray of shape (1, n_features_in_) for two classes, (K, n_features_in_) else
+        wᵀ, or Wᵀ (one row per class).
+    intercept_ : ndarray of shape (1,) for two classes, (K,) else
+        b (0 without ``fit_intercept``).
     n_features_in_ : int
     feature_names_in_ : ndarray of str, when X was a DataFrame with string column names
     learning_rate_ : float or None
@@ -253,16 +315,21 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         "on_divergence": [StrOptions({"raise", "warn"})],
         "n_threads": [Interval(Integral, 1, None, closed="left"),
                       Options(Integral, {-1}), None],
+        "fit_intercept": ["boolean"],
+        "class_weight": [dict, StrOptions({"balanced"}), None],
     }
 
     def __init__(self, learning_rate="auto", num_iterations=2000, solver="gd", tol=None, l2=0.0,
                  warm_start=False, verbose=0, backprop="closed-form", implementation="auto",
-                 dtype=None, on_divergence="raise", n_threads=None):
+                 dtype=None, on_divergence="raise", n_threads=None, fit_intercept=True,
+                 class_weight=None):
         self.learning_rate = learning_rate
         self.num_iterations = num_iterations
         self.solver = solver
         self.tol = tol
         self.l2 = l2
+        self.fit_intercept = fit_intercept
+        self.class_weight = class_weight
         self.warm_start = warm_start
         self.verbose = verbose
         self.backprop = backprop
@@ -273,7 +340,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.classifier_tags.multi_class = False
+        tags.input_tags.sparse = True  # SciPy sparse X, never densified
         tags.array_api_support = True  # torch, cupy, dask, ...: the same code on their arrays
         return tags
 
@@ -316,17 +383,19 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
                      f"float per iteration)",
                      "choose fewer num_iterations")
 
-    def plan(self, X, sample_weight=None):
+    def plan(self, X, sample_weight=None, classes=2):
         """The engine table's choice for this estimator's settings on X (the notes' layout,
-        (n_x, m), or an ``engines.Data``): an ``engines.Plan``, or the error naming the
-        combination and what would work. ``fit`` asks once, before any work."""
+        (n_x, m), or an ``engines.Data``) and this many ``classes``: an ``engines.Plan``, or
+        the error naming the combination and what would work. ``fit`` asks once, before any
+        work."""
         return engines.resolve(X, backprop=self.backprop, implementation=self.implementation,
                                solver=self.solver, dtype=self.dtype,
                                sample_weight=sample_weight, l2=self.l2,
-                               num_iterations=int(self.num_iterations))
+                               num_iterations=int(self.num_iterations), classes=classes)
 
     def fit(self, X, y, sample_weight=None):
-        """Train on X (m, n_features) and y (m,) of two classes; returns self."""
+        """Train on X (m, n_features; dense or SciPy sparse) and y (m,) of K ≥ 2 classes;
+        returns self."""
         self._check_params()
         self._check_history_fits()
         if arrays.foreign(X):  # PyTorch, CuPy, Dask...: checked where it lives, never copied
@@ -334,25 +403,27 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
             self.n_features_in_ = X.shape[1]
             if hasattr(self, "feature_names_in_"):
                 del self.feature_names_in_
-            classes, Y = arrays.binary_labels(y, X, describe=classes_of_labels)
+            classes, Y = arrays.class_labels(y, X, describe=classes_of_labels)
         else:
             X, y = _validated(self, X, y)
             classes = classes_of_labels(y)
-            # Y (1, m) of 0/1: y = 1 for classes_[1]
-            Y = (y == classes[1]).reshape(1, -1).astype(X.dtype)
-        sample_weight = _sample_weight(sample_weight, X)
+            # Y (1, m) of 0/1 (y = 1 for classes_[1]), or one-hot (K, m) for K classes
+            Y = targets(y, classes, X.dtype)
+        sample_weight = _sample_weight(sample_weight, X, self.class_weight, y, classes)
         # the notes' layout: X is (n_x, m) — a transposed view, no copy
         X_notes = X.T
-        plan = self.plan(X_notes, sample_weight)
+        plan = self.plan(X_notes, sample_weight, len(classes))
         w, b = self._start(X, classes)
         with fused.thread_limit(self.n_threads):
             return self._train(X_notes, Y, classes, w, b, sample_weight, plan)
 
     def _train(self, X, Y, classes, w, b, sample_weight, plan):
-        """Run the solver on the notes' layout (X (n_x, m), Y (1, m) of 0/1) from (w, b) with
-        the planned engine, and keep the result."""
+        """Run the solver on the notes' layout (X (n_x, m), Y (1, m) of 0/1 or one-hot
+        (K, m)) from (w, b) with the planned engine, and keep the result."""
         self.learning_rate_ = (None if self.solver == "lbfgs" else  # L-BFGS takes no α
-                               auto_learning_rate(X, sample_weight, self.l2)
+                               auto_learning_rate(X, sample_weight, self.l2,
+                                                  outputs=outputs(classes),
+                                                  fit_intercept=self.fit_intercept)
                                if self.learning_rate == "auto" else float(self.learning_rate))
         try:
             result = SOLVERS[self.solver](
@@ -360,7 +431,8 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
                 num_iterations=int(self.num_iterations), tol=self._tol(),
                 sample_weight=sample_weight, l2=self.l2, on_divergence=self.on_divergence,
                 callback=self._reporter() if self.verbose else None,
-                gradient=plan.loss_and_gradient, example_space=plan.example_space)
+                gradient=plan.loss_and_gradient, example_space=plan.example_space,
+                fit_intercept=self.fit_intercept)
         except TrainingInterrupted as stop:
             if stop.fit.n_iter:  # keep the last good parameters, then let Ctrl-C go on
                 self._store(classes, stop.fit, plan)
@@ -381,27 +453,37 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         return self
 
     def _start(self, X, classes):
-        """w = 0, b = 0 as the notes start, or the previous fit's parameters (warm_start);
-        in X's library, on X's device, in X's precision."""
-        n_x = X.shape[1]
-        if (self.warm_start and hasattr(self, "coef_") and tuple(self.coef_.shape) == (1, n_x)
+        """w = 0, b = 0 as the notes start (W (n_x, K), b (K, 1) for K classes), or the
+        previous fit's parameters (warm_start); in X's library, on X's device, in X's
+        precision."""
+        n_x, k = X.shape[1], outputs(classes)
+        if (self.warm_start and hasattr(self, "coef_") and tuple(self.coef_.shape) == (k, n_x)
                 and np.array_equal(self.classes_, classes)):
-            w, b = arrays.to_numpy(self.coef_).T, arrays.to_numpy(self.intercept_)[0]
+            w = arrays.to_numpy(self.coef_).T
+            b = arrays.to_numpy(self.intercept_).reshape(-1, 1)
         else:
-            w, b = np.zeros((n_x, 1)), 0.0
+            w, b = np.zeros((n_x, k)), np.zeros((k, 1))
+        if not self.fit_intercept:
+            b = np.zeros_like(b)
+        if k == 1:  # the notes' neuron: b is a number
+            b = b[0, 0]
         if arrays.foreign(X) and not arrays.is_dask_array(X):
-            return arrays.as_like(w, X), float(b)
-        return w.astype(X.dtype), X.dtype.type(b)  # NumPy; dask steps bring results home
+            return arrays.as_like(w, X), (float(b) if k == 1 else arrays.as_like(b, X))
+        # NumPy (and dask: its steps bring results home)
+        return w.astype(X.dtype), (X.dtype.type(b) if k == 1 else b.astype(X.dtype))
 
     def _set_parameters(self, w, b):
+        """coef_ = wᵀ (K', n_x) and intercept_ = b (K',), from w (n_x, K') and b (a number,
+        (K', 1) or (K',))."""
         if arrays.foreign(w):
             xp = arrays.array_namespace(w)
-            self.coef_ = xp.reshape(w, (1, -1))
+            self.coef_ = xp.reshape(w.T, (w.shape[1], -1))
             self.intercept_ = xp.reshape(xp.asarray(b, dtype=w.dtype, device=arrays.device(w)),
-                                         (1,))
+                                         (-1,))
             return
-        self.coef_ = np.asarray(w).reshape(1, -1)
-        self.intercept_ = np.asarray([b], dtype=self.coef_.dtype)
+        w = np.asarray(w)
+        self.coef_ = w.T.reshape(w.shape[1], -1).copy()
+        self.intercept_ = np.asarray(b, dtype=self.coef_.dtype).reshape(-1)
 
     def _reporter(self):
         """Print the cost every 100 iterations as the exercise does (and a bar at verbose 2)."""
@@ -421,25 +503,33 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         return report
 
     def decision_function(self, X):
-        """z = wᵀx + b for each row of X: the log-odds of ``classes_[1]``, shape (m,)."""
-        return self._decision(X, "decision_function")
+        """z = wᵀx + b for each row of X: the log-odds of ``classes_[1]``, shape (m,), for two
+        classes; Z = Wᵀx + b, shape (m, K), one score per class, for K ≥ 3."""
+        Z = self._decision(X, "decision_function")
+        return _ravel(Z) if Z.shape[1] == 1 else Z
 
     def _decision(self, X, method):
+        """Z for each row of X, shape (m, K'): one column for two classes, K for K ≥ 3."""
         _check_fitted(self)
         _check_same_namespace(X, self, method)
         if arrays.foreign(X):
             X = arrays.check_foreign_X(X, self.n_features_in_)
-            w = arrays.as_like(arrays.to_numpy(self.coef_).T, X) if not arrays.foreign(
-                self.coef_) else self.coef_.T
             xp = arrays.array_namespace(X)
-            return xp.reshape(neuron.decision_function(w, float(self.intercept_[0]), X.T), (-1,))
+            if arrays.foreign(self.coef_):
+                w, b = self.coef_.T, self.intercept_
+            else:
+                w = arrays.as_like(arrays.to_numpy(self.coef_).T, X)
+                b = arrays.as_like(arrays.to_numpy(self.intercept_), X)
+            b = b[0] if w.shape[1] == 1 else xp.reshape(b, (-1, 1))
+            return neuron.decision_function(w, b, X.T).T
         X = _validated(self, X, reset=False)
         coef, intercept = arrays.to_numpy(self.coef_), arrays.to_numpy(self.intercept_)
+        b = intercept[0] if len(intercept) == 1 else intercept.reshape(-1, 1)
         with np.errstate(over="ignore", invalid="ignore"):  # ±inf is a certain answer
-            # z = wᵀx + b
-            Z = neuron.decision_function(coef.T, intercept[0], X.T).ravel()
+            # Z = WᵀX + b, in the notes' layout, returned as rows
+            Z = np.asarray(neuron.decision_function(coef.T, b, X.T)).T
         if np.isnan(Z).any():
-            rows = np.flatnonzero(np.isnan(Z))[:5].tolist()
+            rows = np.flatnonzero(np.isnan(Z).any(axis=1))[:5].tolist()
             raise InvalidInputError(
                 f"X's values are too large for this model: z = wᵀx + b is undefined (inf − "
                 f"inf) for rows {rows}. Expected features on the scale of the training data: "
@@ -447,19 +537,41 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         return Z
 
     def predict_proba(self, X):
-        """[1 − ŷ, ŷ] for each row, ŷ = σ(wᵀx + b): shape (m, 2), rows sum to 1."""
-        A = neuron.sigmoid(self._decision(X, "predict_proba"))
-        return arrays.array_namespace(A).stack([1 - A, A], axis=1)
+        """The probability of each class for each row, shape (m, K), rows summing to 1:
+        [1 − ŷ, ŷ] with ŷ = σ(wᵀx + b) for two classes, softmax(Wᵀx + b) for K ≥ 3."""
+        Z = self._decision(X, "predict_proba")
+        xp = arrays.array_namespace(Z)
+        if Z.shape[1] == 1:
+            A = neuron.sigmoid(_ravel(Z))
+            return xp.stack([1 - A, A], axis=1)
+        # A = softmax(Z), column by column in the notes' layout
+        return neuron.softmax(Z.T).T
+
+    def predict_log_proba(self, X):
+        """log of ``predict_proba``, computed from Z without rounding to 0 first: finite
+        wherever Z is (log σ(z) = −log(1 + e⁻ᶻ); log softmax by log-sum-exp)."""
+        Z = self._decision(X, "predict_log_proba")
+        xp = arrays.array_namespace(Z)
+        if Z.shape[1] == 1:
+            z = _ravel(Z)
+            zero = xp.zeros_like(z)
+            # log σ(z) = −log(1 + e⁻ᶻ), log(1 − σ(z)) = −log(1 + eᶻ)
+            return xp.stack([-xp.logaddexp(zero, z), -xp.logaddexp(zero, -z)], axis=1)
+        return neuron.log_softmax(Z.T).T
 
     def predict(self, X):
-        """``classes_[1]`` where ŷ > 0.5 (z > 0), else ``classes_[0]``; numeric labels come
+        """The most probable class of each row: ``classes_[1]`` where ŷ > 0.5 (z > 0) for two
+        classes, the class of the largest z (argmax of softmax) for K ≥ 3; numeric labels come
         back in X's library and device, text labels as NumPy."""
-        positive = self._decision(X, "predict") > 0
-        if arrays.foreign(positive) and self.classes_.dtype.kind in "biuf":
-            xp = arrays.array_namespace(positive)
-            classes = xp.asarray(self.classes_, device=arrays.device(positive))
-            return xp.where(positive, classes[1], classes[0])
-        return self.classes_[arrays.to_numpy(positive).astype(int)]
+        Z = self._decision(X, "predict")
+        xp = arrays.array_namespace(Z)
+        # ŷ > 0.5 exactly where z > 0; for a layer, the largest a is the largest z
+        index = (xp.astype(_ravel(Z) > 0, xp.int64) if Z.shape[1] == 1
+                 else xp.argmax(Z, axis=1))
+        if arrays.foreign(index) and self.classes_.dtype.kind in "biuf":
+            classes = xp.asarray(self.classes_, device=arrays.device(index))
+            return xp.take(classes, index, axis=0)
+        return self.classes_[arrays.to_numpy(index).astype(int)]
 
     def score(self, X, y, sample_weight=None):
         """The mean accuracy of ``predict(X)`` against y (a fraction, weighted by
@@ -502,7 +614,12 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
                          "l2": self.l2, "n_iter": self.n_iter_, "costs": self.costs_},
             **metadata,
         }
-        io.write_model(path, coef.T, intercept[0], record)
+        io.write_model(path, coef.T, intercept, record)
+
+
+def _ravel(Z):
+    """(m, 1) → (m,), in Z's library."""
+    return arrays.array_namespace(Z).reshape(Z, (-1,))
 
 
 def load(path):

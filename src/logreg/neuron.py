@@ -1,7 +1,11 @@
 """The notes' neuron: logistic regression in the notes' layout, vectorised.
 
 Layout (notes, "Binary Classification"): X is (n_x, m), one column per example; Y is (1, m)
-of 0/1 labels; w is (n_x, 1); b is a number. The exercise's functions keep the exercise's
+of 0/1 labels; w is (n_x, 1); b is a number. A layer of K neurons (softmax regression, K ≥ 3
+classes) keeps the layout: W is (n_x, K), b is (K, 1), Y is one-hot (K, m), Z = WᵀX + b,
+A = softmax(Z) column by column, and the backward pass keeps the notes' form, dZ = A − Y.
+Which one a call means is read from Y: one row is the notes' sigmoid neuron, exactly as the
+notes write it; K rows is the softmax layer. X may also be a SciPy sparse matrix (NumPy only). The exercise's functions keep the exercise's
 names and signatures (``sigmoid``, ``initialize_with_zeros``, ``propagate``, ``optimize``,
 ``predict``, ``model``) so that a learner's code runs unchanged.
 
@@ -54,16 +58,67 @@ def logistic_cost_from_z(Z, Y, sample_weight=None):
     return xp.sum(sample_weight * loss) / xp.sum(sample_weight)
 
 
+def log_softmax(Z):
+    """log softmax(Z), column by column: z_k − log Σ_j e^{z_j}, finite for any finite Z.
+
+    The log-sum-exp subtracts each column's largest z first, so e^{z − max} never overflows.
+
+    >>> log_softmax(np.array([[1000.0], [0.0]])).ravel().tolist()
+    [0.0, -1000.0]
+    """
+    xp = array_namespace(Z)
+    shifted = Z - xp.max(Z, axis=0, keepdims=True)
+    # z_k − log Σ_j e^{z_j} = (z_k − max z) − log Σ_j e^{z_j − max z}
+    return shifted - xp.log(xp.sum(xp.exp(shifted), axis=0, keepdims=True))
+
+
+def softmax(Z):
+    """A = softmax(Z) column by column: a_k = e^{z_k} / Σ_j e^{z_j}; each column sums to 1.
+
+    >>> softmax(np.array([[0.0, 1000.0], [0.0, 0.0]])).tolist()
+    [[0.5, 1.0], [0.5, 0.0]]
+    """
+    return array_namespace(Z).exp(log_softmax(Z))
+
+
+def softmax_cost_from_z(Z, Y, sample_weight=None):
+    """J = −(1/m) Σᵢ Σₖ y_k log a_k with A = softmax(Z), computed from Z (log-sum-exp).
+
+    Y is one-hot (K, m). L = log Σ_j e^{z_j} − Σ_k y_k z_k is finite for any finite Z, and
+    never takes the log of a 0. With ``sample_weight`` s (1, m): J = Σ sᵢ Lᵢ / Σ sᵢ.
+    """
+    xp = array_namespace(Z, Y)
+    # L = −Σ_k y_k log softmax(z)_k
+    loss = -xp.sum(Y * log_softmax(Z), axis=0, keepdims=True)
+    if sample_weight is None:
+        return xp.mean(loss)  # J = (1/m) Σ L
+    return xp.sum(sample_weight * loss) / xp.sum(sample_weight)
+
+
+def cost_from_z(Z, Y, sample_weight=None):
+    """The cost J from Z: the notes' logistic cost for one row of Y, softmax's for K rows."""
+    if Y.shape[0] == 1:
+        return logistic_cost_from_z(Z, Y, sample_weight)
+    return softmax_cost_from_z(Z, Y, sample_weight)
+
+
+def activation(Z):
+    """A from Z: σ(Z) for the notes' single neuron (one row), softmax(Z) for a layer."""
+    return sigmoid(Z) if Z.shape[0] == 1 else softmax(Z)
+
+
 def backward_from_z(Z, Y, sample_weight=None):
     """The backward pass from Z = wᵀX + b: (cost J, dZ, db, m).
 
     dZ = A − Y (times the weights s, when given), db = (1/m) Σ dZ, and m the number of examples
     (Σ s with weights). dw = (1/m) X dZᵀ is left to the caller: it is the one product with X.
+    One row of Y: the notes' neuron, A = σ(Z), db a number. K rows (one-hot): the softmax
+    layer, A = softmax(Z), db of shape (K, 1), the same dZ = A − Y.
     """
     xp = array_namespace(Z, Y)
-    # A = σ(Z)
-    A = sigmoid(Z)
-    cost = logistic_cost_from_z(Z, Y, sample_weight)
+    # A = σ(Z), or softmax(Z) column by column for K classes
+    A = activation(Z)
+    cost = cost_from_z(Z, Y, sample_weight)
     # dZ = A − Y
     dZ = A - Y
     if sample_weight is None:
@@ -71,14 +126,18 @@ def backward_from_z(Z, Y, sample_weight=None):
     else:
         dZ = sample_weight * dZ
         m = xp.sum(sample_weight)
-    # db = (1/m) Σ dZ
-    return cost, dZ, xp.sum(dZ) / m, m
+    if Y.shape[0] == 1:
+        # db = (1/m) Σ dZ
+        return cost, dZ, xp.sum(dZ) / m, m
+    # db = (1/m) Σᵢ dZ[:, i], one per class
+    return cost, dZ, xp.sum(dZ, axis=1, keepdims=True) / m, m
 
 
 def loss_and_gradient(w, b, X, Y, sample_weight=None, l2=0.0):
     """One forward and one backward pass: (cost J, dw, db) at (w, b).
 
-    The notes' "Vectorizing Logistic Regression's Gradient Output", line by line. With
+    The notes' "Vectorizing Logistic Regression's Gradient Output", line by line; the same lines
+    serve a softmax layer (W (n_x, K), b (K, 1), Y one-hot (K, m)) and SciPy sparse X. With
     ``sample_weight`` s of shape (1, m), every mean over m becomes the weighted mean
     (dw = X (s·dZ)ᵀ / Σ s). With ``l2`` = λ > 0 the cost gains (λ / 2m)‖w‖² and dw gains
     (λ / m) w (m becomes Σ s with weights); λ = 0 is the notes' unregularised cost.
@@ -90,7 +149,7 @@ def loss_and_gradient(w, b, X, Y, sample_weight=None, l2=0.0):
     dw = (X @ dZ.T) / m
     if l2:
         # J += (λ/2m)‖w‖²,  dw += (λ/m) w
-        cost = cost + l2 / (2 * m) * array_namespace(w).sum(w * w)
+        cost = cost + l2 / (2 * m) * array_namespace(w).sum(w * w)  # ‖W‖² over all of W
         dw = dw + (l2 / m) * w
     return cost, dw, db
 
@@ -171,7 +230,8 @@ def optimize(w, b, X, Y, num_iterations=100, learning_rate=0.009, print_cost=Fal
 
 
 def decision_function(w, b, X):
-    """Z = wᵀX + b, shape (1, m): the neuron's linear part (log-odds of class 1).
+    """Z = wᵀX + b, shape (1, m): the neuron's linear part (log-odds of class 1); (K, m) for a
+    layer W (n_x, K), b (K, 1). X may be a SciPy sparse matrix.
 
     Finite inputs whose products overflow give ±inf (a certain answer) without a warning.
     """

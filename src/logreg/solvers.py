@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from array_api_compat import array_namespace, device
+from scipy.sparse import issparse
 
 from logreg import arrays, neuron
 from logreg.errors import InvalidInputError, TrainingDivergedError
@@ -83,39 +84,45 @@ def _divergence_message(costs, rising, learning_rate, ended=False):
             f"features.")
 
 
-def auto_learning_rate(X, sample_weight=None, l2=0.0, iterations=50, rtol=1e-4):
+def auto_learning_rate(X, sample_weight=None, l2=0.0, iterations=50, rtol=1e-4, outputs=1,
+                       fit_intercept=True):
     """α = 1 / L, with L the smoothness constant of the cost J(w, b): every step then lowers J.
 
     J's Hessian is X̃ diag(a(1 − a)·s) X̃ᵀ / Σs (+ λ/Σs for l2), X̃ = X with a row of ones for b;
-    a(1 − a) ≤ 1/4, so L = λ_max(X̃ S X̃ᵀ) / (4 Σs) + λ/Σs. λ_max comes from power iteration
-    (matrix-vector products only, one pass over X each way), on X̃ / max|X̃| so that no
-    product overflows however large the features.
+    a(1 − a) ≤ 1/4, so L = λ_max(X̃ S X̃ᵀ) / (4 Σs) + λ/Σs. A softmax layer (``outputs`` = K > 1)
+    has diag(a) − aaᵀ in place of a(1 − a), whose eigenvalues are ≤ 1/2: L = λ_max / (2 Σs) + λ/Σs.
+    λ_max comes from power iteration (matrix-vector products only, one pass over X each way),
+    on X̃ / max|X̃| so that no product overflows however large the features. Without an
+    intercept (``fit_intercept=False``) X̃ is X. X may be a SciPy sparse matrix.
     """
-    xp = array_namespace(X)
+    xp, on = _namespace_of(X)
     n_x, m = X.shape
-    weights = (xp.ones((1, m), dtype=X.dtype, device=device(X)) if sample_weight is None
+    weights = (xp.ones((1, m), dtype=X.dtype, **on) if sample_weight is None
                else sample_weight)
     total = float(xp.sum(weights))
-    scale = max(float(xp.max(xp.abs(X))), 1.0)
+    scale = max(_largest_abs(X), 1.0)
+    ones = 1.0 if fit_intercept else 0.0  # the row of ones that multiplies b, or none
     # powers of two ≥ Σ|v| and ≥ Σ|u|: v and u shrunk by them first, no product vᵀX or X uᵀ
     # exceeds max|X| (exact: the same bits as without them wherever nothing overflows)
     shrink_v = 2.0 ** math.ceil(math.log2(n_x + 1))
     shrink_u = 2.0 ** math.ceil(math.log2(total * (n_x + 1) + 1))
-    v, b = xp.ones((n_x, 1), dtype=X.dtype, device=device(X)), 1.0
+    v, b = xp.ones((n_x, 1), dtype=X.dtype, **on), ones
     eigenvalue = 0.0  # of X̃ S X̃ᵀ / scale²
     for _ in range(iterations):
         # S X̃ᵀ v / scale, as a row
         u = weights * (((v / shrink_v).T @ X) / scale * shrink_v + b / scale)
         # X̃ S X̃ᵀ v / scale
         v, row_sum = arrays.materialize((X @ (u / shrink_u).T) / scale * shrink_u, xp.sum(u))
-        b = float(row_sum) / scale
+        b = ones * float(row_sum) / scale
         previous, eigenvalue = eigenvalue, math.sqrt(float(xp.sum(v * v)) + b * b)
         if eigenvalue == 0:
             break
         v, b = v / eigenvalue, b / eigenvalue
         if abs(eigenvalue - previous) <= rtol * eigenvalue:
             break
-    smoothness_scaled = eigenvalue / (4 * total) + l2 / total / scale / scale
+    # the curvature of the loss in z: a(1 − a) ≤ 1/4 for σ, the softmax's ≤ 1/2
+    curvature = 0.25 if outputs == 1 else 0.5
+    smoothness_scaled = curvature * eigenvalue / total + l2 / total / scale / scale
     rate = 1.0 / smoothness_scaled / scale / scale if smoothness_scaled > 0 else 1.0
     if not rate > 0:
         raise InvalidInputError(
@@ -126,15 +133,32 @@ def auto_learning_rate(X, sample_weight=None, l2=0.0, iterations=50, rtol=1e-4):
     return rate
 
 
+def _namespace_of(X):
+    """X's array namespace and the keyword that puts new arrays on its device; NumPy for
+    SciPy sparse X."""
+    if issparse(X):
+        return np, {}
+    return array_namespace(X), {"device": device(X)}
+
+
+def _largest_abs(X):
+    """max |x| over X (dense or SciPy sparse), as a float; inf where it overflows."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        if issparse(X):
+            return float(abs(X).max()) if X.nnz else 0.0
+        xp = array_namespace(X)
+        return float(xp.max(xp.abs(X)))
+
+
 def gradient_descent(X, Y, w, b, *, learning_rate, num_iterations, tol=0.0,
                      sample_weight=None, l2=0.0, on_divergence="raise", callback=None,
-                     gradient=None, example_space=False):
+                     gradient=None, example_space=False, fit_intercept=True):
     """The notes' gradient descent: w := w − α dw, b := b − α db, ``num_iterations`` times.
 
     Parameters
     ----------
-    X, Y : the notes' layout, (n_x, m) and (1, m)
-    w, b : the start, (n_x, 1) and a number
+    X, Y : the notes' layout, (n_x, m) and (1, m); or Y one-hot (K, m) for a softmax layer
+    w, b : the start, (n_x, 1) and a number; or W (n_x, K) and b (K, 1)
     learning_rate : α
     num_iterations : the most steps taken
     tol : stop early once a step lowers the cost by less than ``tol`` (0: run every step)
@@ -150,11 +174,14 @@ def gradient_descent(X, Y, w, b, *, learning_rate, num_iterations, tol=0.0,
 
     Ctrl-C raises ``TrainingInterrupted`` carrying the last parameters whose cost was finite.
     """
+    gradient = gradient or neuron.loss_and_gradient
+    if not fit_intercept:
+        gradient = _without_intercept(gradient)
     if example_space:
-        steps, parameters = _example_space_steps(X, Y, w, b, learning_rate, sample_weight)
+        steps, parameters = _example_space_steps(X, Y, w, b, learning_rate, sample_weight,
+                                                 fit_intercept)
     else:
-        steps = _parameter_space_steps(X, Y, w, b, learning_rate, sample_weight, l2,
-                                       gradient or neuron.loss_and_gradient)
+        steps = _parameter_space_steps(X, Y, w, b, learning_rate, sample_weight, l2, gradient)
         parameters = _same
     costs = []
     best = (math.inf, (w, b))
@@ -208,12 +235,19 @@ def _diverged_fit(costs, rising, learning_rate, on_divergence, best, ended=False
     return Fit(*best, costs)
 
 
+def _without_intercept(gradient):
+    """The engine's (J, dw, db) with db = 0: b stays where it started (no intercept)."""
+    def loss_and_gradient(w, b, X, Y, sample_weight=None, l2=0.0):
+        cost, dw, db = gradient(w, b, X, Y, sample_weight, l2)
+        return cost, dw, db * 0
+
+    return loss_and_gradient
+
+
 def _check_not_too_large(X, cost, i, learning_rate):
     """A non-finite cost on features beyond √(largest float) is the data's fault: wᵀx
     overflows after a step of any useful size. Says so, rather than blaming α."""
-    xp = array_namespace(X)
-    with np.errstate(over="ignore", invalid="ignore"):
-        largest = float(xp.max(xp.abs(X)))
+    largest = _largest_abs(X)
     limit = math.sqrt(float(np.finfo(np.dtype(str(X.dtype).rpartition(".")[2])).max))
     if largest > limit:
         raise FeaturesTooLargeError(
@@ -236,7 +270,7 @@ def _parameter_space_steps(X, Y, w, b, learning_rate, sample_weight, l2, gradien
         w, b = new_w, new_b
 
 
-def _example_space_steps(X, Y, w0, b, learning_rate, sample_weight):
+def _example_space_steps(X, Y, w0, b, learning_rate, sample_weight, fit_intercept=True):
     """The same gradient-descent steps, taken in the span of the examples.
 
     Every dw = (1/m) X dZᵀ is a combination of the columns of X, so after t steps
@@ -248,8 +282,8 @@ def _example_space_steps(X, Y, w0, b, learning_rate, sample_weight):
     """
     G = X.T @ X
     Z0 = w0.T @ X
-    m = X.shape[1]
-    c, Gc = np.zeros((m, 1), dtype=X.dtype), np.zeros((m, 1), dtype=X.dtype)
+    m, outputs = X.shape[1], Y.shape[0]  # one column of c per output (K for a softmax layer)
+    c, Gc = np.zeros((m, outputs), dtype=X.dtype), np.zeros((m, outputs), dtype=X.dtype)
 
     def steps(c, Gc, b):
         while True:
@@ -257,7 +291,7 @@ def _example_space_steps(X, Y, w0, b, learning_rate, sample_weight):
             cost, dZ, db, count = neuron.backward_from_z(Z0 + Gc.T + b, Y, sample_weight)
             # w := w − α dw, dw = (1/m) X dZᵀ, kept as the coefficients c of X's columns
             new_c, new_Gc = c - learning_rate * dZ.T / count, Gc - learning_rate * (G @ dZ.T) / count
-            new_b = b - learning_rate * db
+            new_b = b - learning_rate * db if fit_intercept else b
             yield cost, (c, b), (new_c, new_b)
             c, Gc, b = new_c, new_Gc, new_b
 
@@ -269,7 +303,7 @@ def _example_space_steps(X, Y, w0, b, learning_rate, sample_weight):
 
 
 def lbfgs(X, Y, w, b, *, num_iterations, tol=0.0, sample_weight=None, l2=0.0, callback=None,
-          gradient=None, example_space=False, **_):
+          gradient=None, example_space=False, fit_intercept=True, **_):
     """L-BFGS-B (SciPy) on the same cost and gradient: a quasi-Newton method that reaches the
     minimum in tens of evaluations where gradient descent takes thousands.
 
@@ -277,7 +311,8 @@ def lbfgs(X, Y, w, b, *, num_iterations, tol=0.0, sample_weight=None, l2=0.0, ca
     when the cost stops changing at machine precision). ``costs`` holds the starting cost and
     the cost after each iteration. A run that stops at ``num_iterations`` before converging
     warns (ConvergenceWarning) and says what to do. SciPy's own BLAS is held to one thread
-    meanwhile, so that it does not fight the gradient's threads for the cores.
+    meanwhile, so that it does not fight the gradient's threads for the cores. The same for a
+    softmax layer (W (n_x, K), b (K, 1)); ``fit_intercept=False`` leaves b out of θ.
     """
     from scipy.optimize import minimize
     from sklearn.exceptions import ConvergenceWarning
@@ -287,14 +322,22 @@ def lbfgs(X, Y, w, b, *, num_iterations, tol=0.0, sample_weight=None, l2=0.0, ca
                                 "example-space steps are gradient descent's. Use solver='gd'.")
     gradient = gradient or neuron.loss_and_gradient
     host_w = arrays.to_numpy(w)
-    dtype = host_w.dtype
+    dtype, shape = host_w.dtype, host_w.shape
+    outputs = shape[1]  # 1 for the notes' neuron, K for a softmax layer
+    b0 = np.asarray(arrays.to_numpy(b), dtype=np.float64).ravel()
+    split = host_w.size
 
     def parameters(theta):
         """θ = [w; b] (SciPy's float64 vector on the host) as (w, b) in X's library and dtype."""
-        w = theta[:-1].reshape(-1, 1).astype(dtype, copy=False)
+        w = theta[:split].reshape(shape).astype(dtype, copy=False)
+        b = theta[split:] if fit_intercept else b0
+        if outputs == 1:
+            b = dtype.type(b[0]) if not arrays.foreign(X) else float(b[0])
+        else:
+            b = b.reshape(-1, 1).astype(dtype, copy=False)
         if arrays.foreign(X):
-            return arrays.as_like(w, X), float(theta[-1])
-        return w, dtype.type(theta[-1])
+            return arrays.as_like(w, X), (b if outputs == 1 else arrays.as_like(b, X))
+        return w, b
 
     costs = []  # the starting cost (SciPy's first evaluation), then one per iteration
     last = [w, b]  # the parameters after the latest iteration, for Ctrl-C
@@ -303,10 +346,13 @@ def lbfgs(X, Y, w, b, *, num_iterations, tol=0.0, sample_weight=None, l2=0.0, ca
         cost, dw, db = gradient(*parameters(theta), X, Y, sample_weight, l2)
         if not costs:
             costs.append(float(cost))
-        return float(cost), np.append(arrays.to_numpy(dw).ravel(),
-                                      float(db)).astype(np.float64)
+        pieces = [arrays.to_numpy(dw).ravel()]
+        if fit_intercept:
+            pieces.append(np.asarray(arrays.to_numpy(db), dtype=np.float64).ravel())
+        return float(cost), np.concatenate(pieces).astype(np.float64)
 
-    theta0 = np.append(host_w.ravel(), float(b)).astype(np.float64)
+    theta0 = np.concatenate([host_w.ravel()] + ([b0] if fit_intercept else [])).astype(
+        np.float64)
 
     def record(intermediate_result):
         costs.append(float(intermediate_result.fun))

@@ -4,11 +4,13 @@ Four small modules, each readable in one sitting:
 
 - :mod:`~logreg.graph.engine`: :class:`Value`, a node holding a number or an array; every
   operation with its forward value and local derivative side by side; ``backward``; the one
-  helper that sums broadcast gradients back; ``exp``, ``log``, ``sigmoid``, ``softplus``; and
-  :func:`gradcheck` against central differences.
+  helper that sums broadcast gradients back; ``exp``, ``log``, ``sigmoid``, ``softplus``,
+  ``softmax`` and ``log_softmax`` (column by column, by log-sum-exp); and :func:`gradcheck`
+  against central differences.
 - :mod:`~logreg.graph.logistic`: the notes' logistic-regression cost built from Values
-  (:func:`logistic_cost`) and :func:`loss_and_gradient`, a drop-in for
-  ``logreg.neuron.loss_and_gradient`` (the estimator's ``backprop="graph"``).
+  (:func:`logistic_cost`; a softmax layer's for K classes) and :func:`loss_and_gradient`, a
+  drop-in for ``logreg.neuron.loss_and_gradient`` (the estimator's ``backprop="graph"``), on
+  dense or SciPy sparse X.
 - :mod:`~logreg.graph.parser`: expressions such as ``"J = 3*(a + b*c)"`` read with ``ast``,
   never eval'd (:func:`parse`), built and run forward and backward (:func:`evaluate`).
 - :mod:`~logreg.graph.drawing`: a picture of the graph with Graphviz (:func:`draw`).
@@ -33,7 +35,16 @@ from logreg.graph.drawing import (
     draw,
     picture_path,
 )
-from logreg.graph.engine import Value, exp, gradcheck, log, sigmoid, softplus
+from logreg.graph.engine import (
+    Value,
+    exp,
+    gradcheck,
+    log,
+    log_softmax,
+    sigmoid,
+    softmax,
+    softplus,
+)
 from logreg.graph.logistic import logistic_cost, loss_and_gradient
 from logreg.graph.parser import (
     MAX_CHARACTERS,
@@ -50,6 +61,8 @@ __all__ = [
     "log",
     "sigmoid",
     "softplus",
+    "softmax",
+    "log_softmax",
     "gradcheck",
     "logistic_cost",
     "loss_and_gradient",

@@ -7,9 +7,15 @@ derivative (micrograd's engine). A gradient that flows into an operand the opera
 is summed back to that operand's shape in one place, :func:`_unbroadcast` (tinygrad's "sum in
 reverse").
 
+A layer of K neurons needs two more: ``softmax`` and ``log_softmax``, column by column (axis 0
+of a (K, m) Z, one column per example), computed by log-sum-exp so that any finite z gives
+finite numbers.
+
 Numbers compute as IEEE floats do: an overflow gives ±inf, 0/0 or log(−1) gives nan, with no
 warning (:func:`logreg.graph.evaluate` turns such a number into an error that names its step).
-A float32 array stays float32, and so does its gradient.
+A float32 array stays float32, and so does its gradient. A SciPy sparse matrix (data such as X)
+may be a Value too; it stays sparse and takes part in ``@`` and ``.T`` only (Z = Wᵀ @ X), whose
+results and gradients are dense.
 
 >>> a, b, c = Value(5, name="a"), Value(3, name="b"), Value(2, name="c")
 >>> u = b * c; v = a + u; J = 3 * v
@@ -23,6 +29,7 @@ A float32 array stays float32, and so does its gradient.
 from __future__ import annotations
 
 import functools
+import sys
 from typing import Callable, Sequence
 
 import numpy as np
@@ -37,6 +44,18 @@ def _quietly(operation):
         with np.errstate(all="ignore"):
             return operation(*args, **kwargs)
     return quiet
+
+
+def _dense_only(operation):
+    """Refuse a sparse operand: sparse data (such as X) takes part in ``@`` and ``.T`` only."""
+    @functools.wraps(operation)
+    def dense(*operands, **kwargs):
+        if any(_is_sparse(x.data if isinstance(x, Value) else x) for x in operands):
+            raise InvalidInputError(
+                f"{operation.__name__.strip('_')} of a sparse matrix: the graph takes sparse data "
+                f"only in @ and .T (as X in Z = Wᵀ @ X); pass a dense array to do more with it")
+        return operation(*operands, **kwargs)
+    return dense
 
 
 # ----------------------------------------------------------------------------------------------
@@ -54,6 +73,21 @@ def _softplus(x):
     return np.maximum(x, 0) + np.log1p(np.exp(-np.abs(x)))
 
 
+def _log_softmax(z, axis):
+    """log softmax(z) along ``axis``: z_k − log Σ_j e^{z_j}, by log-sum-exp. The largest z of
+    each slice is subtracted first, so e^{z − max} ≤ 1 never overflows: finite for finite z."""
+    shifted = z - np.max(z, axis=axis, keepdims=True)  # z − max z, exact for the largest
+    # log softmax(z) = (z − max z) − log Σ_j e^{z_j − max z}
+    return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
+
+
+def _is_sparse(data):
+    """Whether ``data`` is a SciPy sparse matrix or array (nothing is before SciPy is loaded,
+    so the graph never imports it)."""
+    sparse = sys.modules.get("scipy.sparse")
+    return sparse is not None and sparse.issparse(data)
+
+
 def _unbroadcast(grad, data):
     """A gradient summed back to the shape of the operand ``data`` that broadcasting stretched,
     in that operand's dtype: the one place where broadcasting meets backpropagation."""
@@ -62,7 +96,9 @@ def _unbroadcast(grad, data):
         grad = np.sum(grad, axis=tuple(range(np.ndim(grad) - len(shape))))  # prepended axes
         stretched = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1)
         grad = np.sum(grad, axis=stretched, keepdims=True)  # axes where the operand had 1
-    return np.asarray(grad, dtype=data.dtype) if isinstance(data, np.ndarray) else float(grad)
+    if isinstance(data, np.ndarray) or _is_sparse(data):  # d(sparse X) is dense: every entry
+        return np.asarray(grad, dtype=data.dtype)
+    return float(grad)
 
 
 def _expand(grad, data, axis, keepdims):
@@ -78,6 +114,11 @@ def _as_data(data):
     """A real number becomes a float; an array stays float32 or float64 (other kinds: float64)."""
     if isinstance(data, Value):
         raise InvalidTypeError("Value(...) takes a number or an array, not another Value")
+    if _is_sparse(data):  # data such as X: kept sparse, never densified
+        if data.dtype.kind not in "biuf":
+            raise InvalidTypeError(f"Value holds real numbers, got a sparse matrix of dtype "
+                                   f"{data.dtype}; convert it to numbers first")
+        return data if data.dtype in (np.float32, np.float64) else data.astype(np.float64)
     try:
         array = np.asarray(data)
     except (TypeError, ValueError) as error:  # ragged lists and the like
@@ -103,6 +144,8 @@ def _describe(x):
         return "-"
     if isinstance(x, np.ndarray):
         return f"array{x.shape}"
+    if _is_sparse(x):
+        return f"sparse{x.shape}"
     return f"{x:.4g}"
 
 
@@ -115,9 +158,10 @@ class Value:
 
     Parameters
     ----------
-    data : float or array_like
+    data : float, array_like or SciPy sparse matrix
         The node's value; numbers are stored as ``float``, float32 and float64 arrays as they
-        are, other real arrays as float64.
+        are, other real arrays as float64. A sparse matrix stays sparse (other real dtypes
+        become float64) and may only be used in ``@`` and ``.T``.
     name : str, optional
         A label such as ``"a"``, ``"u"`` or ``"J"``, shown by :func:`logreg.graph.draw`.
     requires_grad : bool
@@ -165,6 +209,7 @@ class Value:
 
     # -- binary operations: forward value and local derivative side by side ------------------
 
+    @_dense_only
     @_quietly
     def __add__(self, other):
         other = _lift(other)
@@ -172,6 +217,7 @@ class Value:
         return Value(self.data + other.data, _parents=(self, other), _op="+",
                      _chain=(lambda g: g, lambda g: g))
 
+    @_dense_only
     @_quietly
     def __sub__(self, other):
         other = _lift(other)
@@ -179,6 +225,7 @@ class Value:
         return Value(self.data - other.data, _parents=(self, other), _op="-",
                      _chain=(lambda g: g, lambda g: -g))
 
+    @_dense_only
     @_quietly
     def __mul__(self, other):
         other = _lift(other)
@@ -186,6 +233,7 @@ class Value:
         return Value(self.data * other.data, _parents=(self, other), _op="*",
                      _chain=(lambda g: g * other.data, lambda g: g * self.data))
 
+    @_dense_only
     @_quietly
     def __truediv__(self, other):
         other = _lift(other)
@@ -221,6 +269,7 @@ class Value:
     def __rmatmul__(self, other):
         return _lift(other) @ self
 
+    @_dense_only
     @_quietly
     def __pow__(self, p):
         if isinstance(p, (Value, bool)) or not isinstance(p, (int, float, np.integer,
@@ -234,6 +283,7 @@ class Value:
 
     # -- unary operations ---------------------------------------------------------------------
 
+    @_dense_only
     def __neg__(self):
         # d(-x) = -dx
         return Value(-self.data, _parents=(self,), _op="neg", _chain=(lambda g: -g,))
@@ -241,32 +291,55 @@ class Value:
     def __pos__(self):
         return self
 
+    @_dense_only
     @_quietly
     def exp(self):
         out = np.exp(self.data)
         # d(e^x) = e^x dx
         return Value(out, _parents=(self,), _op="exp", _chain=(lambda g: g * out,))
 
+    @_dense_only
     @_quietly
     def log(self):
         # d(ln x) = dx / x   (the notes: d(ln a)/da = 1/a)
         return Value(np.log(self.data), _parents=(self,), _op="log",
                      _chain=(lambda g: np.divide(g, self.data),))
 
+    @_dense_only
     @_quietly
     def sigmoid(self):
         s = _sigmoid(self.data)
         # dσ(z) = σ(z)(1 - σ(z)) dz
         return Value(s, _parents=(self,), _op="sigmoid", _chain=(lambda g: g * s * (1 - s),))
 
+    @_dense_only
     @_quietly
     def softplus(self):
         # d log(1 + e^z) = σ(z) dz; the stable form of -log(1 - σ(z))
         return Value(_softplus(self.data), _parents=(self,), _op="softplus",
                      _chain=(lambda g: g * _sigmoid(self.data),))
 
+    @_dense_only
+    @_quietly
+    def log_softmax(self, axis=0):
+        axis = _checked_axis(self.data, axis, "log_softmax")
+        out = _log_softmax(self.data, axis)
+        # d log softmax(z) = dz − softmax(z) Σ_k dz_k, per column: g − A Σ_k g_k
+        return Value(out, _parents=(self,), _op=f"log_softmax(axis={axis})",
+                     _chain=(lambda g: g - np.exp(out) * np.sum(g, axis=axis, keepdims=True),))
+
+    @_dense_only
+    @_quietly
+    def softmax(self, axis=0):
+        axis = _checked_axis(self.data, axis, "softmax")
+        a = np.exp(_log_softmax(self.data, axis))
+        # d softmax(z) = a ⊙ (dz − Σ_k a_k dz_k), per column
+        return Value(a, _parents=(self,), _op=f"softmax(axis={axis})",
+                     _chain=(lambda g: a * (g - np.sum(a * g, axis=axis, keepdims=True)),))
+
     # -- shape operations ---------------------------------------------------------------------
 
+    @_dense_only
     @_quietly
     def sum(self, axis=None, keepdims=False):
         # d(Σx) = Σdx: every element receives the output's gradient
@@ -274,6 +347,7 @@ class Value:
                      _op=_reduction("sum", axis, keepdims),
                      _chain=(lambda g: _expand(g, self.data, axis, keepdims),))
 
+    @_dense_only
     @_quietly
     def mean(self, axis=None, keepdims=False):
         out = np.mean(self.data, axis=axis, keepdims=keepdims)
@@ -289,6 +363,7 @@ class Value:
         return Value(np.transpose(self.data), _parents=(self,), _op="T",
                      _chain=(lambda g: np.transpose(g),))
 
+    @_dense_only
     def reshape(self, *shape):
         if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
             shape = tuple(shape[0])  # reshape((2, 3)) as well as reshape(2, 3)
@@ -355,6 +430,19 @@ def _topological(root, constants=False):
     return order
 
 
+def _checked_axis(data, axis, name):
+    """``axis`` if ``data`` is an array that has it; softmax of a single number is refused."""
+    ndim = np.ndim(data)
+    if isinstance(axis, (bool, np.bool_)) or not isinstance(axis, (int, np.integer)):
+        raise InvalidTypeError(f"{name}'s axis must be an integer, got {type(axis).__name__}")
+    if not -ndim <= axis < ndim:
+        raise InvalidInputError(
+            f"{name}(axis={axis}) needs an array with that axis, got "
+            f"{'a number' if ndim == 0 else f'shape {np.shape(data)}'}; in the notes' layout "
+            f"Z is (K, m) and axis=0 runs over the K classes of each column")
+    return int(axis)
+
+
 def _reduction(name, axis, keepdims):
     """The label of a sum or mean node, e.g. ``sum(axis=0, keepdims)``."""
     args = [] if axis is None else [f"axis={axis}"]
@@ -379,6 +467,18 @@ def sigmoid(x):
 def softplus(x):
     """log(1 + e^x) as a graph node, stable for every finite x."""
     return _lift(x).softplus()
+
+
+def log_softmax(x, axis=0):
+    """log softmax(x) along ``axis`` (column by column for the default 0: x is (K, m)) as a
+    graph node, by log-sum-exp: finite for every finite x."""
+    return _lift(x).log_softmax(axis)
+
+
+def softmax(x, axis=0):
+    """softmax(x) along ``axis`` (each column of a (K, m) x sums to 1) as a graph node, stable
+    for every finite x."""
+    return _lift(x).softmax(axis)
 
 
 # ----------------------------------------------------------------------------------------------
