@@ -242,3 +242,31 @@ def test_softmax_cost_is_finite_for_huge_z_without_warnings():
         A = neuron.softmax(Z)
     assert np.isfinite(cost) and cost == pytest.approx(2e300 / 3)
     np.testing.assert_allclose(A.sum(axis=0), 1.0)
+
+
+def test_auto_learning_rate_lowers_the_cost_at_every_step_of_a_layer():
+    """α = 1/L with the softmax's curvature (≤ 1/2): every step lowers J, scaled or not."""
+    X, y = load_digits(return_X_y=True)  # pixels 0..16, unscaled
+    for fit_intercept in (True, False):
+        model = LogisticRegression(num_iterations=200, fit_intercept=fit_intercept).fit(X, y)
+        assert np.all(np.diff(model.costs_) < 0)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_auto_learning_rate_bounds_the_softmax_curvature(seed):
+    """L from power iteration bounds the largest second derivative along random directions
+    (a finite-difference check of the smoothness constant the step size relies on)."""
+    from logreg.solvers import auto_learning_rate
+
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(6, 40)) * rng.uniform(0.1, 10, size=(6, 1))
+    Y = (np.arange(4)[:, None] == rng.integers(0, 4, 40)).astype(float)
+    L = 1 / auto_learning_rate(X, outputs=4)
+    W, b = rng.normal(size=(6, 4)), rng.normal(size=(4, 1))
+    for _ in range(20):
+        dW, db = rng.normal(size=W.shape), rng.normal(size=b.shape)
+        norm = np.sqrt(np.sum(dW**2) + np.sum(db**2))
+        dW, db = dW / norm, db / norm
+        h = 1e-4
+        g = [neuron.loss_and_gradient(W + t * dW, b + t * db, X, Y)[0] for t in (-h, 0, h)]
+        assert (g[0] - 2 * g[1] + g[2]) / h**2 <= L * (1 + 1e-4)
