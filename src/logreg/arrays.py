@@ -4,7 +4,7 @@ The notes' mathematics in ``neuron`` is array-API generic: it runs on whatever l
 from, on X's device. This module is what the estimator needs around it for such arrays: which
 library an array belongs to, checks that do not copy X to the host (only a few numbers come
 back: the shape, whether everything is finite), and the labels — m numbers — brought to NumPy
-once, for finding the two classes.
+once, for finding the classes (two, or K ≥ 3 for a softmax layer).
 """
 
 import numpy as np
@@ -19,7 +19,8 @@ from array_api_compat import (
 from logreg.errors import InvalidInputError, InvalidTypeError
 
 __all__ = ["array_namespace", "device", "foreign", "to_numpy", "check_foreign_X", "as_like",
-           "is_dask_array", "is_array_api_obj", "materialize", "binary_labels"]
+           "is_dask_array", "is_array_api_obj", "materialize", "class_labels", "binary_labels",
+           "labels_at"]
 
 
 def foreign(X):
@@ -50,12 +51,17 @@ def to_numpy(a):
 
 
 def as_like(values, X, dtype=None):
-    """NumPy ``values`` as an array of X's library, on X's device (and dtype, if given)."""
+    """NumPy ``values`` as an array of X's library, on X's device (and dtype, if given).
+
+    Dask: values as long as X's first axis (sample weights beside rows) are chunked as it."""
     xp = array_namespace(X)
     if is_dask_array(X):
         import dask.array as da
 
-        return da.from_array(np.asarray(values, dtype=dtype or X.dtype))
+        values = np.asarray(values, dtype=dtype or X.dtype)
+        along = values.ndim and values.shape[0] == X.shape[0]
+        return da.from_array(values, chunks=(X.chunks[0], *values.shape[1:]) if along
+                             else values.shape)
     return xp.asarray(np.asarray(values), dtype=dtype or X.dtype, device=device(X))
 
 
@@ -101,10 +107,14 @@ def check_foreign_X(X, n_features=None, dtype=None):
     return X
 
 
-def binary_labels(y, X, describe):
-    """(classes, Y): the labels' classes (``describe`` checks them, on NumPy) and Y (1, m) of
-    0/1 in X's library, device and dtype. Dask labels stay lazy (one pass over y finds the
-    classes) and are chunked as X's rows; other libraries' m labels come to the host once."""
+def class_labels(y, X, describe):
+    """(classes, Y): the labels' classes, sorted (``describe`` checks them, on NumPy), and Y in
+    X's library, device and dtype: (1, m) of 0/1 (1 for ``classes[1]``) for two classes, the
+    notes' neuron; one-hot (K, m) for K ≥ 3 classes, row k being 1 where y == classes[k].
+
+    Dask labels stay lazy (one pass over y finds the classes; Y is built chunk by chunk,
+    chunked along m as X's rows); other libraries' m labels come to the host once.
+    """
     m = X.shape[0]
     if is_dask_array(X):
         import dask.array as da
@@ -115,12 +125,39 @@ def binary_labels(y, X, describe):
         _check_length(y.shape, m)
         y = y.rechunk((X.chunks[0],))
         classes = describe(np.unique(da.unique(y).compute()))
-        return classes, (y == classes[1]).astype(X.dtype).reshape(1, -1)
+        return classes, _indicators(y, classes).astype(X.dtype)
     labels = to_numpy(y)
     labels = labels.ravel() if labels.ndim == 2 and 1 in labels.shape else labels
     _check_length(labels.shape, m)
     classes = describe(labels)
-    return classes, as_like((labels == classes[1]).reshape(1, -1), X)
+    return classes, as_like(_indicators(labels, classes), X)
+
+
+def binary_labels(y, X, describe):
+    """``class_labels`` for callers of two classes: (classes, Y (1, m) of 0/1)."""
+    return class_labels(y, X, describe)
+
+
+def _indicators(y, classes):
+    """Y from the labels y (m,) (NumPy or Dask, lazily): (1, m), y == classes[1], for two
+    classes; one-hot (K, m), row k = (y == classes[k]), for K ≥ 3."""
+    if len(classes) == 2:
+        # y = 1 for classes[1]
+        return (y == classes[1]).reshape(1, -1)
+    # Y[k, i] = 1 where y⁽ⁱ⁾ == classes[k]: one-hot, one column per example
+    return y.reshape(1, -1) == np.asarray(classes).reshape(-1, 1)
+
+
+def labels_at(classes, index):
+    """classes[index]: the labels at class positions ``index`` (e.g. argmax of Z), in index's
+    library and device where the classes are numbers (Dask: lazily), else NumPy labels."""
+    classes = np.asarray(classes)
+    if is_dask_array(index):
+        return index.map_blocks(lambda block: classes[block], dtype=classes.dtype)
+    if foreign(index) and classes.dtype.kind in "biuf":
+        xp = array_namespace(index)
+        return xp.take(xp.asarray(classes, device=device(index)), index, axis=0)
+    return classes[to_numpy(index).astype(np.intp)]
 
 
 def _check_length(shape, m):

@@ -1,13 +1,16 @@
 """Out-of-core training on Dask: the notes' gradient descent over data larger than memory.
 
 The data live in a Zarr store: ``X`` of shape (m, n_x), one row per example, chunked along the
-rows, and ``y`` of shape (m,), the labels (``logreg data synth`` writes one). They are read as
-dask arrays, never loaded whole; the notes' layout is the lazy transpose X_rows.T.
+rows, and ``y`` of shape (m,), the labels of two or more classes (``logreg data synth`` writes
+one). They are read as dask arrays, never loaded whole; the notes' layout is the lazy transpose
+X_rows.T, and Y ((1, m) of 0/1 for two classes, one-hot (K, m) for K ≥ 3) is built lazily from
+y, chunk by chunk.
 
 One gradient-descent step is one pass over the chunks: ``neuron.loss_and_gradient`` builds the
 lazy cost, dw and db on the dask arrays, and the three are computed together in one
 ``dask.compute`` (as dask-glm does), so each chunk of X is read once, used for Z = wᵀX + b and
-for its share of dw = X dZᵀ / m, then dropped. w and b stay small NumPy arrays on the client;
+for its share of dw = X dZᵀ / m, then dropped (all K rows of Z at once for K classes, with
+W (n_x, K) and b (K, 1)). w and b stay small NumPy arrays on the client;
 ``solvers.gradient_descent`` drives the steps as for NumPy. The (scaled) data are persisted in
 the workers' memory only when they fit in half of it; otherwise every step streams them from
 the store.
@@ -37,7 +40,7 @@ from logreg import neuron
 from logreg.dask_gradient import loss_and_gradient, one_blas_thread  # noqa: F401 (re-exported)
 from logreg.data.scaling import Scaling
 from logreg.errors import DataFileError, InvalidInputError, LogregError, OutputError
-from logreg.arrays import binary_labels, check_foreign_X
+from logreg.arrays import check_foreign_X, class_labels, labels_at
 from logreg.engines import Data
 from logreg.checks import classes_of_labels
 from logreg.estimator import LogisticRegression
@@ -47,6 +50,7 @@ CHUNK_BYTES = 32 * 2**20  # default chunk of X written by synth: about 32 MiB
 PERSIST_SHARE = 0.5  # persist the data when they take at most this share of the workers' memory
 CONNECT_TIMEOUT = "10s"  # how long to try an existing cluster's --scheduler address
 MAX_CHUNKS = 10**6  # synth: more chunks than this is a task graph too large to schedule
+MAX_CLASSES = 256  # synth: labels 0 … K − 1 are stored as uint8
 
 
 class ClusterError(LogregError, OSError):
@@ -56,14 +60,18 @@ class ClusterError(LogregError, OSError):
 # --- the store --------------------------------------------------------------------------
 
 
-def synth(path, rows, features, chunk_rows=None, seed=0, progress=False):
-    """Write a synthetic binary-classification data set to the Zarr store ``path``.
+def synth(path, rows, features, chunk_rows=None, seed=0, progress=False, classes=2):
+    """Write a synthetic classification data set of ``classes`` classes to the Zarr store
+    ``path``.
 
-    X (rows, features), float64, chunked as (chunk_rows, features); y (rows,), uint8 labels 0/1
-    drawn from a true logistic model, y ~ Bernoulli(σ(sᵀw + b)) with s the standardised row,
-    so the optimum is finite. Features have their own offsets and spreads (standardising them
-    matters). Each chunk comes from its own seed (``[seed, 1, chunk index]``): the same seed
-    and chunk_rows give the same store on any scheduler. Its attributes record the truth.
+    X (rows, features), float64, chunked as (chunk_rows, features); y (rows,), uint8 labels
+    drawn from a true model, so the optimum is finite: for two classes (the default) labels
+    0/1 from the notes' neuron, y ~ Bernoulli(σ(sᵀw + b)) with s the standardised row; for
+    K = ``classes`` ≥ 3 labels 0 … K − 1 from a softmax layer, y ~ Categorical(softmax(Wᵀs + b))
+    with W (features, K) and b (K,). Features have their own offsets and spreads
+    (standardising them matters). Each chunk comes from its own seed (``[seed, 1, chunk
+    index]``): the same seed and chunk_rows give the same store on any scheduler. Its
+    attributes record the truth.
 
     Written chunk by chunk with dask (one chunk per task, never the whole array), into a
     temporary store beside ``path`` that is renamed to ``path`` once complete: a failed or
@@ -73,13 +81,14 @@ def synth(path, rows, features, chunk_rows=None, seed=0, progress=False):
     import zarr
 
     rows, features = _whole(rows, "rows"), _whole(features, "features")
+    classes = _number_of_classes(classes)
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise InvalidInputError(f"seed={seed!r}; expected a whole number ≥ 0.")
     chunk_rows = min(rows, _whole(chunk_rows, "chunk_rows") if chunk_rows is not None
                      else max(1, CHUNK_BYTES // (8 * features)))
     path = Path(path)
     _check_replaceable(path)
-    _check_room(path, rows, features, chunk_rows)
+    _check_room(path, rows, features, chunk_rows, classes)
     chunks = -(-rows // chunk_rows)
     if chunks > MAX_CHUNKS:  # one task, one file and one graph entry per chunk
         raise InvalidInputError(
@@ -92,13 +101,13 @@ def synth(path, rows, features, chunk_rows=None, seed=0, progress=False):
     except OSError as error:
         raise OutputError(f"cannot write {path} ({error.strerror}); choose another --out.") \
             from None
-    rng = np.random.default_rng([seed, 0])
-    truth = {"w": rng.normal(0.0, 2.0 / math.sqrt(features), features), "b": 0.25,
-             "offset": rng.normal(0.0, 3.0, features), "spread": np.exp(rng.normal(0, 1, features))}
+    truth = _truth(seed, features, classes)
     try:
         group = zarr.open_group(temporary, mode="w")
         group.attrs["logreg"] = {"generator": "logreg data synth", "seed": seed,
-                                 **{k: np.ravel(v).tolist() for k, v in truth.items()}}
+                                 **({} if classes == 2 else {"classes": classes}),
+                                 **{k: np.ravel(v).tolist() if np.ndim(v) < 2
+                                    else np.asarray(v).tolist() for k, v in truth.items()}}
         X_store = group.create_array(X_NAME, shape=(rows, features), chunks=(chunk_rows, features),
                                      dtype="float64", compressors=None)  # random: incompressible
         y_store = group.create_array(Y_NAME, shape=(rows,), chunks=(chunk_rows,), dtype="uint8")
@@ -119,13 +128,40 @@ def synth(path, rows, features, chunk_rows=None, seed=0, progress=False):
     return path
 
 
+def _truth(seed, features, classes):
+    """The true model and the features' offsets and spreads: w (features,) and b = 0.25 for
+    two classes; W (features, K) and b (K,) for K ≥ 3."""
+    rng = np.random.default_rng([seed, 0])
+    scale = 2.0 / math.sqrt(features)  # z = wᵀs has spread 2 for a standardised s
+    if classes == 2:
+        w, b = rng.normal(0.0, scale, features), 0.25
+    else:
+        w, b = rng.normal(0.0, scale, (features, classes)), rng.normal(0.0, 0.5, classes)
+    return {"w": w, "b": b, "offset": rng.normal(0.0, 3.0, features),
+            "spread": np.exp(rng.normal(0, 1, features))}
+
+
 def _synth_chunk(seed, index, k, truth):
     """Chunk ``index``: k rows of X and their labels, from their own random stream."""
     rng = np.random.default_rng([seed, 1, index])
-    s = rng.standard_normal((k, truth["w"].size))
-    a = neuron.sigmoid(s @ truth["w"] + truth["b"])  # the true model's σ(z)
-    y = (rng.random(k) < a).astype(np.uint8)
+    s = rng.standard_normal((k, truth["w"].shape[0]))
+    if truth["w"].ndim == 1:
+        a = neuron.sigmoid(s @ truth["w"] + truth["b"])  # the true model's σ(z)
+        y = (rng.random(k) < a).astype(np.uint8)
+    else:
+        # A = softmax(Z) with Z = Wᵀs + b, one row per example here (examples as rows)
+        A = neuron.softmax((s @ truth["w"] + truth["b"]).T).T
+        # y = the first class whose cumulative probability exceeds u ~ U(0, 1)
+        y = (rng.random((k, 1)) >= np.cumsum(A, axis=1)[:, :-1]).sum(axis=1).astype(np.uint8)
     return truth["offset"] + truth["spread"] * s, y
+
+
+def _number_of_classes(classes):
+    if (isinstance(classes, bool) or not isinstance(classes, (int, np.integer))
+            or not 2 <= classes <= MAX_CLASSES):
+        raise InvalidInputError(f"classes={classes!r}; expected a whole number from 2 to "
+                                f"{MAX_CLASSES}.")
+    return int(classes)
 
 
 def _whole(value, name):
@@ -169,10 +205,10 @@ def _replace(temporary, path):
             shutil.rmtree(old, ignore_errors=True)
 
 
-def _check_room(path, rows, features, chunk_rows):
+def _check_room(path, rows, features, chunk_rows, classes=2):
     """Refuse, before writing anything, a store larger than the free space of its disk, or
     chunks that cannot be generated in the memory available (s, σ·s and X of a chunk at once,
-    one chunk per dask thread)."""
+    and Z, A and their cumulative sums for K classes, one chunk per dask thread)."""
     from logreg.checks import check_memory, format_bytes
 
     store = rows * features * 8 + rows  # X as float64 (uncompressed), y as uint8
@@ -187,7 +223,8 @@ def _check_room(path, rows, features, chunk_rows):
             f"{format_bytes(store)} on disk, but {existing} has {format_bytes(free)} free; "
             f"choose fewer --rows or --features, or an --out on a larger disk.")
     at_once = min(-(-rows // chunk_rows), os.cpu_count() or 1)
-    check_memory(at_once * 3 * chunk_rows * features * 8 + 4 * features * 8,
+    per_row = 3 * features + (3 * classes if classes > 2 else 0)
+    check_memory(at_once * per_row * chunk_rows * 8 + (3 + classes) * features * 8,
                  f"generating {at_once} chunk(s) of {chunk_rows:,} rows × {features:,} "
                  f"features at once", "choose fewer --features, or a smaller --chunk-rows")
 
@@ -334,7 +371,8 @@ def fit(X, y, estimator=None, *, persist="auto", sample_weight=None, **params):
     """Train a ``LogisticRegression`` on dask arrays (or anything dask can wrap); returns it.
 
     X is (m, n_x), one row per example, as for the estimator; y (m,) holds two classes
-    (``classes_[1]`` is the positive one). Give a ``LogisticRegression`` whose parameters say
+    (``classes_[1]`` is the positive one: the notes' neuron) or K ≥ 3 (a softmax layer of K
+    neurons; Y one-hot (K, m) is built lazily, chunk by chunk, never held whole). Give a ``LogisticRegression`` whose parameters say
     how to train, or its parameters as keywords. The estimator's own ``fit`` trains it, on the
     same road as any dask array handed to it (the engine table's "dask" row: one pass over
     the chunks a step); this adds where the data live and refuses a ``learning_rate="auto"``
@@ -414,15 +452,16 @@ def check_estimator(estimator, dtype=None):
 
 
 def _notes_layout(X_rows, y, dtype=None):
-    """X (n_x, m) = X_rows.T and Y (1, m) of 0/1, lazily; the two classes (reads y once)."""
+    """X (n_x, m) = X_rows.T and Y, lazily ((1, m) of 0/1 for two classes, one-hot (K, m) for
+    K ≥ 3); the classes (reads y once)."""
     X_rows = X_rows if isinstance(X_rows, da.Array) else da.asarray(X_rows)
     X_rows = check_foreign_X(X_rows, dtype=dtype)
-    classes, Y = binary_labels(y, X_rows, describe=classes_of_labels)
+    classes, Y = class_labels(y, X_rows, describe=classes_of_labels)
     return X_rows.T, Y, classes
 
 
 def classes_of(y):
-    """The two classes of the labels y (a pass over y only); refuses any other number."""
+    """The classes of the labels y, sorted (a pass over y only): two or more; refuses one."""
     return classes_of_labels(np.unique(da.unique(y if isinstance(y, da.Array)
                                                  else da.asarray(y)).compute()))
 
@@ -443,16 +482,86 @@ def fits_in_workers(*arrays):
     return memory is not None and sum(a.nbytes for a in arrays) <= PERSIST_SHARE * memory
 
 
+def decision(estimator, X_rows):
+    """Z = WᵀX + b of a fitted estimator on X_rows (m, n_x), lazily: (1, m) for two classes
+    (the notes' z = wᵀx + b), (K, m) for K ≥ 3, one row per class."""
+    from logreg.arrays import to_numpy
+
+    coef, intercept = to_numpy(estimator.coef_), to_numpy(estimator.intercept_)
+    # Z = WᵀX + b, with W = coef_ᵀ (n_x, K) and b = intercept_ as a column (K, 1)
+    b = intercept[0] if coef.shape[0] == 1 else intercept.reshape(-1, 1)
+    return neuron.decision_function(coef.T, b, X_rows.T)
+
+
+def predicted_positions(Z):
+    """k̂, the predicted class's position in ``classes_`` (m,), lazily: 1 where z > 0 for
+    two classes (ŷ = σ(z) > 0.5), argmaxₖ zₖ for K classes (the largest softmax aₖ)."""
+    if Z.shape[0] == 1:
+        return (Z[0] > 0).astype(np.intp)
+    return da.argmax(Z, axis=0)
+
+
+def predict(estimator, X_rows):
+    """The labels ``classes_[k̂]`` of a fitted estimator on X_rows (m, n_x), lazily (m,):
+    computed chunk by chunk when asked, as the estimator's ``predict``."""
+    return labels_at(estimator.classes_, predicted_positions(decision(estimator, X_rows)))
+
+
 def accuracies(estimator, sets):
-    """The exercise's accuracy, 100 − mean|Ŷ − Y|·100, of a fitted estimator on each
-    (X_rows, y) of the dict ``sets`` (X_rows scaled as for training), all in one compute: one
-    pass over every set."""
-    w, b, positive = estimator.coef_.T, estimator.intercept_[0], estimator.classes_[1]
-    # Ŷ = 1 where z = wᵀx + b > 0, as the estimator's predict
-    lazy = {name: neuron.accuracy(neuron.predict(w, b, X_rows.T),
-                                  (y == positive).astype(X_rows.dtype).reshape(1, -1))
-            for name, (X_rows, y) in sets.items()}
+    """The accuracy (%) of a fitted estimator on each (X_rows, y) of the dict ``sets``
+    (X_rows scaled as for training), all in one compute: one pass over every set.
+
+    Two classes: the exercise's 100 − mean|Ŷ − Y|·100. K classes: 100 − mean(ŷ ≠ y)·100, the
+    share of labels predicted right (the same figure, for two classes)."""
+    lazy = {name: _accuracy(estimator, X_rows, y) for name, (X_rows, y) in sets.items()}
     return {name: float(value) for name, value in zip(lazy, dask.compute(*lazy.values()))}
+
+
+def evaluate(estimator, sets):
+    """{name: {"accuracy": %, "confusion": (K, K) counts}} of a fitted estimator on each
+    (X_rows, y) of ``sets``, all in one compute (one pass over every set). The confusion
+    matrix's rows are the true classes, its columns the predicted ones, in ``classes_``'s
+    order, as scikit-learn's ``confusion_matrix(y, ŷ, labels=classes_)``."""
+    lazy = {name: (_accuracy(estimator, X_rows, y), _confusion(estimator, X_rows, y))
+            for name, (X_rows, y) in sets.items()}
+    done = dask.compute(*lazy.values())
+    return {name: {"accuracy": float(accuracy), "confusion": confusion}
+            for name, (accuracy, confusion) in zip(lazy, done)}
+
+
+def _labels(y, X_rows):
+    """y as a dask array chunked as X_rows' rows."""
+    y = y if isinstance(y, da.Array) else da.asarray(np.asarray(y))
+    return y.reshape(-1).rechunk((X_rows.chunks[0],))
+
+
+def _accuracy(estimator, X_rows, y):
+    Z, y = decision(estimator, X_rows), _labels(y, X_rows)
+    if Z.shape[0] == 1:
+        # Ŷ = 1 where z = wᵀx + b > 0, as the estimator's predict; Y = 1 for classes_[1]
+        Y_prediction = (Z > 0).astype(X_rows.dtype)
+        Y = (y == estimator.classes_[1]).astype(X_rows.dtype).reshape(1, -1)
+        return neuron.accuracy(Y_prediction, Y)
+    wrong = labels_at(estimator.classes_, predicted_positions(Z)) != y
+    return 100 - da.mean(wrong.astype(np.float64)) * 100  # 100 − mean(ŷ ≠ y)·100
+
+
+def _confusion(estimator, X_rows, y):
+    """The confusion matrix, lazily: each chunk's counts (scikit-learn's), summed."""
+    classes = np.asarray(estimator.classes_)
+    predicted, y = predict(estimator, X_rows), _labels(y, X_rows)
+    K = len(classes)
+    counts = da.map_blocks(_chunk_confusion, y, predicted, classes=classes, dtype=np.int64,
+                           new_axis=[1, 2], chunks=((1,) * len(y.chunks[0]), (K,), (K,)))
+    return counts.sum(axis=0)
+
+
+def _chunk_confusion(y, predicted, classes):
+    from sklearn.metrics import confusion_matrix
+
+    if not len(y):
+        return np.zeros((1, len(classes), len(classes)), dtype=np.int64)
+    return confusion_matrix(y, predicted, labels=classes)[np.newaxis].astype(np.int64)
 
 
 # --- the cluster ------------------------------------------------------------------------

@@ -331,11 +331,12 @@ def lbfgs(X, Y, w, b, *, num_iterations, tol=0.0, sample_weight=None, l2=0.0, ca
         """θ = [w; b] (SciPy's float64 vector on the host) as (w, b) in X's library and dtype."""
         w = theta[:split].reshape(shape).astype(dtype, copy=False)
         b = theta[split:] if fit_intercept else b0
+        on_device = arrays.foreign(X) and not arrays.is_dask_array(X)  # dask's stay NumPy
         if outputs == 1:
-            b = dtype.type(b[0]) if not arrays.foreign(X) else float(b[0])
+            b = float(b[0]) if on_device else dtype.type(b[0])
         else:
             b = b.reshape(-1, 1).astype(dtype, copy=False)
-        if arrays.foreign(X):
+        if on_device:
             return arrays.as_like(w, X), (b if outputs == 1 else arrays.as_like(b, X))
         return w, b
 
