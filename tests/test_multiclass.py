@@ -5,6 +5,8 @@ import warnings
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 import scipy.sparse as sp
 from scipy.special import logsumexp
 from sklearn.datasets import load_digits, load_iris, load_wine
@@ -270,3 +272,25 @@ def test_auto_learning_rate_bounds_the_softmax_curvature(seed):
         h = 1e-4
         g = [neuron.loss_and_gradient(W + t * dW, b + t * db, X, Y)[0] for t in (-h, 0, h)]
         assert (g[0] - 2 * g[1] + g[2]) / h**2 <= L * (1 + 1e-4)
+
+
+@settings(max_examples=40, deadline=None)
+@given(data=st.data(), K=st.integers(2, 6), m=st.integers(6, 40), n=st.integers(1, 5),
+       scale=st.sampled_from([1e-6, 1.0, 1e3]))
+def test_any_labels_any_k_fit_and_predict(data, K, m, n, scale):
+    """Any K ≥ 2 labels of any kind: fit never crashes, probabilities are rows summing to 1,
+    and predict returns the class of the largest probability."""
+    kind = data.draw(st.sampled_from(["int", "str", "float"]))
+    labels = {"int": np.arange(K) * 7 - 3, "str": np.array([f"c{k}" for k in range(K)]),
+              "float": np.arange(K) * 2.0 - 1}[kind]  # whole floats (0.5 is no class)
+    index = np.concatenate([np.arange(K), data.draw(st.lists(st.integers(0, K - 1),
+                                                            min_size=m, max_size=m))])
+    y = labels[index]
+    X = np.random.default_rng(m * n).normal(size=(len(y), n)) * scale
+    model = LogisticRegression(num_iterations=20).fit(X, y)
+    np.testing.assert_array_equal(model.classes_, np.unique(y))
+    P = model.predict_proba(X)
+    assert P.shape == (len(y), K) and np.all(np.isfinite(P))
+    np.testing.assert_allclose(P.sum(axis=1), 1.0)
+    np.testing.assert_array_equal(model.predict(X), model.classes_[np.argmax(P, axis=1)])
+    assert model.coef_.shape == ((1 if K == 2 else K), n)
