@@ -655,7 +655,146 @@ print("same weights as neuron.model:", np.allclose(clf.coef_.T, models[0.01]["w"
 
 # ---------------------------------------------------------------------------------------------
 md(r"""
-## 13. Errata — what the notes got wrong, what the code does
+## 13. From one neuron to a layer — the ten digits
+
+Beyond the notes: one neuron answers one yes-or-no question; the ten digits need ten answers.
+scikit-learn's `load_digits` holds 1797 images of 8×8 pixels (intensities 0..16), each one in a
+column as before: $X \in \mathbb{R}^{64 \times m}$ (divided by 16). The label
+$y \in \{0, \dots, 9\}$ becomes a **one-hot** column of $K = 10$ rows, a 1 in row $y$ and 0
+elsewhere: $Y \in \{0, 1\}^{K \times m}$ (the notes' $Y$, one row of 0/1, answers a single
+yes-or-no question).
+""")
+
+code(r"""
+from sklearn.datasets import load_digits
+from sklearn.model_selection import train_test_split
+
+digits = load_digits()
+images_train, images_test, y10, y10_test = train_test_split(
+    digits.images, digits.target, test_size=0.25, random_state=0, stratify=digits.target)
+X10 = images_train.reshape(len(y10), -1).T / 16        # one 8×8 image per column: (64, m)
+X10_test = images_test.reshape(len(y10_test), -1).T / 16
+K = 10
+Y10 = np.eye(K)[:, y10]                                 # one-hot: Y[k, i] = 1 if y^(i) = k
+n_x10, m10 = X10.shape
+print("X:", X10.shape, "  Y:", Y10.shape, "  test X:", X10_test.shape)
+print("labels of the first three examples:", y10[:3], "  their columns of Y:")
+print(Y10[:, :3].astype(int).T)
+""", "layer-data")
+
+md(r"""
+**From σ to softmax.** One neuron per class, side by side: the $K$ weight vectors are the columns
+of $W \in \mathbb{R}^{n_x \times K}$, the intercepts $b \in \mathbb{R}^{K \times 1}$, and
+$Z = W^TX + b$ has one row per class. In place of σ, the **softmax** of each column,
+$a_k = \frac{e^{z_k}}{\sum_j e^{z_j}}$, is positive and sums to 1: a probability per class
+(`neuron.softmax`). The loss keeps the log of the true class's probability,
+$\mathcal{L} = -\sum_k y_k \log a_k$, and
+$\mathcal{J} = -\frac{1}{m}\sum_i\sum_k Y_{ki}\log A_{ki}$;
+`neuron.softmax_cost_from_z` computes it from $Z$ as $\log\sum_j e^{z_j} - \sum_k y_k z_k$
+(log-sum-exp: finite for any finite $Z$, never $\log 0$).
+
+With two classes, $\mathrm{softmax}([z, 0])_1 = \frac{e^z}{e^z + 1} = \sigma(z)$: the notes' neuron
+is the case $K = 2$, with the second class's weights held at 0. Its loss is the notes' too.
+""")
+
+code(r"""
+rng = np.random.default_rng(6)
+W = rng.normal(scale=0.1, size=(n_x10, K))             # W (n_x, K): one column per class
+b = rng.normal(scale=0.1, size=(K, 1))                 # b (K, 1)
+Z = W.T @ X10 + b                                      # Z = WᵀX + b, (K, m)
+A = neuron.softmax(Z)                                  # A = softmax(Z), column by column
+print("A:", A.shape, "  columns sum to 1:", np.allclose(A.sum(axis=0), 1))
+print(f"J from Z (log-sum-exp): {neuron.softmax_cost_from_z(Z, Y10):.12f}")
+print(f"J = -(1/m) ΣΣ Y log A : {-np.mean(np.sum(Y10 * np.log(A), axis=0)):.12f}")
+
+z = np.linspace(-6, 6, 7)
+y2 = (z > 0).astype(float)                             # some labels for the two classes
+Z2, Y2 = np.vstack([z, np.zeros_like(z)]), np.vstack([y2, 1 - y2])
+print("K = 2: softmax([z, 0]) = σ(z):",
+      np.allclose(neuron.softmax(Z2)[0], neuron.sigmoid(z)),
+      "  softmax cost = logistic cost:",
+      np.isclose(neuron.softmax_cost_from_z(Z2, Y2),
+                 neuron.logistic_cost_from_z(z[None], y2[None])))
+""", "softmax")
+
+md(r"""
+**$dZ = A - Y$ again.** The derivative of $\mathcal{J}$ with respect to $Z$ has the notes' form,
+now a $K \times m$ matrix: $dZ = A - Y$, $dW = \frac{1}{m}XdZ^T$ (the shape of $W$),
+$db = \frac{1}{m}\sum_i dZ$ (one value per class). `neuron.loss_and_gradient` runs the same lines
+for one neuron or ten; its $dW$ against central differences at two entries:
+""")
+
+code(r"""
+J, dW, db = neuron.loss_and_gradient(W, b, X10, Y10)
+dZ = A - Y10                                           # dZ = A − Y
+print("dW = X dZᵀ / m:", np.allclose(dW, X10 @ dZ.T / m10), "  dW:", dW.shape,
+      "  db = mean of dZ:", np.allclose(db, dZ.mean(axis=1, keepdims=True)), "  db:", db.shape)
+eps = 1e-6
+for j, k in ((36, 3), (21, 7)):                        # pixel j, class k
+    nudge = np.zeros_like(W)
+    nudge[j, k] = eps
+    J_plus = neuron.loss_and_gradient(W + nudge, b, X10, Y10)[0]
+    J_minus = neuron.loss_and_gradient(W - nudge, b, X10, Y10)[0]
+    slope = (J_plus - J_minus) / (2 * eps)
+    print(f"dW[{j}, {k}]: backprop {dW[j, k]:+.9f}   finite difference {slope:+.9f}")
+    assert abs(slope - dW[j, k]) < 1e-7
+""", "layer-gradient")
+
+md(r"""
+**Training it** is the notes' gradient descent, $W := W - \alpha\,dW$, $b := b - \alpha\,db$,
+from $W = 0$, $b = 0$. The prediction is the class of the largest $a_k$ (the largest $z_k$).
+`logreg.LogisticRegression` fits the same layer from labels 0..9 (`implementation="vectorized"`:
+these NumPy lines); its `coef_` is $W^T$, one row of 64 weights per class.
+""")
+
+code(r"""
+alpha, iterations = 1.0, 1000
+W, b = np.zeros((n_x10, K)), np.zeros((K, 1))
+for i in range(iterations):
+    J, dW, db = neuron.loss_and_gradient(W, b, X10, Y10)
+    W = W - alpha * dW                                 # W := W − α dW
+    b = b - alpha * db                                 # b := b − α db
+    if i % 250 == 0:
+        print(f"Cost after iteration {i}: {float(J):.6f}")
+
+
+def layer_accuracy(X, y):
+    return np.mean(np.argmax(W.T @ X + b, axis=0) == y)   # ŷ = the class of the largest z_k
+
+
+print(f"gradient descent: train accuracy {layer_accuracy(X10, y10):.4f},"
+      f" test accuracy {layer_accuracy(X10_test, y10_test):.4f}")
+
+clf10 = logreg.LogisticRegression(learning_rate=alpha, num_iterations=iterations,
+                                  implementation="vectorized").fit(X10.T, y10)
+print(f"LogisticRegression: coef_ {clf10.coef_.shape}, train accuracy "
+      f"{clf10.score(X10.T, y10):.4f}, test accuracy {clf10.score(X10_test.T, y10_test):.4f}")
+print("same W and b as the loop:",
+      np.allclose(clf10.coef_.T, W) and np.allclose(clf10.intercept_, b.ravel()))
+""", "layer-train")
+
+md(r"""
+Each column $w_k$ of $W$ holds one weight per pixel, so it is an 8×8 image itself: red pixels
+raise $z_k$ (ink there speaks for digit $k$), blue ones lower it, white ones do not matter
+(the colours are centred at 0). $w_0$ is a ring around a blue centre: ink in the middle of the
+picture speaks against a 0.
+""")
+
+code(r"""
+limit = np.abs(W).max()                                # one colour scale, centred at 0
+fig, axes = plt.subplots(2, 5, figsize=(9, 4), layout="constrained")
+for k, ax in enumerate(axes.flat):
+    shown = ax.imshow(W[:, k].reshape(8, 8), cmap="RdBu_r", vmin=-limit, vmax=limit)
+    ax.set_title(f"$w_{k}$: digit {k}", fontsize=9)
+    ax.axis("off")
+fig.colorbar(shown, ax=axes, shrink=0.8, label="weight")
+fig.suptitle("the ten columns of W as 8×8 images")
+plt.show()
+""", "layer-weights")
+
+# ---------------------------------------------------------------------------------------------
+md(r"""
+## 14. Errata — what the notes got wrong, what the code does
 
 From `notes/errata.md`:
 

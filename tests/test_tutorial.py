@@ -2,18 +2,23 @@
 
 The notebook is executed afresh with nbclient in a kernel of this interpreter, from docs/ as
 the notebook would be opened; any cell error fails the test with the cell's traceback. Then a
-few of its real outputs are checked: the notes' numbers (calories, J = 33 and its gradients)
-and, with the exercise's data, the published accuracies. It runs twice: on the cat/non-cat
-images (skipped where they are absent) and without them (the built-in digits fallback).
+few of its real outputs are checked: the notes' numbers (calories, J = 33 and its gradients),
+the ten digits' softmax layer (finite differences, accuracy, the picture of W) and, with the
+exercise's data, the published accuracies. It runs twice: on the cat/non-cat images (skipped
+where they are absent) and without them (the built-in digits fallback).
 """
 
+import base64
 import importlib.util
+import io
+import math
 import re
 import shutil
 import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 try:
@@ -138,8 +143,64 @@ def _check_common(nb):
     errata = _stdout(nb, "errata")
     assert "corrected    L     : [0.1054 2.3026]" in errata, errata
     assert "b = 3: dJ/db = 6 (= 3c),  dJ/dc = 9 (= 3b)" in errata, errata
-    # pictures: example 25, σ, the two costs, descent, columns, learning curve, predictions, rates
-    assert len(_data(nb, "image/png")) == 8
+    # pictures: example 25, σ, the two costs, descent, columns, learning curve, predictions, rates,
+    # and the ten digits' weights
+    assert len(_data(nb, "image/png")) == 9
+    _check_layer(nb)
+
+
+def _numbers(text):
+    return [float(number) for number in re.findall(r"[-+]?\d+\.\d+(?:e[-+]?\d+)?", text)]
+
+
+def _check_layer(nb):
+    """Section 13, from one neuron to a layer: the ten digits, softmax, dZ = A − Y, training."""
+    data = _stdout(nb, "layer-data")
+    # load_digits holds 1797 images; a 25 % test split keeps ceil(0.25 · 1797) = 450 of them
+    assert "X: (64, 1347)   Y: (10, 1347)   test X: (64, 450)" in data, data
+    labels = [int(label) for label in re.search(r"examples: \[([\d ]+)\]", data)[1].split()]
+    rows = re.findall(r"\[([01 ]+)\]", data.split("their columns of Y:")[1])
+    one_hot = [[int(value) for value in row.split()] for row in rows]
+    assert one_hot == [[int(k == label) for k in range(10)] for label in labels], data
+
+    softmax = _stdout(nb, "softmax")
+    assert "A: (10, 1347)   columns sum to 1: True" in softmax, softmax
+    from_z, literal = _numbers(softmax)[:2]
+    assert from_z == pytest.approx(literal, rel=1e-10) and from_z > 0, softmax
+    assert "K = 2: softmax([z, 0]) = σ(z): True   softmax cost = logistic cost: True" in softmax
+
+    gradient = _stdout(nb, "layer-gradient")
+    assert "dW = X dZᵀ / m: True   dW: (64, 10)   db = mean of dZ: True   db: (10, 1)" in gradient
+    pairs = re.findall(r"backprop ([-+][\d.]+)\s+finite difference ([-+][\d.]+)", gradient)
+    assert len(pairs) == 2, gradient
+    for backprop, slope in pairs:
+        assert abs(float(backprop)) > 1e-4  # a pixel the digits use: not a trivial 0 = 0
+        assert float(backprop) == pytest.approx(float(slope), abs=1e-7), gradient
+
+    train = _stdout(nb, "layer-train")
+    # from W = 0, b = 0 every class has a = 1/K: J = log 10
+    first = re.search(r"Cost after iteration 0: ([\d.]+)", train)
+    assert float(first[1]) == pytest.approx(math.log(10), abs=1e-6), train
+    costs = [float(cost) for cost in re.findall(r"Cost after iteration \d+: ([\d.]+)", train)]
+    assert costs == sorted(costs, reverse=True) and costs[-1] < 0.2, train
+    accuracies = re.findall(r"train accuracy ([\d.]+), test accuracy ([\d.]+)", train)
+    assert len(accuracies) == 2, train  # the loop and LogisticRegression
+    for train_accuracy, test_accuracy in accuracies:
+        assert float(train_accuracy) > 0.95 and float(test_accuracy) > 0.9, train
+    assert "LogisticRegression: coef_ (10, 64)" in train, train
+    assert "same W and b as the loop: True" in train, train
+
+    # the ten columns of W as a 2×5 grid of 8×8 images: a picture wider than high, in colour
+    pictures = [out.data["image/png"] for out in _cell(nb, "layer-weights").outputs
+                if "image/png" in out.get("data", {})]
+    assert len(pictures) == 1
+    from matplotlib.image import imread
+
+    pixels = imread(io.BytesIO(base64.b64decode(pictures[0])), format="png")
+    height, width = pixels.shape[:2]
+    assert width > 1.5 * height, pixels.shape
+    rgb = pixels[..., :3]
+    assert np.ptp(rgb[..., 0] - rgb[..., 2]) > 0.5  # both red and blue weights are drawn
 
 
 @pytest.mark.slow
