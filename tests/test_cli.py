@@ -84,13 +84,18 @@ def printed_accuracies(out):
 
 
 def parse_predict(out):
-    """[(input, probability, label)] from `logreg predict` output (header line skipped)."""
+    """[(input, P(positive class), label)] from `logreg predict` output (header line skipped):
+    one probability per class, the positive class (the second) last; they sum to 1."""
     lines = out.strip().splitlines()
-    assert lines[0].split()[0] == "input"
+    header = lines[0].split()
+    assert header[0] == "input" and header[-1] == "label"
+    k = len(header) - 2  # one column P(class) per class
     rows = []
     for line in lines[1:]:
-        *name, probability, label = line.split()
-        rows.append((" ".join(name), float(probability), label))
+        tokens = line.split()
+        probabilities = [float(p) for p in tokens[-1 - k:-1]]
+        assert sum(probabilities) == pytest.approx(1.0, abs=2e-6)
+        rows.append((" ".join(tokens[:-1 - k]), probabilities[-1], tokens[-1]))
     return rows
 
 
@@ -338,7 +343,7 @@ def test_cat_predict_png_files(cat_run, cat_test_set, tmp_path, capsys):
         Image.fromarray(images[i]).save(files[-1])
     code, out, err = run_in_process(["predict", cat_run.model, *files], capsys)
     assert code == 0, err
-    assert out.splitlines()[0].split()[1] == "P(cat)"
+    assert out.splitlines()[0].split()[1:3] == ["P(non-cat)", "P(cat)"]
     rows = parse_predict(out)
     assert [name for name, _, _ in rows] == [str(f) for f in files]
     w, b, _ = model_wb(cat_run.model)
@@ -430,7 +435,7 @@ def test_csv_train_predict_by_column_name(table, tmp_path, capsys):
 
     code, out, err = run_in_process(["predict", model_path, table.path], capsys)
     assert code == 0, err
-    assert out.splitlines()[0].split()[1] == "P(yes)"
+    assert out.splitlines()[0].split()[1:3] == ["P(no)", "P(yes)"]
     rows = parse_predict(out)
     assert [name for name, _, _ in rows] == [f"row {i}" for i in range(1, len(table.rows) + 1)]
     np.testing.assert_allclose([p for _, p, _ in rows], expected, atol=6e-7)

@@ -125,11 +125,11 @@ X_SMALL = np.arange(20, dtype=float).reshape(10, 2)
     (np.array([None] * 10, dtype=object), "unknown"),
     (np.array([1, "a"] * 5, dtype=object), "unknown.*no mixture"),
     (np.zeros(10), "one class only"),
-    (np.arange(10), "10 classes"),
+    (np.arange(10) + 0.5, "continuous"),
     (np.ones(9), "inconsistent numbers of samples"),
     (np.ones((10, 2)), "y"),
 ])
-def test_labels_that_are_not_two_classes(y, fragment):
+def test_labels_that_are_not_classes(y, fragment):
     with pytest.raises(InvalidInputError, match=fragment):
         LogisticRegression(num_iterations=2).fit(X_SMALL, y)
 

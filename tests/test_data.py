@@ -286,11 +286,17 @@ def test_load_image_folder_ignores_files_in_hidden_subfolders(tmp_path):
     assert data.m == 4
 
 
-@pytest.mark.parametrize("names", [["only"], ["a", "b", "c"]])
-def test_load_image_folder_needs_exactly_two_subfolders(tmp_path, names):
-    root, _ = make_folder(tmp_path / "data", {name: 1 for name in names})
-    with pytest.raises(DataFileError, match=rf"{len(names)} sub-folder\(s\).*exactly two"):
+def test_load_image_folder_needs_two_subfolders_or_more(tmp_path):
+    root, _ = make_folder(tmp_path / "data", {"only": 1})
+    with pytest.raises(DataFileError, match=r"1 sub-folder\(s\).*two sub-folders or more"):
         load_image_folder(root, image_size=(4, 6))
+
+
+def test_load_image_folder_three_subfolders_are_three_classes(tmp_path):
+    root, _ = make_folder(tmp_path / "data", {"c": 1, "a": 2, "b": 1})
+    data = load_image_folder(root, image_size=(4, 6))
+    assert data.classes == ["a", "b", "c"]  # sorted sub-folders
+    np.testing.assert_array_equal(data.Y, [[0, 0, 1, 2]])
 
 
 def test_load_image_folder_with_model_classes(tmp_path):
@@ -488,11 +494,29 @@ def test_load_h5_with_both_splits_needs_a_name(tmp_path):
     assert load_h5(tmp_path / "both.h5", split="train").m == 2
 
 
-def test_load_h5_labels_not_0_1(tmp_path):
+@pytest.mark.parametrize("labels, shown", [([0, -1], r"\[-1, 0\]"),
+                                           ([0.0, 1.5], r"\[0.0, 1.5\]")],
+                         ids=["negative", "fraction"])
+def test_load_h5_labels_not_class_indices(tmp_path, labels, shown):
+    write_h5(tmp_path / "l.h5", train_set_x=np.zeros((2, 2, 2, 3), np.uint8),
+             train_set_y=np.array(labels))
+    with pytest.raises(DataFileError, match=shown + ".*indexing list_classes"):
+        load_h5(tmp_path / "l.h5")
+
+
+def test_load_h5_labels_beyond_list_classes(tmp_path):
+    write_h5(tmp_path / "l.h5", train_set_x=np.zeros((2, 2, 2, 3), np.uint8),
+             train_set_y=np.array([0, 2]), list_classes=np.array([b"a", b"b"]))
+    with pytest.raises(DataFileError, match="label 2 but list_classes names 2 classes"):
+        load_h5(tmp_path / "l.h5")
+
+
+def test_load_h5_labels_0_2_without_list_classes_name_three_classes(tmp_path):
     write_h5(tmp_path / "l.h5", train_set_x=np.zeros((2, 2, 2, 3), np.uint8),
              train_set_y=np.array([0, 2]))
-    with pytest.raises(DataFileError, match=r"\[0, 2\]"):
-        load_h5(tmp_path / "l.h5")
+    data = load_h5(tmp_path / "l.h5")
+    assert data.classes == ["0", "1", "2"]
+    np.testing.assert_array_equal(data.Y, [[0, 2]])
 
 
 def test_load_h5_count_mismatch(tmp_path):
@@ -606,9 +630,16 @@ def test_load_csv_missing_file(tmp_path):
         load_csv(tmp_path / "nope.csv")
 
 
-def test_load_csv_three_classes_refused(tmp_path):
-    path = write_csv(tmp_path / "3.csv", [["x", "label"], ["1", "a"], ["2", "b"], ["3", "c"]])
-    with pytest.raises(InvalidInputError, match="3 classes"):
+def test_load_csv_three_classes_are_class_indices(tmp_path):
+    path = write_csv(tmp_path / "3.csv", [["x", "label"], ["1", "c"], ["2", "a"], ["3", "b"]])
+    data = load_csv(path)
+    assert data.classes == ["a", "b", "c"]
+    np.testing.assert_array_equal(data.Y, [[2, 0, 1]])
+
+
+def test_load_csv_one_class_refused(tmp_path):
+    path = write_csv(tmp_path / "1.csv", [["x", "label"], ["1", "a"], ["2", "a"]])
+    with pytest.raises(InvalidInputError, match="one class only"):
         load_csv(path)
 
 

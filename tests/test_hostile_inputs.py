@@ -337,11 +337,9 @@ def test_chmod_000_folder(tmp_path, capsys):
 FOLDER_CASES = {
     "images but no class sub-folders": (
         lambda root: [Image.new("RGB", (4, 4)).save(root / f"{i}.png") for i in range(3)],
-        ["0 sub-folder(s)", "3 other file(s)", "exactly two"]),
+        ["0 sub-folder(s)", "3 other file(s)", "two sub-folders or more"]),
     "one class only": (lambda root: image_folder(root, classes=("a",)),
-                       ["1 sub-folder(s) ['a']", "exactly two"]),
-    "three classes": (lambda root: image_folder(root, classes=("a", "b", "c")),
-                      ["3 sub-folder(s)"]),
+                       ["1 sub-folder(s) ['a']", "two sub-folders or more"]),
     "a file where a class folder should be": (
         lambda root: (image_folder(root, classes=("a",)), write(root / "b", "not a folder")),
         ["1 sub-folder(s)", "'b'"]),
@@ -521,7 +519,6 @@ CSV_CASES = {
     "header only": ("a,b,label\n", ["1 non-empty line(s)", "at least one row"]),
     "the label column only": ("label\na\nb\na\nb\n", ["no feature columns"]),
     "one class": ("a,b,label\n1,2,a\n3,4,a\n5,6,a\n7,8,a\n", ["one class only"]),
-    "three classes": ("a,label\n1,a\n2,b\n3,c\n4,a\n", ["3 classes"]),
     "a word among numbers": ("a,b,label\n1,2,a\n3,four,b\n5,6,a\n7,8,b\n",
                              ["line 3", "column 'b'", "'four' is not a number"]),
     "an empty cell": ("a,b,label\n1,2,a\n3,,b\n5,6,a\n7,8,b\n",
@@ -880,8 +877,6 @@ NPZ_CASES = {
                   ["not numbers"]),
     "X of objects": (lambda p: npz_file(p, X=np.array([[1, 2], [3, 4]], dtype=object),
                                         y=[0, 1]), ["allow_pickle"]),
-    "four classes": (lambda p: npz_file(p, X=np.zeros((4, 2)), y=[0, 1, 2, 3]),
-                     ["4 classes"]),
     "fewer labels than rows": (lambda p: npz_file(p, X=np.zeros((4, 2)), y=[0, 1]),
                                ["4 examples in x but 2 labels"]),
     "no examples": (lambda p: npz_file(p, X=np.zeros((0, 2)), y=np.zeros(0)), ["empty"]),

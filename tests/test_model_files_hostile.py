@@ -188,7 +188,7 @@ WRONG = [
     (("engine",), {"persisted": True}, "the key 'name' is missing in engine; expected one of"),
     (("params",), [], "params is []; expected an object"),
     (("params",), {"solver": "gd", "evil": 1}, 'params holds the key "evil"; expected only '
-                                               "keys among backprop, dtype"),
+                                               "keys among backprop, class_weight, dtype"),
     (("params", "__class__"), "os.system", 'params holds the key "__class__"'),
     (("logreg_version",), 1.0, "logreg_version is 1.0; expected a string"),
     (("dtype",), 64, "dtype is 64; expected a string"),

@@ -294,3 +294,23 @@ def test_any_labels_any_k_fit_and_predict(data, K, m, n, scale):
     np.testing.assert_allclose(P.sum(axis=1), 1.0)
     np.testing.assert_array_equal(model.predict(X), model.classes_[np.argmax(P, axis=1)])
     assert model.coef_.shape == ((1 if K == 2 else K), n)
+
+
+@pytest.mark.parametrize("labels", [np.array([3, 5, 9]), np.array(["a", "b", "c"])],
+                         ids=["ints", "strings"])
+def test_save_and_load_a_layer(tmp_path, labels):
+    import logreg
+
+    X, y = standardised("iris")
+    weights = {labels[0]: 2.0, labels[2]: 0.5}
+    model = LogisticRegression(num_iterations=30, class_weight=weights,
+                               fit_intercept=False).fit(X, labels[y])
+    model.save(tmp_path / "m.safetensors")
+    loaded = logreg.load(tmp_path / "m.safetensors")
+    assert loaded.get_params() == model.get_params()
+    np.testing.assert_array_equal(loaded.coef_, model.coef_)
+    np.testing.assert_array_equal(loaded.intercept_, model.intercept_)
+    np.testing.assert_array_equal(loaded.classes_, model.classes_)
+    np.testing.assert_array_equal(loaded.predict_proba(X), model.predict_proba(X))
+    loaded.fit(X, labels[y])  # the restored class_weight fits the same classes
+    np.testing.assert_array_equal(loaded.coef_, model.coef_)

@@ -1,8 +1,9 @@
 """The command: parse, call the library, print. No mathematics here.
 
-    logreg train      train on a data set (default: the built-in digits task)
-    logreg predict    a model file and images or a CSV → probability and label per input
-    logreg evaluate   a model file and labelled data → accuracy, log loss, confusion matrix
+    logreg train      train on a data set of K ≥ 2 classes (default: the built-in digits task)
+    logreg predict    a model file and images, a CSV or a sparse table → one probability per
+                      class and the label, per input
+    logreg evaluate   a model file and labelled data → accuracy, log loss, K×K confusion matrix
     logreg graph      an expression → forward values, every dJ/dvar, a picture of the graph
     logreg rates      the exercise's learning-rate comparison → cost curves, accuracies
     logreg bench vectorize   np.dot against a Python loop; one gradient step three ways
@@ -26,21 +27,28 @@ from logreg.data import (
     BUILT_IN,
     Scaling,
     image_scaling,
+    index_labels,
     load_dataset,
-    load_digits_task,
+    max_abs,
     no_scaling,
     read_images,
     standardize,
 )
 from logreg.data.images import check_image_size, flatten_images, list_images
 from logreg.data.loaders import (
+    BUILT_IN_IMAGES,
     DEFAULT_IMAGE_SIZE,
+    LABEL_SUFFIXES,
+    SVMLIGHT_SUFFIXES,
     check_same_kind,
     check_source_kind,
     csv_columns,
     describe_kind,
     is_folder,
+    is_svmlight,
     read_csv_table,
+    read_sparse_npz,
+    read_svmlight,
     source_kind,
     split_dataset,
 )
@@ -48,6 +56,8 @@ from logreg.errors import InvalidInputError, LogregError, OutputError
 from logreg.io import check_writable
 
 DEFAULT_OUT = "logreg-output"
+LABELS_HELP = ("one label per row, in order, in a " + " or ".join(LABEL_SUFFIXES) + " file (.npy "
+               "written by np.save; .txt: one label per line)")
 MODEL_NAME, CURVE_NAME = "model.safetensors", "learning_curve.png"
 
 
@@ -61,14 +71,22 @@ class Parser(argparse.ArgumentParser):
 
 def build_parser():
     parser = Parser(prog="logreg", description="Logistic regression as a single neuron, "
-                    "the way the notes teach it.")
+                    "the way the notes teach it, and as a layer of K neurons (softmax) for "
+                    "K ≥ 3 classes.")
     parser.add_argument("--version", action="version", version=f"logreg {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
 
     train = commands.add_parser("train", help="train a model and write it with its learning "
                                 "curve", description="Train by gradient descent, print the "
                                 "cost every 100 iterations and the accuracies, write the model "
-                                "file and a learning-curve PNG.")
+                                "file and a learning-curve PNG. Two classes train the notes' "
+                                "sigmoid neuron (the second class is positive: classes are "
+                                "sorted, an .h5's are in its list_classes order); K ≥ 3 "
+                                "classes a softmax layer of K neurons. Images "
+                                "are scaled by /255, tables standardised per feature, sparse "
+                                "tables (svmlight, or a sparse .npz with --labels) divided by "
+                                "each feature's largest |x| (scikit-learn's MaxAbsScaler: no "
+                                "centring, so they stay sparse); the model file records it.")
     _add_training_data_options(train)
     train.add_argument("--iterations", type=_iterations, default=2000,
                        help="gradient-descent steps (default: 2000, as the exercise)")
@@ -119,19 +137,30 @@ def build_parser():
                        "of each local worker, such as 512MiB (default: 1GiB)")
     train.set_defaults(run=run_train)
 
-    predict = commands.add_parser("predict", help="probability and label for each input",
-                                  description="Print P(positive class) and the label for "
-                                  "each image file, or each row of a CSV.")
+    predict = commands.add_parser("predict", help="one probability per class and the label, "
+                                  "for each input", description="Print P(class) for every "
+                                  "class of the model and the predicted label, for each image "
+                                  "file, each row of a CSV, or each row of a sparse table (an "
+                                  "svmlight file, whose labels are ignored, or a sparse .npz), "
+                                  "scaled as the model's training data were.")
     predict.add_argument("model", help="a model file written by `logreg train`")
-    predict.add_argument("inputs", nargs="+", help="image files, folders of images, or a CSV")
+    predict.add_argument("inputs", nargs="+", help="image files, folders of images, a CSV, or "
+                         "one sparse table (svmlight, or an .npz of scipy.sparse.save_npz) for "
+                         "a model trained on one")
     _add_data_options(predict, default=None)
     predict.set_defaults(run=run_predict)
 
-    evaluate = commands.add_parser("evaluate", help="accuracy, log loss and confusion matrix",
-                                   description="Score a model on labelled data.")
+    evaluate = commands.add_parser("evaluate", help="accuracy, log loss and K×K confusion "
+                                   "matrix", description="Score a model on labelled data: "
+                                   "accuracy, log loss and the K×K confusion matrix (rows: "
+                                   "true class, columns: predicted class, in the model's order "
+                                   "of classes).")
     evaluate.add_argument("model", help="a model file written by `logreg train`")
     evaluate.add_argument("--data", required=True, help="labelled data, in any form that "
-                          "`logreg train --data` takes ('digits': its held-out part)")
+                          "`logreg train --data` takes (a built-in image set: its held-out "
+                          "part)")
+    evaluate.add_argument("--labels", metavar="FILE", help="the labels of a sparse .npz "
+                          "--data: " + LABELS_HELP)
     _add_data_options(evaluate, default=None)
     evaluate.set_defaults(run=run_evaluate)
 
@@ -169,7 +198,8 @@ def build_parser():
         "rates", help="the exercise's learning-rate comparison: cost curves and accuracies",
         description="Train once per learning rate (same data, same iterations, from w = 0), "
         "draw every cost curve in one picture and print train and test accuracy per rate. A "
-        "rate that diverges is marked so and the comparison goes on.")
+        "rate that diverges is marked so and the comparison goes on. Data of K ≥ 2 classes, "
+        "in any form `logreg train` takes, scaled as it scales them.")
     rates_parser.add_argument("--rates", type=_learning_rate_number, nargs="+",
                               default=list(rates.RATES), metavar="RATE",
                               help="the learning rates α, each > 0 (default: "
@@ -295,12 +325,20 @@ def _add_training_data_options(parser):
     """The data options that `train` and `rates` share: what to train on, what to test on,
     and how to read it."""
     parser.add_argument("--data", default="digits", help="training data: a folder of images "
-                        "(one sub-folder per class), an .h5 in the exercise's layout, a .csv "
-                        "or .npz table, or a built-in set: " + ", ".join(
+                        "(one sub-folder per class, two or more), an .h5 in the exercise's "
+                        "layout, a .csv or .npz table, a sparse table (an svmlight / LIBSVM "
+                        "file: " + ", ".join(SVMLIGHT_SUFFIXES) + ", also .gz or .bz2, its "
+                        "labels any numbers, feature indices from 1 (LIBSVM) or from 0 when "
+                        "the file holds index 0; or an .npz written by scipy.sparse.save_npz, "
+                        "one row per example, with --labels), or a built-in set: " + ", ".join(
                             f"'{k}' ({v})" for k, v in BUILT_IN.items())
                         + " (default: digits)")
+    parser.add_argument("--labels", metavar="FILE", help="the labels of a sparse .npz --data: "
+                        + LABELS_HELP)
     parser.add_argument("--test-data", help="held-out data in the same form; without it a "
                         "stratified part of --data is held out (see --test-size)")
+    parser.add_argument("--test-labels", metavar="FILE", help="the labels of a sparse .npz "
+                        "--test-data, as --labels")
     parser.add_argument("--test-size", type=float, default=0.25,
                         help="share of --data held out when there is no --test-data (0: none)")
     _add_data_options(parser)
@@ -350,22 +388,77 @@ def _training_sets(args):
     check_image_size(image_size, channels, name="--image-size")  # before any work
     label_column = args.label_column or "label"
     held_out = 0 if args.test_data else args.test_size
-    if args.data == "digits":
-        train, test = load_digits_task(test_size=held_out)
+    if args.data in BUILT_IN_IMAGES:
+        train, test = BUILT_IN_IMAGES[args.data](test_size=held_out)
     else:
-        train = load_dataset(args.data, label_column=label_column,
-                             image_size=image_size, channels=channels, split="train")
+        train = load_dataset(args.data, label_column=label_column, image_size=image_size,
+                             channels=channels, split="train", labels=args.labels)
         train, test = split_dataset(train, held_out) if held_out else (train, None)
     if args.test_data:
         image_shape, expected = train.image_shape, f"--data {args.data} holds"
         check_source_kind(args.test_data, image_shape, train.X.shape[0], expected)
+        _check_density_by_name(args.test_data, args.test_labels, train.sparse, image_shape,
+                               train.X.shape[0], expected)
         test = load_dataset(args.test_data, label_column=label_column,
                             image_size=image_shape[:2] if image_shape else None,
                             channels=image_shape[2] if image_shape else 3,
                             classes=train.classes, feature_names=train.feature_names,
-                            split="test")
+                            split="test", labels=args.test_labels,
+                            n_features=train.X.shape[0], zero_based=train.zero_based)
         check_same_kind(test, image_shape, train.X.shape[0], expected)
+        _check_same_density(test, train.sparse, f"--data {args.data} is")
+    _check_every_class_present(train)
     return train, test
+
+
+def _check_every_class_present(train):
+    """Each class the data name needs a training example: a class without one cannot be
+    learned (an .h5's list_classes may name more classes than its labels use)."""
+    counts = np.bincount(train.Y.ravel().astype(np.int64), minlength=len(train.classes))
+    missing = [name for name, count in zip(train.classes, counts) if count == 0]
+    if missing:
+        raise InvalidInputError(
+            f"{train.source} names the classes {_names(train.classes)} but has no training "
+            f"example of {_names(missing)}; expected at least one example of every class. "
+            f"Add examples, or leave that class out.")
+
+
+def _check_density_by_name(source, labels, sparse, image_shape, n_x, expected):
+    """Refuse, before it is read, a sparse table (svmlight, or an .npz with labels) where a
+    dense table or images are expected, or a source that is no sparse table (a CSV, images)
+    where a sparse table is."""
+    if source in BUILT_IN:
+        found = False
+    elif _sparse_source(source, labels):
+        found = True
+    elif _is_sparse_npz_name(source):
+        return  # an .npz without --labels: its content tells (checked once read)
+    else:
+        found = False
+    if found and not sparse:
+        raise InvalidInputError(f"{source!s:.200} is a sparse table; {expected} "
+                                f"{describe_kind(image_shape, n_x)}. Give data of that kind.")
+    if sparse and not found:
+        raise InvalidInputError(f"{source!s:.200} is no sparse table; {expected} a sparse "
+                                f"table of {n_x} features (svmlight, or a sparse .npz with "
+                                f"--labels). Give data of that kind.")
+
+
+def _check_same_density(dataset, sparse, expected):
+    """A sparse table where a dense one is expected, or the other way round: refused."""
+    if dataset.sparse != sparse:
+        found = "a sparse table" if dataset.sparse else "a dense table or images"
+        wanted = "a sparse table (svmlight, or a sparse .npz with --labels)" if sparse \
+            else "a dense table or images"
+        raise InvalidInputError(f"{dataset.source} holds {found}; {expected} {wanted}. Give "
+                                f"data of that kind.")
+
+
+def _names(classes, limit=10):
+    """'a', 'b' and 'c', for messages: at most ``limit`` names, then how many more."""
+    shown = [repr(c) for c in list(classes)[:limit]]
+    more = len(classes) - len(shown)
+    return ", ".join(shown) + (f" and {more} more" if more else "")
 
 
 def _check_data_options(args):
@@ -390,6 +483,36 @@ def _check_data_options(args):
             raise InvalidInputError(f"--label-column {args.label_column!r:.80} names a column "
                                     f"of a CSV; --data {data:.200} is no CSV (its labels are "
                                     f"where its format keeps them). Leave --label-column out.")
+    _check_labels_option("--labels", args.labels, "--data", data)
+    _check_labels_option("--test-labels", getattr(args, "test_labels", None), "--test-data",
+                         args.test_data)
+
+
+def _check_labels_option(option, labels, data_option, source):
+    """A labels file goes with a sparse .npz, whose labels are not in it; with anything else
+    it is refused (other formats keep their labels themselves)."""
+    if labels is None:
+        return
+    if source is None:
+        raise InvalidInputError(f"{option} gives the labels of a sparse .npz {data_option}; "
+                                f"there is no {data_option}. Give one, or leave {option} out.")
+    if _is_sparse_npz_name(source):
+        return
+    where = ("an svmlight file holds its labels (the first number of each line)"
+             if is_svmlight(source) else "its labels are where its format keeps them")
+    raise InvalidInputError(f"{option} gives the labels of a sparse .npz (written by "
+                            f"scipy.sparse.save_npz); {data_option} {source!s:.200} is no "
+                            f".npz: {where}. Leave {option} out.")
+
+
+def _is_sparse_npz_name(source):
+    return source not in BUILT_IN and Path(str(source)).suffix.lower() == ".npz"
+
+
+def _sparse_source(source, labels):
+    """Whether a source is a sparse table, told from its name and options alone."""
+    return source not in BUILT_IN and (is_svmlight(source) or (
+        labels is not None and _is_sparse_npz_name(source)))
 
 
 def _is_csv(source):
@@ -397,8 +520,11 @@ def _is_csv(source):
 
 
 def _scaling(train):
-    """Images: /255 as the exercise; a table: per-feature μ, σ of the training data."""
-    return image_scaling() if train.image_shape else standardize(train.X)
+    """Images: /255 as the exercise; a table: per-feature μ, σ of the training data; a sparse
+    table: per-feature max|x| of the training data (no centring: it stays sparse)."""
+    if train.image_shape:
+        return image_scaling()
+    return max_abs(train.X) if train.sparse else standardize(train.X)
 
 
 def _estimator(args):
@@ -445,7 +571,8 @@ def _run_train_numpy(args):
     estimator = _estimator(args)
     from logreg.engines import Data  # the engine table, asked before any work
 
-    estimator.plan(Data("numpy", args.dtype), sample_weight=None)
+    library = "sparse" if _sparse_source(args.data, args.labels) else "numpy"
+    estimator.plan(Data(library, args.dtype), sample_weight=None)
     model_path, curve_path = _outputs(args.out)
     train, test = _training_sets(args)
     scaling = _scaling(train)
@@ -454,8 +581,8 @@ def _run_train_numpy(args):
               f"(the notes' lesson); 'vectorized' gives the same numbers much faster.")
     if not args.quiet:
         print(f"Training on {train.source}: {train.m} examples of {train.X.shape[0]} "
-              f"features" + (f", testing on {test.m}" if test else "")
-              + f"; classes {train.classes[0]!r} (0) and {train.classes[1]!r} (1).")
+              f"{'sparse ' if train.sparse else ''}features"
+              + (f", testing on {test.m}" if test else "") + f"; {_classes_line(train.classes)}.")
     def save(accuracies):
         estimator.classes_ = np.asarray(train.classes)  # 0/1 → the data's class names
         _save(estimator, model_path, train, scaling, accuracies)
@@ -469,6 +596,15 @@ def _run_train_numpy(args):
     if test is not None:
         accuracies["test"] = _accuracy(estimator, scaling, test)
     return _finish(estimator, accuracies, save, model_path, curve_path)
+
+
+def _classes_line(classes):
+    """"classes 'a' (0) and 'b' (1)", or "10 classes '0' (0), '1' (1), ..." for K ≥ 3."""
+    named = [f"{name!r} ({k})" for k, name in enumerate(classes)]
+    if len(named) == 2:
+        return f"classes {named[0]} and {named[1]}"
+    shown = named if len(named) <= 12 else [*named[:10], "...", named[-1]]
+    return f"{len(named)} classes {', '.join(shown)}"
 
 
 def _interrupted(args, estimator, save, model_path):
@@ -554,7 +690,7 @@ def run_train_dask(args):
         if not args.quiet:
             print(f"Training on {args.data}: {X_train.shape[0]} examples of {X_train.shape[1]} "
                   f"features" + (f", testing on {test[0].shape[0]}" if test else "")
-                  + f"; classes {classes[0].item()!r} (0) and {classes[1].item()!r} (1); "
+                  + f"; {_classes_line([c.item() for c in classes])}; "
                   f"Dask: {engine.describe(client)}.")
         def save(accuracies):
             _save_dask(estimator, model_path, args.data, scaling, accuracies)
@@ -590,17 +726,19 @@ def run_data_synth(args):
 
 
 def _accuracy(estimator, scaling, dataset):
-    """The exercise's figure, 100 − mean|Ŷ − Y|·100, with the estimator's own predictions."""
-    Y_prediction = estimator.predict(scaling.apply(dataset.X).T) == estimator.classes_[1]
-    return neuron.accuracy(Y_prediction.reshape(1, -1), dataset.Y)
+    """The exercise's figure, 100 − mean|Ŷ − Y|·100, with the estimator's own predictions (for
+    K ≥ 3 classes: the share of examples whose class is predicted, in %)."""
+    return rates.accuracy(estimator, scaling.apply(dataset.X), dataset.Y)
 
 
 def _save(estimator, path, train, scaling, accuracies):
+    preprocessing = {"scaling": scaling.to_dict(),
+                     "image_shape": list(train.image_shape) if train.image_shape else None,
+                     "label_column": train.label_column}
+    if train.sparse:  # predict and evaluate read sparse tables, numbered as this one
+        preprocessing.update(sparse=True, zero_based=train.zero_based)
     estimator.save(path, feature_names=train.feature_names, data=train.source,
-                   accuracy=accuracies, preprocessing={
-                       "scaling": scaling.to_dict(),
-                       "image_shape": list(train.image_shape) if train.image_shape else None,
-                       "label_column": train.label_column})
+                   accuracy=accuracies, preprocessing=preprocessing)
 
 
 def _model_and_scaling(path):
@@ -619,24 +757,38 @@ def _model_and_scaling(path):
     return estimator, scaling, preprocessing
 
 
-def _model_data(estimator, preprocessing, source, label_column):
+def _model_data(estimator, preprocessing, source, label_column, labels=None):
     """Labelled data shaped as the model was trained: same kind, image size, classes and
-    features; data of another kind are refused before they are read."""
+    features, Y the index of each label among the model's classes; data of another kind are
+    refused before they are read."""
     image_shape, n_x = preprocessing.get("image_shape"), estimator.n_features_in_
     if label_column is not None and not _is_csv(str(source)):
         raise InvalidInputError(f"--label-column {label_column!r:.80} names a column of a "
                                 f"CSV; --data {source:.200} is no CSV (its labels are where "
                                 f"its format keeps them). Leave --label-column out.")
+    _check_labels_option("--labels", labels, "--data", source)
     check_source_kind(source, image_shape, n_x)
-    if source == "digits":
-        dataset = load_digits_task()[1]
+    _check_density_by_name(source, labels, bool(preprocessing.get("sparse")), image_shape, n_x,
+                           "the model was trained on")
+    classes = estimator.classes_.tolist()
+    if source in BUILT_IN_IMAGES:
+        dataset = BUILT_IN_IMAGES[source]()[1]
     else:
         dataset = load_dataset(
             source, label_column=label_column or preprocessing.get("label_column") or "label",
             image_size=tuple(image_shape[:2]) if image_shape else None,
-            channels=image_shape[2] if image_shape else 3, classes=estimator.classes_.tolist(),
-            feature_names=estimator.metadata_.get("feature_names"), split="test")
-    return check_same_kind(dataset, image_shape, n_x)
+            channels=image_shape[2] if image_shape else 3, classes=classes,
+            feature_names=estimator.metadata_.get("feature_names"), split="test",
+            labels=labels, n_features=n_x, zero_based=preprocessing.get("zero_based"))
+    check_same_kind(dataset, image_shape, n_x)
+    _check_same_density(dataset, bool(preprocessing.get("sparse")), "the model was trained on")
+    if list(dataset.classes) != classes:  # an .h5's or a built-in set's own classes: by name
+        names = np.asarray(dataset.classes)[dataset.Y.ravel().astype(np.int64)]
+        try:
+            dataset.Y, dataset.classes = index_labels(names, classes)[0], classes
+        except InvalidInputError as error:
+            raise InvalidInputError(f"{dataset.source}: {error}") from None
+    return dataset
 
 
 def run_predict(args):
@@ -650,19 +802,27 @@ def run_predict(args):
             f"trained on {describe_kind(preprocessing.get('image_shape'), n_x)}, X of shape "
             f"({n_x}, m). Give data with the same features.")
     X_rows = scaling.apply(X).T
-    # the estimator's own decision: ŷ = σ(z), label classes_[1] where z > 0
-    probabilities, labels = estimator.predict_proba(X_rows)[:, 1], estimator.predict(X_rows)
+    # the estimator's own decision: two classes ŷ = σ(z), label classes_[1] where z > 0;
+    # K classes A = softmax(Z), the label of the largest
+    probabilities, labels = estimator.predict_proba(X_rows), estimator.predict(X_rows)
     width = max(len("input"), *(len(name) for name in names))
-    print(f"{'input':<{width}}  P({estimator.classes_[1]})  label")
-    for name, probability, label in zip(names, probabilities, labels):
-        print(f"{name:<{width}}  {probability:.6f}  {label}")
+    headers = [f"P({name})" for name in estimator.classes_.tolist()]
+    widths = [max(len(header), len("0.000000")) for header in headers]
+    print(f"{'input':<{width}}  " + "  ".join(f"{header:>{w}}" for header, w in
+                                              zip(headers, widths)) + "  label")
+    for name, row, label in zip(names, probabilities, labels):
+        print(f"{name:<{width}}  " + "  ".join(f"{p:>{w}.6f}" for p, w in zip(row, widths))
+              + f"  {label}")
     return 0
 
 
 def _inputs(args, estimator, preprocessing):
-    """(names, raw X (n_x, m)) from image files/folders or one CSV."""
+    """(names, raw X (n_x, m)) from image files/folders, one CSV or one sparse table."""
     image_shape = preprocessing.get("image_shape")
     paths = [Path(p) for p in args.inputs]
+    sparse_inputs = [p for p in paths if is_svmlight(p) or p.suffix.lower() == ".npz"]
+    if preprocessing.get("sparse") or sparse_inputs:
+        return _sparse_inputs(args, estimator, preprocessing, paths)
     is_table = len(paths) == 1 and paths[0].suffix.lower() == ".csv"
     if args.label_column is not None and not is_table:
         raise InvalidInputError(f"--label-column {args.label_column!r:.80} names a column of a "
@@ -702,6 +862,32 @@ def _inputs(args, estimator, preprocessing):
     return [str(f) for f in files], flatten_images(stack)
 
 
+def _sparse_inputs(args, estimator, preprocessing, paths):
+    """(names "row i", X (n_x, m) sparse CSC) from one svmlight file or one sparse .npz, for a
+    model trained on a sparse table; anything else is refused, naming what the model needs."""
+    n_x = estimator.n_features_in_
+    if not preprocessing.get("sparse"):
+        raise InvalidInputError(
+            f"{paths[0]}: this model was trained on "
+            f"{describe_kind(preprocessing.get('image_shape'), n_x)}; give "
+            f"{'image files or folders' if preprocessing.get('image_shape') else 'one CSV'} "
+            f"like its training data (svmlight files and .npz go to a model trained on a "
+            f"sparse table).")
+    if args.label_column is not None:
+        raise InvalidInputError(f"--label-column {args.label_column!r:.80} names a column of a "
+                                f"CSV; the input is a sparse table. Leave --label-column out.")
+    if len(paths) != 1 or not (is_svmlight(paths[0]) or paths[0].suffix.lower() == ".npz"):
+        raise InvalidInputError(
+            f"this model was trained on a sparse table of {n_x} features; give one svmlight "
+            f"file ({', '.join(SVMLIGHT_SUFFIXES)}) or one .npz written by "
+            f"scipy.sparse.save_npz, not {len(paths)} input(s) such as {paths[0]!s:.200}.")
+    if is_svmlight(paths[0]):  # its labels are read and ignored
+        rows = read_svmlight(paths[0], n_x, preprocessing.get("zero_based"))[0]
+    else:
+        rows = read_sparse_npz(paths[0])
+    return [f"row {i}" for i in range(1, rows.shape[0] + 1)], rows.T
+
+
 def _csv_features(path, label_column):
     """Every column but the label column, for a model that did not record feature names."""
     return [name for name in csv_columns(path) if name != label_column]
@@ -709,34 +895,59 @@ def _csv_features(path, label_column):
 
 def run_evaluate(args):
     estimator, scaling, preprocessing = _model_and_scaling(args.model)
-    dataset = _model_data(estimator, preprocessing, args.data, args.label_column)
+    dataset = _model_data(estimator, preprocessing, args.data, args.label_column, args.labels)
     from sklearn.metrics import confusion_matrix
 
     X_rows = scaling.apply(dataset.X).T
-    Z = estimator.decision_function(X_rows).reshape(1, -1)
-    # the estimator's own decision (z > 0), as 0/1 against the data's labels
-    Y_prediction = (estimator.predict(X_rows) == estimator.classes_[1]).astype(float)
+    K = len(estimator.classes_)
+    # the estimator's own decision (z > 0; for K classes the largest softmax output), as the
+    # index of the predicted class against the data's
+    Y_prediction = rates.class_indices(estimator.classes_, estimator.predict(X_rows))
     Y_prediction = Y_prediction.reshape(1, -1)
-    matrix = confusion_matrix(dataset.Y.ravel(), Y_prediction.ravel(), labels=[0, 1])
+    matrix = confusion_matrix(dataset.Y.ravel(), Y_prediction.ravel(), labels=list(range(K)))
     names = [str(c) for c in estimator.classes_]
-    width = max(len(n) for n in names) + 2
+    width = max(max(len(n) for n in names) + 2, len(str(matrix.max())) + 1)
     print(f"Evaluated on {dataset.source}: {dataset.m} examples")
-    print(f"accuracy: {neuron.accuracy(Y_prediction, dataset.Y)} %")
-    with np.errstate(over="ignore", invalid="ignore"):  # z = ±inf from huge w: fixed below
-        # L = log(1 + eᶻ) − y·z per example (neuron.logistic_cost_from_z)
-        losses = np.logaddexp(0.0, Z) - dataset.Y * Z
-        # at z = ±inf, L is 0 where z's sign is y's and inf where not (0·inf would be NaN)
-        losses = np.where(np.isinf(Z), np.where((Z > 0) == (dataset.Y == 1), 0.0, np.inf),
-                          losses)
-        log_loss = float(np.mean(losses))  # J = (1/m) Σ L
-        if np.isinf(log_loss) and np.isfinite(losses).all():  # Σ L overflowed, the mean not
-            log_loss = float(np.sum(losses / losses.size))
+    print(f"accuracy: {_evaluated_accuracy(Y_prediction, dataset.Y, K)} %")
+    log_loss = (_binary_log_loss(estimator, X_rows, dataset.Y) if K == 2 else
+                _log_loss(estimator, X_rows, dataset.Y))
     print(f"log loss: {log_loss:.6f}")
     print("confusion matrix (rows: true class, columns: predicted class):")
     print(" " * width + "".join(f"{n:>{width}}" for n in names))
     for name, row in zip(names, matrix):
         print(f"{name:<{width}}" + "".join(f"{count:>{width}}" for count in row))
     return 0
+
+
+def _evaluated_accuracy(Y_prediction, Y, K):
+    """Two classes: the exercise's 100 − mean|Ŷ − Y|·100; K classes: 100 · mean(ŷ = y)."""
+    if K == 2:
+        return neuron.accuracy(Y_prediction, Y)
+    return float(np.mean(Y_prediction == Y) * 100)
+
+
+def _log_loss(estimator, X_rows, Y):
+    """J = −(1/m) Σ log a_y, with log A the estimator's log-softmax (finite for any finite Z;
+    −inf only where a class is certainly not the example's, which gives J = inf)."""
+    log_A = estimator.predict_log_proba(X_rows)
+    y = Y.ravel().astype(np.int64)
+    with np.errstate(over="ignore"):
+        return float(-np.mean(log_A[np.arange(y.size), y]))
+
+
+def _binary_log_loss(estimator, X_rows, Y):
+    """J = (1/m) Σ log(1 + eᶻ) − y·z from the neuron's z, as the notes compute the cost."""
+    Z = estimator.decision_function(X_rows).reshape(1, -1)
+    with np.errstate(over="ignore", invalid="ignore"):  # z = ±inf from huge w: fixed below
+        # L = log(1 + eᶻ) − y·z per example (neuron.logistic_cost_from_z)
+        losses = np.logaddexp(0.0, Z) - Y * Z
+        # at z = ±inf, L is 0 where z's sign is y's and inf where not (0·inf would be NaN)
+        losses = np.where(np.isinf(Z), np.where((Z > 0) == (Y == 1), 0.0, np.inf),
+                          losses)
+        log_loss = float(np.mean(losses))  # J = (1/m) Σ L
+        if np.isinf(log_loss) and np.isfinite(losses).all():  # Σ L overflowed, the mean not
+            log_loss = float(np.sum(losses / losses.size))
+    return log_loss
 
 
 def _named_values(pairs):
@@ -807,7 +1018,8 @@ def run_rates(args):
     check_writable(out)
     train, test = _training_sets(args)
     scaling = _scaling(train)
-    print(f"Training on {train.source}: {train.m} examples" + (
+    classes = f" of {len(train.classes)} classes" if len(train.classes) > 2 else ""
+    print(f"Training on {train.source}: {train.m} examples{classes}" + (
         f", testing on {test.m}" if test else "") + f"; {args.iterations} iterations per "
         f"learning rate.")
     runs = rates.compare(scaling.apply(train.X), train.Y,

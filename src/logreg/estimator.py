@@ -606,7 +606,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
             "classes": self.classes_.tolist(),
             "dtype": str(coef.dtype),
             "feature_names": getattr(self, "feature_names_in_", None),
-            "params": self.get_params(),
+            "params": _jsonable_params(self.get_params()),
             "engine": self.engine_,
             "training": {"solver": self.solver, "learning_rate": self.learning_rate_,
                          "num_iterations": self.num_iterations, "tol": self._tol(),
@@ -633,7 +633,11 @@ def load(path):
     """
     w, b, metadata = io.read_model(path)
     training = metadata.get("training") or {}
-    estimator = LogisticRegression(**_saved_params(path, metadata, training))
+    params = _saved_params(path, metadata, training)
+    if isinstance(params.get("class_weight"), dict):  # JSON wrote its keys as text
+        params["class_weight"] = _class_weight_keys(path, params["class_weight"],
+                                                    metadata["classes"])
+    estimator = LogisticRegression(**params)
     estimator.classes_ = np.asarray(metadata["classes"])
     estimator._set_parameters(w, b)
     estimator.n_features_in_ = int(w.shape[0])
@@ -676,6 +680,31 @@ def _among(label, known):
         return label in known
     except TypeError:  # an unhashable label
         return False
+
+
+def _jsonable_params(params):
+    """get_params() as JSON can hold them: a class_weight dict's keys become text ({1: 2.0}
+    → {"1": 2.0}; ``load`` turns them back into the classes)."""
+    weights = params.get("class_weight")
+    if isinstance(weights, dict):
+        params = {**params, "class_weight": {
+            str(getattr(key, "item", lambda: key)()): float(value)
+            for key, value in weights.items()}}
+    return params
+
+
+def _class_weight_keys(path, class_weight, classes):
+    """A saved class_weight dict with its keys as the classes themselves again (JSON keys are
+    text: {"1": 2.0} was {1: 2.0})."""
+    by_text = {str(label): label for label in classes}
+    unknown = [key for key in class_weight if key not in by_text]
+    if unknown:
+        from logreg.errors import ModelFileError
+
+        raise ModelFileError(f"{path}: its class_weight names {unknown[0]!r}, which is none of "
+                             f"its classes {classes}. The file was edited or damaged; train "
+                             f"again or restore a good copy.")
+    return {by_text[key]: value for key, value in class_weight.items()}
 
 
 def _saved_params(path, metadata, training):

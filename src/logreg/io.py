@@ -1,14 +1,18 @@
-"""Model files: safetensors for w, b and the costs, JSON metadata beside them; data, never code.
+"""Model files: safetensors for W, b and the costs, JSON metadata beside them; data, never code.
 
-A model file is a safetensors file holding exactly the tensors ``w`` (n_x, 1), ``b`` (1,)
-and, from format version 2 with a training record, ``costs`` (the cost history, float64), and
+A model file (format version 3) is a safetensors file holding exactly the tensors ``W``
+(n_x, K'), ``b`` (K',) and, with a training record, ``costs`` (the cost history, float64), and
 one metadata entry, ``logreg``, a JSON object: the format name and version, n_x, the class
 names, the preprocessing (scaling, image shape, feature names, label column) and the training
-settings. Version 1 kept the costs in the JSON, which cannot hold a long run (safetensors
-caps its header at 100 MB, about 5 million costs); version-1 files still load. Nothing is ever
-unpickled: safetensors parses a length-prefixed JSON header and raw little-endian numbers,
-nothing else, and the metadata is checked against ``logreg.model_schema`` before anything
-reads it.
+settings. K' is the number of output neurons: 1 for two classes (the notes' sigmoid neuron,
+``classes[1]`` positive), K for K ≥ 3 classes (softmax, column k for ``classes[k]``).
+
+Older versions still load, as the binary models they are: version 2 held ``w`` (n_x, 1), ``b``
+(1,) and ``costs``; version 1 kept the costs in the JSON, which cannot hold a long run
+(safetensors caps its header at 100 MB, about 5 million costs). ``read_model`` gives every
+version the same shapes: W (n_x, K'), b (K',). Nothing is ever unpickled: safetensors parses
+a length-prefixed JSON header and raw little-endian numbers, nothing else, and the metadata is
+checked against ``logreg.model_schema`` before anything reads it.
 
 Every write goes to a temporary file beside the target, then ``os.replace``: a failed or
 interrupted run leaves either the old file or the new one, never half of one.
@@ -254,12 +258,15 @@ def check_writable(path):
 # --- model files ---------------------------------------------------------------------------
 
 
-def write_model(path, w, b, metadata):
-    """Write w, b and ``metadata`` (a JSON-serialisable dict) to ``path``, atomically.
+def write_model(path, W, b, metadata):
+    """Write W (n_x, K'), b (K',) and ``metadata`` (a JSON-serialisable dict) to ``path``,
+    atomically, in the current format version.
 
+    K' = 1 for two classes (W may also be a vector of n_x weights, b a number), K' = K for
+    K ≥ 3 classes: ``metadata["classes"]`` names them, one per column of W.
     ``metadata["training"]["costs"]`` (a list) is stored as the float64 tensor ``costs``, not
-    in the JSON; ``read_model`` puts it back. The metadata is checked against the schema
-    first, so that every file written here can be read back.
+    in the JSON; ``read_model`` puts it back. The metadata and the shapes are checked first,
+    as a reader will check them, so that every file written here can be read back.
     """
     from safetensors import SafetensorError
     from safetensors.numpy import save
@@ -268,10 +275,19 @@ def write_model(path, w, b, metadata):
     if not isinstance(metadata, dict):
         raise InvalidTypeError(f"model metadata is a {type(metadata).__name__}; expected a "
                                f"dict.")
-    w = np.ascontiguousarray(w)
-    record = {"format": FORMAT, "format_version": FORMAT_VERSION, "n_x": int(w.shape[0]),
+    W = np.ascontiguousarray(W)
+    W = W.reshape(-1, 1) if W.ndim == 1 else W
+    b = np.asarray(b, dtype=W.dtype).reshape(-1)
+    if W.ndim != 2 or b.shape != (W.shape[1],):
+        raise InvalidInputError(f"cannot write {target}: W has shape {W.shape} and b "
+                                f"{b.shape}; expected W (n_x, K') and b (K',), one column "
+                                f"and one intercept per output.")
+    record = {"format": FORMAT, "format_version": FORMAT_VERSION, "n_x": int(W.shape[0]),
               **metadata}
-    tensors = {"w": w.reshape(-1, 1), "b": np.asarray([b], dtype=w.dtype).reshape(1)}
+    problem = _outputs_problem(W.shape[1], record.get("classes"))
+    if problem is not None:
+        raise InvalidInputError(f"cannot write {target}: {problem}.")
+    tensors = {"W": np.ascontiguousarray(W), "b": b}
     training = record.get("training")
     if isinstance(training, dict):  # a training record always has its costs tensor
         record["training"] = {k: v for k, v in training.items() if k != "costs"}
@@ -290,6 +306,24 @@ def write_model(path, w, b, metadata):
                                 f"header holds at most {HEADER_LIMIT:,}.") from None
     with atomic_path(target) as temporary:
         temporary.write_bytes(data)
+
+
+def outputs_for(n_classes):
+    """K', the output neurons of a model of ``n_classes`` classes: 1 for two (the sigmoid
+    neuron), K for K ≥ 3 (softmax)."""
+    return 1 if n_classes == 2 else n_classes
+
+
+def _outputs_problem(outputs, classes):
+    """Why W's ``outputs`` columns do not fit ``classes`` (a list), or None where they do."""
+    if not isinstance(classes, list) or len(classes) < 2:
+        return None  # the schema names what is wrong with the classes themselves
+    if outputs == outputs_for(len(classes)):
+        return None
+    expected = ("1 column (two classes: the sigmoid neuron, the second class positive)"
+                if len(classes) == 2 else f"{len(classes)} columns, one per class")
+    return (f"W has {outputs} column(s) but the metadata names {len(classes)} classes "
+            f"({model_schema.describe(classes)}); expected {expected}")
 
 
 def _costs_tensor(costs):
@@ -329,7 +363,8 @@ def _jsonable(value):
 
 
 def read_model(path):
-    """(w, b, metadata) from a model file, after checking that it is whole and consistent.
+    """(W, b, metadata) from a model file of any format version, after checking that it is
+    whole and consistent: W (n_x, K'), b (K',), K' = 1 for two classes, K for K ≥ 3.
 
     Raises ModelFileError for a missing, unreadable, truncated or foreign file, one from a
     newer format version, one whose metadata breaks the schema (``logreg.model_schema``), or
@@ -339,7 +374,7 @@ def read_model(path):
     header, tensors = _read_safetensors(path)
     metadata = _parse_metadata(path, header)
     costs = tensors.pop("costs", None) if metadata["format_version"] >= 2 else None
-    w, b = _check_weights(path, tensors, metadata, costs is not None)
+    W, b = _check_weights(path, tensors, metadata, costs is not None)
     _check_costs_present(path, costs, metadata)
     if costs is not None:
         training = metadata.setdefault("training", {})
@@ -351,7 +386,7 @@ def read_model(path):
                                  f"{costs.dtype}; expected a list of floats. The file is "
                                  f"damaged or was edited.")
         training["costs"] = costs.astype(np.float64).tolist()
-    return w, b, metadata
+    return W, b, metadata
 
 
 def _model_path(path):
@@ -451,7 +486,8 @@ def _check_costs_present(path, costs, metadata):
         return  # version 1 keeps them in the JSON; "costs" twice is refused by the caller
     if costs is None:
         raise ModelFileError(f"{path} has a training record but no costs tensor; expected the "
-                             f"tensors 'w', 'b' and 'costs' in a model of format version "
+                             f"tensors {_names(metadata['format_version'], costs=True)} in "
+                             f"a model of format version "
                              f"{metadata['format_version']}. The file was edited or damaged; "
                              f"train again or restore a good copy.")
     if costs.size == 0 and training.get("n_iter", 0) > 0:
@@ -460,32 +496,47 @@ def _check_costs_present(path, costs, metadata):
                              f"edited or damaged; train again or restore a good copy.")
 
 
+def _names(version, costs=False):
+    """The tensors of a format version, in words: 'W' and 'b' from 3 ('w' and 'b' before),
+    with 'costs' from 2."""
+    names = ["'W'" if version >= 3 else "'w'", "'b'"] + (["'costs'"] if costs else [])
+    return ", ".join(names[:-1]) + f" and {names[-1]}"
+
+
 def _check_weights(path, tensors, metadata, costs_held=False):
-    n_x = metadata["n_x"]
-    w, b = tensors.get("w"), tensors.get("b")
+    """(W (n_x, K'), b (K',)) of a file whose tensors and metadata agree; else why not."""
+    version, n_x, classes = metadata["format_version"], metadata["n_x"], metadata["classes"]
+    name = "W" if version >= 3 else "w"
+    outputs = outputs_for(len(classes)) if version >= 3 else 1
+    W, b = tensors.get(name), tensors.get("b")
     problems = []
-    if set(tensors) != {"w", "b"}:  # format 2's costs are taken out before: exactly w, b
-        held = sorted(tensors) + (["costs"] if metadata["format_version"] >= 2 and costs_held
-                                  else [])
-        expected = "'w', 'b' and 'costs'" if metadata["format_version"] >= 2 else "'w' and 'b'"
+    if set(tensors) != {name, "b"}:  # format 2's costs are taken out before: exactly W, b
+        held = sorted(tensors) + (["costs"] if version >= 2 and costs_held else [])
+        expected = _names(version, costs=version >= 2)
         problems.append(f"it holds the tensors {sorted(held)}, expected exactly {expected}")
     else:
-        if w.shape != (n_x, 1):
-            problems.append(f"w has shape {w.shape} but the metadata says n_x = {n_x}, "
-                            f"expected w of shape ({n_x}, 1)")
-        if b.shape != (1,):
-            problems.append(f"b has shape {b.shape}, expected (1,)")
-        if w.dtype.kind != "f" or b.dtype.kind != "f":
-            problems.append(f"w and b have dtypes {w.dtype} and {b.dtype}, expected floats")
-        elif not (np.isfinite(w).all() and np.isfinite(b).all()):
-            problems.append("w or b holds NaN or infinity")
-        elif metadata.get("dtype") not in (None, str(w.dtype)):
-            problems.append(f"w has dtype {w.dtype} but the metadata says "
+        if W.ndim == 2 and W.shape[0] == n_x and version >= 3:
+            problem = _outputs_problem(W.shape[1], classes)
+            if problem is not None:
+                problems.append(problem)
+        if not problems and W.shape != (n_x, outputs):
+            problems.append(f"{name} has shape {W.shape} but the metadata says n_x = {n_x} "
+                            f"and {len(classes)} classes, expected {name} of shape ({n_x}, "
+                            f"{outputs})")
+        if b.shape != (outputs,):
+            problems.append(f"b has shape {b.shape}, expected ({outputs},)")
+        if W.dtype.kind != "f" or b.dtype.kind != "f":
+            problems.append(f"{name} and b have dtypes {W.dtype} and {b.dtype}, expected "
+                            f"floats")
+        elif not (np.isfinite(W).all() and np.isfinite(b).all()):
+            problems.append(f"{name} or b holds NaN or infinity")
+        elif metadata.get("dtype") not in (None, str(W.dtype)):
+            problems.append(f"{name} has dtype {W.dtype} but the metadata says "
                             f"{metadata['dtype']}")
-    if len(metadata["classes"]) != 2:
-        problems.append(f"the classes are {model_schema.describe(metadata['classes'])}, "
-                        f"expected a list of two labels")
+    if version < 3 and len(classes) != 2:
+        problems.append(f"the classes are {model_schema.describe(classes)}, expected a list "
+                        f"of two labels (format version {version} holds binary models only)")
     if problems:
         raise ModelFileError(f"{path} is inconsistent: {'; '.join(problems)}. The file is "
                              f"damaged or was edited; train again or restore a good copy.")
-    return w, b[0]
+    return W, b

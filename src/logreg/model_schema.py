@@ -18,13 +18,14 @@ from functools import lru_cache
 import numpy as np
 
 FORMAT = "logreg-model"
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3  # 3: W (n_x, K'), b (K',) for K classes; 2: the costs a tensor
 LARGEST_FLOAT = 1.7976931348623157e308
 INT64 = (-2**63, 2**63 - 1)
 # the keys of logreg.LogisticRegression().get_params() (a test keeps them equal), listed here so
 # that reading a model file does not import scikit-learn
-PARAMS = ("backprop", "dtype", "implementation", "l2", "learning_rate", "n_threads",
-          "num_iterations", "on_divergence", "solver", "tol", "verbose", "warm_start")
+PARAMS = ("backprop", "class_weight", "dtype", "fit_intercept", "implementation", "l2",
+          "learning_rate", "n_threads", "num_iterations", "on_divergence", "solver", "tol",
+          "verbose", "warm_start")
 UNRECORDED = "unrecorded"  # the engine of a model saved before logreg recorded it
 
 
@@ -46,13 +47,14 @@ def _when_kind(kind, mean, spread):
 
 def _scaling(n_x, count):
     """Per feature (x − μ) / σ: n_x means and n_x spreads σ > 0; the image kind is x / 255,
-    no scaling x / 1, each one number."""
+    no scaling x / 1, each one number; max-abs (sparse tables) x / max|x|: mean [0] (no
+    centring) and n_x spreads > 0."""
     per_feature = _length(n_x, n_x)
     return _node(
         "an object with kind, mean and spread, or null", type=["object", "null"],
         required=["kind", "mean", "spread"], properties={
-            "kind": _node('one of "image", "standardize", "none"',
-                          enum=["image", "standardize", "none"]),
+            "kind": _node('one of "image", "standardize", "none", "maxabs"',
+                          enum=["image", "standardize", "none", "maxabs"]),
             "mean": _numbers("a list of finite numbers"),
             "spread": _numbers("a list of finite numbers > 0", nonzero=True, positive=True)},
         allOf=[
@@ -65,7 +67,11 @@ def _scaling(n_x, count):
             _when_kind("image", _node('[0] for kind "image" (x / 255)', const=[0]),
                        _node('[255] for kind "image" (x / 255)', const=[255])),
             _when_kind("none", _node('[0] for kind "none"', const=[0]),
-                       _node('[1] for kind "none"', const=[1]))])
+                       _node('[1] for kind "none"', const=[1])),
+            _when_kind("maxabs", _node('[0] for kind "maxabs" (no centring)', const=[0]),
+                       _numbers(f"a list of {count} finite numbers > 0 (one max|x| per "
+                                f'feature) for kind "maxabs"', nonzero=True, positive=True,
+                                **per_feature))])
 
 
 def _engine_names():
@@ -111,11 +117,15 @@ def schema(n_x=None):
             "feature_names": _node(f"null or a list of {count} distinct strings",
                                    type=["array", "null"], uniqueItems=True, items=text,
                                    **_length(n_x, n_x)),
-            "preprocessing": _node("an object (scaling, image_shape, label_column)",
+            "preprocessing": _node("an object (scaling, image_shape, label_column, sparse, "
+                                   "zero_based)",
                                    type="object", properties={
                                        "scaling": scaling, "image_shape": image_shape,
                                        "label_column": _node("a string or null",
-                                                             type=["string", "null"])}),
+                                                             type=["string", "null"]),
+                                       "sparse": _node("a boolean", type="boolean"),
+                                       "zero_based": _node("a boolean or null",
+                                                           type=["boolean", "null"])}),
             "training": _node("an object (the training settings and costs)", type="object",
                               properties={
                                   "solver": setting,

@@ -4,13 +4,16 @@ The same model trained once per learning rate α (by default the exercise's 0.01
 0.0001), every run from w = 0, b = 0 for the same number of iterations; what is compared is the
 cost curve (one picture, ``plots.learning_rate_comparison``) and the train and test accuracy.
 A rate too large for the data diverges: that run is reported as diverged (with the parameters
-of its lowest cost) and the comparison goes on.
+of its lowest cost) and the comparison goes on. Any number K ≥ 2 of classes (the notes' neuron
+for two, a softmax layer for more), dense or SciPy sparse X.
 """
 
 import math
 import time
 import warnings
 from dataclasses import dataclass, field
+
+import numpy as np
 
 from logreg import neuron
 from logreg.errors import InvalidInputError
@@ -56,15 +59,27 @@ def check_rates(rates):
     return checked
 
 
-def _accuracy(estimator, X, Y):
-    """The exercise's figure, 100 − mean|Ŷ − Y|·100, for X (n_x, m) and Y (1, m)."""
-    Y_prediction = estimator.predict(X.T) == estimator.classes_[1]  # the estimator's own rule
-    return neuron.accuracy(Y_prediction.reshape(1, -1), Y)
+def class_indices(classes, labels):
+    """k for each label that is classes[k] (``classes`` in any order, all distinct)."""
+    classes, labels = np.asarray(classes), np.asarray(labels)
+    order = np.argsort(classes, kind="stable")
+    return order[np.searchsorted(classes[order], labels)]
+
+
+def accuracy(estimator, X, Y):
+    """Percent of X's examples (n_x, m; dense or sparse) whose predicted class is Y's (1, m)
+    index into ``estimator.classes_``, with the estimator's own predictions. Two classes: the
+    exercise's figure, 100 − mean|Ŷ − Y|·100 (Ŷ, Y of 0/1); K classes: 100 · mean(ŷ = y)."""
+    Y_prediction = class_indices(estimator.classes_, estimator.predict(X.T)).reshape(1, -1)
+    if len(estimator.classes_) == 2:
+        return neuron.accuracy(Y_prediction, Y)
+    return float(np.mean(Y_prediction == np.asarray(Y).reshape(1, -1)) * 100)
 
 
 def train_rate(learning_rate, X_train, Y_train, X_test=None, Y_test=None,
                num_iterations=NUM_ITERATIONS):
-    """Train at one learning rate on scaled data in the notes' layout (X (n_x, m), Y (1, m))."""
+    """Train at one learning rate on scaled data in the notes' layout: X (n_x, m), dense or
+    SciPy sparse, and Y (1, m) of class indices 0, 1, ..., K − 1."""
     from logreg.estimator import LogisticRegression
 
     estimator = LogisticRegression(learning_rate=learning_rate, num_iterations=num_iterations,
@@ -80,8 +95,8 @@ def train_rate(learning_rate, X_train, Y_train, X_test=None, Y_test=None,
         else:  # not ours to swallow
             warnings.warn_explicit(warning.message, warning.category, warning.filename,
                                    warning.lineno)
-    return RateRun(learning_rate, list(estimator.costs_), _accuracy(estimator, X_train, Y_train),
-                   None if X_test is None else _accuracy(estimator, X_test, Y_test), diverged,
+    return RateRun(learning_rate, list(estimator.costs_), accuracy(estimator, X_train, Y_train),
+                   None if X_test is None else accuracy(estimator, X_test, Y_test), diverged,
                    time.perf_counter() - start)
 
 

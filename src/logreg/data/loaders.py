@@ -1,21 +1,24 @@
 """Loaders: every supported source becomes a ``Dataset`` in the notes' layout.
 
 Sources: the exercise's .h5 files (``train_set_x`` / ``train_set_y`` / ``list_classes``), a folder
-of images with one sub-folder per class, a CSV with a named label column, an NPZ table, and
-scikit-learn's bundled digits (as 8×8 images) and breast-cancer sets.
+of images with one sub-folder per class, a CSV with a named label column, an NPZ table,
+sparse tables (a SciPy sparse matrix written by ``scipy.sparse.save_npz`` with its labels in a
+file beside it, or the svmlight / LIBSVM text format), and scikit-learn's bundled digits (as
+8×8 images: 3 against 8, or all ten) and breast-cancer sets. Any number K ≥ 2 of classes.
 """
 
 import csv
 import math
 import os
 import re
+import warnings
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from logreg.checks import check_features, check_input_file, check_memory, encode_labels
+from logreg.checks import check_features, check_input_file, check_memory
 from logreg.data.images import check_image_size, flatten_images, list_images, read_images
 from logreg.errors import DataFileError, InvalidInputError, LogregError
 
@@ -24,10 +27,14 @@ DEFAULT_IMAGE_SIZE = (64, 64)  # the exercise's images are 64×64×3
 
 @dataclass
 class Dataset:
-    """Raw features X (n_x, m), labels Y (1, m) of 0/1, and what they mean.
+    """Raw features X (n_x, m), labels Y (1, m) of class indices, and what they mean.
 
-    ``classes[0]`` is label 0, ``classes[1]`` label 1. ``image_shape`` is (h, w, c) for images,
-    None for tables; ``feature_names`` names the rows of X for tables.
+    Y holds k (as a float) for an example of ``classes[k]``: for two classes the notes' 0/1,
+    ``classes[1]`` the positive class. ``image_shape`` is (h, w, c) for images, None for tables;
+    ``feature_names`` names the rows of X for tables. X is a NumPy array, or for a sparse table
+    a SciPy sparse CSC matrix (n_x, m), whose transpose is the CSR rows the estimator reads;
+    ``zero_based`` says whether an svmlight file's feature indices start at 0 (None for other
+    sources).
     """
 
     X: np.ndarray
@@ -37,16 +44,70 @@ class Dataset:
     image_shape: tuple = None
     feature_names: list = None
     label_column: str = None
+    zero_based: bool = None
 
     @property
     def m(self):
         return self.X.shape[1]
 
+    @property
+    def sparse(self):
+        from scipy import sparse
+
+        return sparse.issparse(self.X)
+
+
+def index_labels(labels, classes=None):
+    """Any labels (strings, numbers, booleans) → Y (1, m) of class indices, and the classes.
+
+    Without ``classes`` the classes are the labels' distinct values, sorted as ``np.unique``
+    sorts them, at least two. Given ``classes`` (a model's, in its order), Y[i] = k where
+    label i is classes[k], and labels outside them are refused. For two classes Y is the
+    notes' 0/1, 1 for classes[1].
+    """
+    labels = np.asarray(labels)
+    if labels.ndim == 2 and 1 in labels.shape:
+        labels = labels.ravel()
+    if labels.ndim != 1:
+        raise InvalidInputError(
+            f"labels have shape {labels.shape}; expected one label per example, shape (m,) or "
+            f"(1, m).")
+    if labels.size == 0:
+        raise InvalidInputError("there are no labels (0 examples); expected at least one.")
+    found, inverse = np.unique(labels, return_inverse=True)
+    if classes is None:
+        if found.size < 2:
+            raise InvalidInputError(
+                f"the labels hold one class only ({_shown(found.tolist())}); expected at "
+                f"least two classes to tell apart. Add examples of another class.")
+        classes = found
+    position = {label: k for k, label in enumerate(np.asarray(classes).tolist())}
+    unknown = [label for label in found.tolist() if not _known(label, position)]
+    if unknown:
+        raise InvalidInputError(
+            f"the labels hold {_shown(unknown)}, which the model does not know; expected "
+            f"only {_shown(np.asarray(classes).tolist())}.")
+    index = np.array([position[label] for label in found.tolist()], dtype=np.float64)
+    return index[inverse.reshape(-1)].reshape(1, -1), np.asarray(classes)
+
+
+def _known(label, position):
+    try:
+        return label in position
+    except TypeError:  # an unhashable label
+        return False
+
+
+def _shown(values, limit=5):
+    values = list(values)
+    text = ", ".join(map(repr, values[:limit]))
+    return text + (f", ... ({len(values)} in all)" if len(values) > limit else "")
+
 
 def _labels_for(labels, classes, source=None):
-    """Encode labels against a model's classes, or find the two classes of training labels."""
+    """Index labels against a model's classes, or find the classes of training labels."""
     try:
-        Y, found = encode_labels(labels, classes)
+        Y, found = index_labels(labels, classes)
     except InvalidInputError as error:
         if source is None:
             raise
@@ -60,6 +121,8 @@ def _labels_for(labels, classes, source=None):
 def load_h5(path, split=None, *, prefer=None):
     """The exercise's HDF5 layout: ``{split}_set_x`` (m, h, w, c) uint8, ``{split}_set_y`` (m,),
     ``list_classes``. ``split`` ("train" or "test") is found from the keys when the file holds one.
+    The labels are class indices 0, 1, ... into ``list_classes`` (two names or more; without
+    it the classes are named "0", "1", ...).
 
     ``prefer`` (the command's): the split to take when the file holds several; a file with one
     split gives that one. Nothing the file says is trusted: every key must be an array of the
@@ -85,8 +148,8 @@ def load_h5(path, split=None, *, prefer=None):
                 f"'list_classes'" + (f"; it holds the splits {splits}: name one." if splits
                                      else "."))
         images = _h5_array(handle, f"{split}_set_x", path, "images (m, h, w, c)")
-        labels = _h5_array(handle, f"{split}_set_y", path, "labels 0 and 1 (m,)")
-        names = (_h5_array(handle, "list_classes", path, "two class names")
+        labels = _h5_array(handle, f"{split}_set_y", path, "labels 0, 1, ... (m,)")
+        names = (_h5_array(handle, "list_classes", path, "the class names")
                  if "list_classes" in handle else None)
     if images.ndim == 3:
         images = images[..., np.newaxis]  # grayscale stack (m, h, w) → (m, h, w, 1)
@@ -98,14 +161,22 @@ def load_h5(path, split=None, *, prefer=None):
     if images.size == 0:
         raise DataFileError(f"{path}: {split}_set_x has shape {images.shape}: no images; "
                             f"expected at least one image of at least one pixel.")
-    if labels.dtype.kind not in "biuf" or not np.isin(labels, (0, 1)).all():
+    if labels.dtype.kind not in "biuf" or not _class_indices(labels):
         shown = np.unique(labels)[:10].tolist() if labels.dtype.kind in "biufSU" \
             else f"values of dtype {labels.dtype}"
         raise DataFileError(f"{path}: {split}_set_y holds {shown}; expected labels 0 and 1 "
-                            f"indexing list_classes.")
+                            f"(0, 1, ..., K − 1 for K classes) indexing list_classes.")
     X = check_features(flatten_images(images), name=f"{path}: {split}_set_x")
-    return Dataset(X, labels.reshape(1, -1).astype(np.float64), _h5_classes(names, path),
+    return Dataset(X, labels.reshape(1, -1).astype(np.float64),
+                   _h5_classes(names, path, int(labels.max()) + 1, f"{split}_set_y"),
                    str(path), image_shape=tuple(images.shape[1:]))
+
+
+def _class_indices(labels):
+    """Whether every label is a whole number 0, 1, ... below 2**31 (an index into a list)."""
+    with np.errstate(invalid="ignore"):
+        return bool(np.isfinite(labels).all() and (labels >= 0).all()
+                    and (labels < 2**31).all() and (np.floor(labels) == labels).all())
 
 
 def _h5_array(handle, key, path, expected):
@@ -133,15 +204,24 @@ def _h5_array(handle, key, path, expected):
             from None
 
 
-def _h5_classes(names, path):
-    """``list_classes`` as two distinct names; ["0", "1"] where there is no such list."""
-    if names is None or names.ndim != 1 or names.size != 2:
-        return ["0", "1"]
+def _h5_classes(names, path, needed=2, key="the labels"):
+    """``list_classes`` as distinct names, at least ``needed`` (the largest label + 1) of them;
+    "0", "1", ... where the file holds no such list of two names or more."""
+    if names is None or names.ndim != 1 or names.size < 2:
+        return [str(k) for k in range(max(needed, 2))]
     names = [name.decode(errors="replace") if isinstance(name, bytes) else str(name)
              for name in names.tolist()]
-    if names[0] == names[1]:
-        raise DataFileError(f"{path}: list_classes names both classes {names[0]!r}; expected "
-                            f"two different names, the class of label 0 and of label 1.")
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:
+        different = "two different names" if len(names) == 2 else \
+            "a different name for each class"
+        raise DataFileError(f"{path}: list_classes names the class {repeated[0]!r} "
+                            f"{names.count(repeated[0])} times; expected {different}, the "
+                            f"class of label 0, of label 1, ...")
+    if needed > len(names):
+        raise DataFileError(f"{path}: {key} holds the label {needed - 1} but list_classes names "
+                            f"{len(names)} classes; expected labels 0 to {len(names) - 1}, "
+                            f"each indexing list_classes.")
     return names
 
 
@@ -151,8 +231,8 @@ def _h5_classes(names, path):
 def load_image_folder(path, image_size=DEFAULT_IMAGE_SIZE, channels=3, classes=None):
     """Images in ``path/<class>/...``, resized to ``image_size`` (h, w) with ``channels`` 1 or 3.
 
-    The sub-folders' names, sorted, are the classes (exactly two). Given a model's ``classes``,
-    the sub-folders must be among them.
+    The sub-folders' names, sorted, are the classes (two or more, each holding an image). Given
+    a model's ``classes``, the sub-folders must be among them.
     """
     path = Path(path)
     if not is_folder(path):
@@ -166,21 +246,28 @@ def load_image_folder(path, image_size=DEFAULT_IMAGE_SIZE, channels=3, classes=N
         raise DataFileError(f"cannot read the folder {path} ({error.strerror or error}); "
                             f"expected a readable folder of images. Check its "
                             f"permissions.") from None
-    if classes is None and len(folders) != 2:
+    if classes is None and len(folders) < 2:
         loose = [entry.name for entry in entries if entry not in folders]
         raise DataFileError(
             f"{path} has {len(folders)} sub-folder(s) {[f.name for f in folders]}"
             + (f" and {len(loose)} other file(s) such as {loose[0]!r}" if loose else "")
-            + "; expected exactly two sub-folders, one per class, each holding that class's "
+            + "; expected two sub-folders or more, one per class, each holding that class's "
             "images (e.g. cat/ and non-cat/).")
-    paths, labels = [], []
+    paths, labels, empty = [], [], []
     for folder in folders:
         images = list_images(folder)
         paths += images
         labels += [folder.name] * len(images)
+        empty += [] if images else [folder.name]
     if not paths:
         raise DataFileError(f"{path} holds no image files in its sub-folders; expected "
                             f"images such as .png or .jpg.")
+    if classes is None and empty:
+        which = (f"one class ({empty[0]!r}) has" if len(empty) == 1 else
+                 f"{len(empty)} classes ({_shown(empty)}) have")
+        raise DataFileError(f"{path}: {which} no image files in its sub-folder; expected at "
+                            f"least one image of every class. Add images, or remove the "
+                            f"empty sub-folder.")
     Y, names = _labels_for(np.array(labels), classes, path)
     stack = read_images(paths, image_size, channels)
     return Dataset(flatten_images(stack), Y, names, str(path),
@@ -350,6 +437,11 @@ def load_npz(path, classes=None):
             if not isinstance(archive, np.lib.npyio.NpzFile):
                 raise ValueError("it holds one array (.npy), not named arrays")
             with archive:
+                if _is_sparse_archive(archive.files):
+                    raise DataFileError(
+                        f"{path} holds a SciPy sparse matrix (scipy.sparse.save_npz), without "
+                        f"its labels; give them in a file beside it with --labels FILE (.npy, "
+                        f"or .txt with one label per line).")
                 for key in archive.files:  # sizes from the headers, before unpacking
                     check_memory(_npz_bytes(archive, key), f"{path}: {key}",
                                  "use a smaller data set")
@@ -379,6 +471,213 @@ def load_npz(path, classes=None):
     return Dataset(X, Y, found, str(path))
 
 
+def _is_sparse_archive(keys):
+    """Whether an .npz's arrays are those ``scipy.sparse.save_npz`` writes."""
+    return {"format", "shape", "data"} <= set(keys)
+
+
+# --- sparse tables: scipy.sparse.save_npz with a labels file, and svmlight / LIBSVM ----------
+
+
+SVMLIGHT_SUFFIXES = (".svm", ".svmlight", ".libsvm")  # each may end in .gz or .bz2
+LABEL_SUFFIXES = (".npy", ".txt")
+
+
+def is_svmlight(source):
+    """Whether ``source`` names an svmlight / LIBSVM file: .svm, .svmlight or .libsvm, each
+    also compressed (.svm.gz, .svm.bz2), as scikit-learn's loader reads them."""
+    suffixes = [suffix.lower() for suffix in Path(str(source)).suffixes[-2:]]
+    if suffixes and suffixes[-1] in (".gz", ".bz2"):
+        suffixes = suffixes[:-1]
+    return bool(suffixes) and suffixes[-1] in SVMLIGHT_SUFFIXES
+
+
+def load_sparse_npz(path, labels, classes=None):
+    """A SciPy sparse matrix written by ``scipy.sparse.save_npz``, one row per example (m, n)
+    (CSR, CSC, COO, ...), and its labels in the file ``labels`` (see ``read_labels``).
+
+    Never densified: X is the CSC matrix (n_x, m) whose transpose is the CSR rows. Never
+    unpickles (SciPy's reader refuses pickles).
+    """
+    rows = read_sparse_npz(path)
+    labels_found = read_labels(labels)
+    if labels_found.size != rows.shape[0]:
+        raise DataFileError(f"{path} holds {rows.shape[0]} examples (rows) but {labels} holds "
+                            f"{labels_found.size} labels; expected one label per row, in the "
+                            f"same order.")
+    Y, found = _labels_for(labels_found, classes, labels)
+    return Dataset(rows.T, Y, found, str(path))
+
+
+def read_sparse_npz(path):
+    """The examples (m, n) of a file written by ``scipy.sparse.save_npz``, as float64 CSR."""
+    from scipy import sparse
+
+    path = check_input_file(path, "an .npz file written by scipy.sparse.save_npz")
+    if not zipfile.is_zipfile(path):
+        raise DataFileError(f"{path} is not an .npz archive (a zip file); expected a sparse "
+                            f"matrix written by scipy.sparse.save_npz.")
+    try:
+        with open(path, "rb") as handle:
+            archive = np.load(handle, allow_pickle=False)
+            if not isinstance(archive, np.lib.npyio.NpzFile):
+                raise ValueError("it holds one array (.npy), not a sparse matrix")
+            with archive:
+                if not _is_sparse_archive(archive.files):
+                    raise DataFileError(
+                        f"{path} holds the arrays {sorted(archive.files)}, not a SciPy sparse "
+                        f"matrix; expected a file written by scipy.sparse.save_npz with "
+                        f"--labels. A table of the arrays 'X' and 'y' holds its labels: leave "
+                        f"--labels out.")
+                for key in archive.files:  # sizes from the headers, before unpacking
+                    check_memory(_npz_bytes(archive, key), f"{path}: {key}",
+                                 "use a smaller data set")
+        rows = sparse.load_npz(path)
+    except LogregError:
+        raise
+    except (OSError, ValueError, EOFError, KeyError, TypeError, zipfile.BadZipFile) as error:
+        raise DataFileError(f"{path} is not a readable sparse matrix ({_one_line(error)}); "
+                            f"expected a file written by scipy.sparse.save_npz.") from None
+    return _checked_rows(rows, path)
+
+
+def read_labels(path):
+    """One label per example from a file: a .npy array (m,) written by ``np.save``, or a .txt
+    file with one label per line (numbers where every label is one, else text)."""
+    path = check_input_file(path, "a labels file (.npy, or .txt with one label per line)")
+    suffix = path.suffix.lower()
+    if suffix not in LABEL_SUFFIXES:
+        raise DataFileError(f"{path}: the suffix {suffix or '(none)'} is not a labels format; "
+                            f"expected a .npy array written by np.save, or a .txt file with "
+                            f"one label per line.")
+    if suffix == ".txt":
+        cells = _text_lines(path)
+        if not cells:
+            raise DataFileError(f"{path} holds no labels; expected one label per line.")
+        return _typed_labels(cells, path, list(range(1, len(cells) + 1)), "label")
+    try:
+        with open(path, "rb") as handle:
+            version = np.lib.format.read_magic(handle)
+            shape, _, dtype = (np.lib.format.read_array_header_1_0 if version == (1, 0) else
+                               np.lib.format.read_array_header_2_0)(handle)
+        check_memory(math.prod(shape) * max(dtype.itemsize, 8), f"{path}", "use fewer labels")
+        labels = np.load(path, allow_pickle=False)
+    except LogregError:
+        raise
+    except (OSError, ValueError, EOFError) as error:
+        raise DataFileError(f"{path} is not a readable .npy array of labels "
+                            f"({_one_line(error)}); expected an array of numbers or strings "
+                            f"written by np.save.") from None
+    if labels.ndim == 2 and 1 in labels.shape:
+        labels = labels.ravel()
+    if labels.ndim != 1 or labels.dtype.kind not in "biufU":
+        raise DataFileError(f"{path} holds an array of shape {labels.shape} and dtype "
+                            f"{labels.dtype}; expected one label per example, shape (m,), of "
+                            f"numbers, booleans or strings.")
+    if labels.dtype.kind == "f" and not np.isfinite(labels).all():
+        raise DataFileError(f"{path}: label {int(np.flatnonzero(~np.isfinite(labels))[0])} is "
+                            f"not a finite number; expected a class in every position.")
+    return labels
+
+
+def _text_lines(path):
+    """The non-empty lines of a UTF-8 text file, stripped."""
+    try:
+        with open(path, encoding="utf-8-sig") as handle:
+            return [line.strip() for line in handle if line.strip()]
+    except (OSError, UnicodeDecodeError) as error:
+        raise DataFileError(f"{path} is not a readable text file ({_one_line(error)}); "
+                            f"expected UTF-8 text, one label per line.") from None
+
+
+def load_svmlight(path, classes=None, n_features=None, zero_based=None):
+    """An svmlight / LIBSVM file (``label index:value ...``, one example a line) through
+    scikit-learn's ``load_svmlight_file``; never densified.
+
+    The labels may be any numbers (±1, 1..K, ...): whole numbers become integers. Feature
+    indices start at 1 in LIBSVM's format and at 0 in what scikit-learn writes: ``zero_based``
+    None (training) decides from the file, as scikit-learn's "auto" does (no index 0: they start
+    at 1); a model's files are read as its training file was. ``n_features`` (a model's) pads
+    a file whose highest index is lower, and refuses one whose index is higher.
+    """
+    rows, y, zero_based = read_svmlight(path, n_features, zero_based)
+    Y, found = _labels_for(_whole_as_integers(y), classes, path)
+    return Dataset(rows.T, Y, found, str(path), zero_based=zero_based)
+
+
+def read_svmlight(path, n_features=None, zero_based=None):
+    """(examples (m, n) as float64 CSR, labels (m,) float64, zero_based) of an svmlight /
+    LIBSVM file; ``n_features`` and ``zero_based`` as ``load_svmlight`` takes them."""
+    from scipy import sparse
+    from sklearn.datasets import load_svmlight_file
+
+    path = check_input_file(path, "an svmlight / LIBSVM file")
+    size = path.stat().st_size
+    # each non-zero takes 4 characters or more ("1:1 ") and 12 bytes in memory
+    check_memory(3 * size, f"{path} ({size:,} bytes)", "use a smaller data set")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            rows, y = load_svmlight_file(str(path), dtype=np.float64, zero_based=True)
+    except (ValueError, OSError, EOFError, UnicodeError, IndexError, TypeError,
+            OverflowError) as error:
+        raise DataFileError(f"{path} is not a readable svmlight / LIBSVM file "
+                            f"({_one_line(error)}); expected one example a line: "
+                            f"'label index:value index:value ...'.") from None
+    has_zero = bool(rows.nnz) and bool((rows.indices == 0).any())
+    zero_based = has_zero if zero_based is None else zero_based
+    if has_zero and not zero_based:
+        raise DataFileError(f"{path} holds the feature index 0, but the model's training file "
+                            f"numbered its features from 1 (LIBSVM's convention); expected "
+                            f"indices 1 to {n_features}, numbered as in the training file.")
+    first = 0 if zero_based else 1  # the file's index of feature 0
+    if n_features is not None:
+        if rows.shape[1] > n_features + first:
+            raise DataFileError(
+                f"{path} holds the feature index {rows.shape[1] - 1}; the model has "
+                f"{n_features} features, indices {first} to {n_features - 1 + first}. Give "
+                f"data with the model's features.")
+        rows = sparse.csr_matrix((rows.data, rows.indices, rows.indptr),
+                                 shape=(rows.shape[0], n_features + first))
+    if not zero_based:
+        rows = rows[:, 1:]  # LIBSVM's index 1 is feature 0
+    return _checked_rows(rows, path), y, zero_based
+
+
+def _whole_as_integers(y):
+    """Labels read as floats: int64 where every one is a whole number an int64 holds."""
+    if y.size and np.isfinite(y).all() and (np.floor(y) == y).all() \
+            and (np.abs(y) < 2**53).all():
+        return y.astype(np.int64)
+    return y
+
+
+def _checked_rows(rows, path):
+    """A SciPy sparse matrix of examples (m, n) as float64 CSR, at least one example and one
+    feature, every stored value a finite number; else the error naming the first bad entry."""
+    if rows.ndim != 2:
+        raise DataFileError(f"{path} holds a sparse array of shape {rows.shape}; expected a "
+                            f"matrix of one row per example and one column per feature.")
+    if rows.shape[0] == 0 or rows.shape[1] == 0:
+        raise DataFileError(f"{path} holds a matrix of shape {rows.shape}; expected at least "
+                            f"one example (row) and one feature (column).")
+    if rows.dtype.kind not in "biuf":
+        raise DataFileError(f"{path} holds values of dtype {rows.dtype}; expected real "
+                            f"numbers.")
+    rows = rows.tocsr().astype(np.float64, copy=False)
+    bad = np.flatnonzero(~np.isfinite(rows.data))
+    if bad.size:
+        row = int(np.searchsorted(rows.indptr, bad[0], side="right") - 1)
+        raise DataFileError(f"{path}: example {row}, feature {int(rows.indices[bad[0]])} is "
+                            f"{rows.data[bad[0]]}; expected finite numbers (no NaN or "
+                            f"infinity). Fix or drop that example.")
+    return rows
+
+
+def _one_line(error):
+    return " ".join(str(error).split()) or type(error).__name__
+
+
 def _npz_bytes(archive, key):
     """Bytes the array ``key`` of an open .npz takes once unpacked (as float64 at least), read
     from its .npy header: a small compressed file may declare a huge array."""
@@ -400,19 +699,34 @@ def load_digits_task(negative=3, positive=8, test_size=0.25, random_state=0):
     picture: stack (m, 8, 8, 1) → columns → /255. Returns (train, test), a stratified split
     (test is None for ``test_size=0``).
     """
+    return load_digits_images((negative, positive), f"scikit-learn digits, {negative} against "
+                              f"{positive}", test_size, random_state)
+
+
+def load_digits10(test_size=0.25, random_state=0):
+    """The built-in ten-class task: all of scikit-learn's 8×8 digits, classes "0" to "9", as
+    images the way ``load_digits_task`` makes them. Returns (train, test), stratified."""
+    return load_digits_images(tuple(range(10)), "scikit-learn digits, all ten", test_size,
+                              random_state)
+
+
+def load_digits_images(digits, source, test_size=0.25, random_state=0):
+    """The ``digits`` of scikit-learn's set as 8×8×1 uint8 images, label k for ``digits[k]``
+    (class name ``str(digits[k])``); (train, test), a stratified split (test None for 0)."""
     from sklearn.datasets import load_digits
     from sklearn.model_selection import train_test_split
 
-    digits = load_digits()
-    keep = np.isin(digits.target, (negative, positive))
-    images = np.round(digits.images[keep] * (255 / 16)).astype(np.uint8)[..., np.newaxis]
-    labels = (digits.target[keep] == positive).astype(np.float64)
-    names = [str(negative), str(positive)]
-    source = f"scikit-learn digits, {negative} against {positive}"
+    data = load_digits()
+    keep = np.isin(data.target, digits)
+    images = np.round(data.images[keep] * (255 / 16)).astype(np.uint8)[..., np.newaxis]
+    # Y = k for digits[k]: for two digits the notes' 0/1, the second one positive
+    labels = np.searchsorted(np.sort(digits), data.target[keep])
+    labels = np.argsort(digits)[labels].astype(np.float64)
+    names = [str(digit) for digit in digits]
     if not test_size:
         return Dataset(flatten_images(images), labels.reshape(1, -1), names, source,
                        image_shape=images.shape[1:]), None
-    check_split_sizes(labels.size, test_size, source)
+    check_split_sizes(labels.size, test_size, source, len(digits))
     train_images, test_images, train_labels, test_labels = train_test_split(
         images, labels, test_size=test_size, random_state=random_state, stratify=labels)
     return tuple(Dataset(flatten_images(stack), y.reshape(1, -1), names, source,
@@ -460,32 +774,42 @@ def is_folder(path):
     return Path(path).is_dir()
 
 BUILT_IN = {"digits": "scikit-learn digits, 3 against 8, as 8×8 images",
+            "digits10": "scikit-learn digits, all ten classes 0-9, as 8×8 images",
             "breast-cancer": "scikit-learn breast cancer, 30 features"}
+BUILT_IN_IMAGES = {"digits": load_digits_task, "digits10": load_digits10}  # (train, test)
 
 
 def load_dataset(source, *, label_column="label", image_size=None, channels=3, classes=None,
-                 feature_names=None, split=None):
-    """Any supported source by its path (or a built-in name): folder, .h5, .csv or .npz."""
+                 feature_names=None, split=None, labels=None, n_features=None,
+                 zero_based=None):
+    """Any supported source by its path (or a built-in name): folder, .h5, .csv, .npz (with
+    ``labels``, a file of labels, a sparse matrix written by ``scipy.sparse.save_npz``) or an
+    svmlight / LIBSVM file (.svm, .svmlight, .libsvm; ``n_features`` and ``zero_based``: a
+    model's)."""
     if source == "breast-cancer":
         return load_breast_cancer_table(feature_names)
-    if source == "digits":
-        return load_digits_task()[0 if split != "test" else 1]
+    if source in BUILT_IN_IMAGES:
+        return BUILT_IN_IMAGES[source]()[0 if split != "test" else 1]
     path = Path(source)
     suffix = path.suffix.lower()
     if is_folder(path):
         return load_image_folder(path, image_size or DEFAULT_IMAGE_SIZE, channels, classes)
     if not path.exists():
         raise DataFileError(
-            f"{path} does not exist; expected a folder of images, an .h5, .csv or .npz file, or "
-            f"a built-in data set ({', '.join(BUILT_IN)}).")
+            f"{path} does not exist; expected a folder of images, an .h5, .csv, .npz or "
+            f"svmlight (.svm) file, or a built-in data set ({', '.join(BUILT_IN)}).")
+    if is_svmlight(path):
+        return load_svmlight(path, classes, n_features, zero_based)
     if suffix in (".h5", ".hdf5"):
         return load_h5(path, prefer=split)
     if suffix == ".csv":
         return load_csv(path, label_column, classes, feature_names)
     if suffix == ".npz":
-        return load_npz(path, classes)
+        return load_npz(path, classes) if labels is None else \
+            load_sparse_npz(path, labels, classes)
     raise DataFileError(f"{path}: the suffix {suffix or '(none)'} is not a known data format; "
-                        f"expected a folder of images, .h5, .csv or .npz.")
+                        f"expected a folder of images, .h5, .csv, .npz, or svmlight / LIBSVM "
+                        f"text ({', '.join(SVMLIGHT_SUFFIXES)}, also .gz or .bz2).")
 
 
 def split_dataset(dataset, test_size, random_state=0):
@@ -499,7 +823,7 @@ def split_dataset(dataset, test_size, random_state=0):
         raise InvalidInputError(
             f"{dataset.source} has too few examples of a class to hold some out for testing; "
             f"give --test-data, or --test-size 0 to test on nothing.")
-    check_split_sizes(dataset.m, test_size, dataset.source)
+    check_split_sizes(dataset.m, test_size, dataset.source, len(dataset.classes))
     train, test = train_test_split(np.arange(dataset.m), test_size=test_size,
                                    random_state=random_state, stratify=labels)
     return tuple(replace(dataset, X=dataset.X[:, part], Y=dataset.Y[:, part])
@@ -549,11 +873,11 @@ def source_kind(source):
     """"images" or "table": what a data source holds, told from its name alone (None when the
     name does not tell), so that a mismatch is refused before the data are read."""
     if source in BUILT_IN:
-        return "images" if source == "digits" else "table"
+        return "images" if source in BUILT_IN_IMAGES else "table"
     path = Path(source)
     if is_folder(path) or path.suffix.lower() in (".h5", ".hdf5"):
         return "images"
-    return "table" if path.suffix.lower() in (".csv", ".npz") else None
+    return "table" if path.suffix.lower() in (".csv", ".npz") or is_svmlight(path) else None
 
 
 def describe_kind(image_shape, n_x):

@@ -1,8 +1,10 @@
 """Standardisation, fitted on the training data only and stored with the model.
 
 Images: x / 255, as the exercise does. Tables: (x − μ) / σ per feature, with μ and σ from the
-training set (a constant feature keeps σ = 1). The same ``Scaling`` is applied at predict time,
-so the model sees what it was trained on.
+training set (a constant feature keeps σ = 1). Sparse tables: x / max|x| per feature, with
+max|x| from the training set (an all-zero feature keeps 1), scikit-learn's ``MaxAbsScaler``:
+no centring, which would fill every zero, so X stays sparse. The same ``Scaling`` is applied
+at predict time, so the model sees what it was trained on.
 """
 
 from dataclasses import dataclass
@@ -16,7 +18,7 @@ from logreg.errors import InvalidInputError
 class Scaling:
     """How raw features become the neuron's X: ``(X − mean) / spread``, per feature (row)."""
 
-    kind: str  # "image" (/255), "standardize" (per-feature μ, σ) or "none"
+    kind: str  # "image" (/255), "standardize" (per-feature μ, σ), "maxabs" or "none"
     mean: np.ndarray  # (n_x, 1), or a number
     spread: np.ndarray  # (n_x, 1), or a number
 
@@ -24,8 +26,14 @@ class Scaling:
         """Raw X (n_x, m) → scaled X, float64.
 
         Finite values near the float64 limit (1.7e308) are scaled without overflow; a finite
-        value whose scaled value is beyond float64's range is refused, naming it.
+        value whose scaled value is beyond float64's range is refused, naming it. A SciPy
+        sparse X stays sparse (kinds "maxabs" and "none"): the result is CSC (n_x, m), its
+        transpose the CSR rows the estimator reads.
         """
+        from scipy import sparse
+
+        if sparse.issparse(X):
+            return self._apply_sparse(X)
         X = np.asarray(X, dtype=np.float64)
         with np.errstate(over="ignore", invalid="ignore"):
             scaled = (X - self.mean) / self.spread
@@ -42,6 +50,20 @@ class Scaling:
                 f"range); expected values like the training data's. Rescale that feature.")
         return scaled
 
+    def _apply_sparse(self, X):
+        """x / max|x| per feature on the non-zeros only, as ``MaxAbsScaler.transform``."""
+        from sklearn.utils.sparsefuncs import inplace_column_scale
+
+        if self.kind not in ("maxabs", "none"):
+            raise InvalidInputError(
+                f"the {self.kind!r} scaling cannot be applied to sparse data: it would fill "
+                f"every zero (densify X). Give the data as the model was trained on them (a "
+                f"dense table or images), or train on the sparse data.")
+        rows = X.T.tocsr().astype(np.float64, copy=True)  # (m, n_x), one row per example
+        if self.kind == "maxabs":
+            inplace_column_scale(rows, 1.0 / np.ravel(self.spread))  # x · (1 / max|x|)
+        return rows.T
+
     def to_dict(self):
         return {"kind": self.kind, "mean": np.ravel(self.mean).tolist(),
                 "spread": np.ravel(self.spread).tolist()}
@@ -55,8 +77,10 @@ class Scaling:
                                     f"{sorted(SCALINGS)}.")
         mean, spread = (np.asarray(record.get(key), dtype=np.float64).reshape(-1, 1)
                         for key in ("mean", "spread"))
-        entries = n_x if kind == "standardize" else 1  # per feature, or one for all
         for name, values in (("mean", mean), ("spread", spread)):
+            # per feature, or one for all (max-abs: one mean 0, a spread per feature)
+            entries = n_x if kind == "standardize" or (kind, name) == ("maxabs", "spread") \
+                else 1
             if values.shape[0] != entries or not np.isfinite(values).all():
                 raise InvalidInputError(
                     f"scaling {name} has {values.shape[0]} entries; expected {entries} finite "
@@ -98,8 +122,24 @@ def standardize(X):
     return Scaling("standardize", mean, spread)
 
 
+def max_abs(X):
+    """x / max|x| per feature (row) of training X (n_x, m), dense or sparse: scikit-learn's
+    ``MaxAbsScaler``, whose scale (1 for an all-zero feature) is the spread. No centring."""
+    from sklearn.preprocessing import MaxAbsScaler
+
+    scaler = MaxAbsScaler().fit(X.T)  # rows are examples there; a sparse X is never densified
+    spread = scaler.scale_.reshape(-1, 1)
+    if not np.isfinite(spread).all():
+        feature = int(np.flatnonzero(~np.isfinite(spread.ravel()))[0])
+        raise InvalidInputError(f"feature {feature} holds values that are not finite numbers "
+                                f"(NaN or infinity); expected finite numbers. Remove or "
+                                f"impute them first.")
+    return Scaling("maxabs", np.zeros((1, 1)), spread)
+
+
 def no_scaling():
     return Scaling("none", np.zeros((1, 1)), np.ones((1, 1)))
 
 
-SCALINGS = {"image": image_scaling, "standardize": standardize, "none": no_scaling}
+SCALINGS = {"image": image_scaling, "standardize": standardize, "none": no_scaling,
+            "maxabs": max_abs}
