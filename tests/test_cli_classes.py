@@ -642,3 +642,19 @@ def test_sparse_model_files_are_small(sparse_and_dense_models):
     assert preprocessing["sparse"] is True and preprocessing["zero_based"] is False
     assert len(preprocessing["scaling"]["spread"]) == 6
     assert Path(sparse_and_dense_models / "sparse.safetensors").stat().st_size < 10_000
+
+
+def test_data_synth_writes_k_classes_from_a_softmax_layer(tmp_path, capsys):
+    pytest.importorskip("zarr")
+    import zarr
+
+    code, out, _ = run_cli(["data", "synth", "--rows", 3000, "--features", 4, "--classes", 4,
+                            "--out", tmp_path / "k4.zarr"], capsys)
+    assert code == 0 and "of 4 classes" in out
+    y = np.asarray(zarr.open(str(tmp_path / "k4.zarr"), mode="r")["y"])
+    assert sorted(np.unique(y).tolist()) == [0, 1, 2, 3]
+    for bad in (1, 1000):
+        assert_user_error(run_cli(["data", "synth", "--rows", 30, "--features", 2, "--classes",
+                                   bad, "--out", tmp_path / "bad.zarr"], capsys),
+                          f"classes={bad}", "2 to 256")
+    assert not (tmp_path / "bad.zarr").exists()

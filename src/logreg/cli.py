@@ -239,9 +239,11 @@ def build_parser():
                                description="Data sets for `logreg train --engine dask`.")
     data_actions = data.add_subparsers(dest="action", required=True, parser_class=Parser)
     synth = data_actions.add_parser(
-        "synth", help="a synthetic binary-classification set, written to a Zarr store",
+        "synth", help="a synthetic classification set (two classes or more), written to a "
+        "Zarr store",
         description="Write X (rows × features, one row per example, chunked along the rows) "
-        "and y (labels 0/1 drawn from a true logistic model, so the optimum is finite) to a "
+        "and y (labels 0/1 drawn from a true logistic model, or 0 … K − 1 from a true softmax "
+        "layer with --classes K, so the optimum is finite) to a "
         "Zarr store, chunk by chunk with dask, never the whole array in memory. The store "
         "appears under --out only once complete.")
     synth.add_argument("--rows", type=_whole_number, required=True, metavar="M",
@@ -253,6 +255,8 @@ def build_parser():
     synth.add_argument("--chunk-rows", type=_whole_number, metavar="K",
                        help="rows per chunk (default: about 32 MiB of X per chunk)")
     synth.add_argument("--seed", type=int, default=0, help="random seed, ≥ 0 (default: 0)")
+    synth.add_argument("--classes", type=_whole_number, default=2, metavar="K",
+                       help="how many classes, 2 to 256 (default: 2, the notes' binary task)")
     synth.set_defaults(run=run_data_synth)
     return parser
 
@@ -720,8 +724,9 @@ def _save_dask(estimator, path, source, scaling, accuracies):
 
 def run_data_synth(args):
     path = _dask_engine().synth(args.out, args.rows, args.features, chunk_rows=args.chunk_rows,
-                                seed=args.seed, progress=True)
-    print(f"Data set written to {path}: X ({args.rows}, {args.features}), y ({args.rows},)")
+                                seed=args.seed, progress=True, classes=args.classes)
+    print(f"Data set written to {path}: X ({args.rows}, {args.features}), y ({args.rows},) of "
+          f"{args.classes} classes")
     return 0
 
 
