@@ -135,9 +135,9 @@ def test_unsupported_fits_stop_before_any_training(monkeypatch, library, setting
     def trap(*args, **kwargs):
         raise AssertionError("training started")
 
-    monkeypatch.setattr(solvers, "SOLVERS", {"gd": trap, "lbfgs": trap})
-    from logreg import estimator
+    from logreg import estimator  # imported first: it copies solvers.SOLVERS on import
 
+    monkeypatch.setattr(solvers, "SOLVERS", {"gd": trap, "lbfgs": trap})
     monkeypatch.setattr(estimator, "SOLVERS", {"gd": trap, "lbfgs": trap})
     X, Y, *_ = problem("float64")
     rows = as_library(np.ascontiguousarray(X.T), library)
