@@ -35,10 +35,19 @@ def ours_fit(X, y, C=1.0, **settings):
                               **settings).fit(X, y)
 
 
-@pytest.mark.parametrize("name", list(DATASETS))
-@pytest.mark.parametrize("C", [1.0, 0.1])
+EQUALITY_CASES = [("iris", 1.0), ("iris", 0.1), ("wine", 1.0), ("wine", 0.1),
+                  ("digits", 0.1), ("digits", 0.01)]
+
+
+@pytest.mark.parametrize("name, C", EQUALITY_CASES, ids=[f"{n}-C{c:g}" for n, c in
+                                                          EQUALITY_CASES])
 def test_equals_sklearn_multinomial(name, C):
-    """With l2 = 1/C, the same minimum as scikit-learn's multinomial L-BFGS, to 1e-6."""
+    """With l2 = 1/C, the same minimum as scikit-learn's multinomial L-BFGS, to 1e-6.
+
+    Digits at C = 1 is left out: there the cost is so flat along some directions that both
+    L-BFGS runs stop (their relative-decrease test, at machine precision) about 1e-5 from the
+    minimum — each as far from the true minimum (found to a gradient of 6e-11) as from the
+    other — so no solver's answer can be the truth at 1e-6 there."""
     X, y = standardised(name)
     ours, theirs = ours_fit(X, y, C), sklearn_fit(X, y, C)
     assert ours.coef_.shape == theirs.coef_.shape == (len(np.unique(y)), X.shape[1])
@@ -159,7 +168,9 @@ def test_sparse_equals_dense(solver, dtype, fmt, classes):
     settings = dict(solver=solver, num_iterations=60, l2=0.5, dtype=dtype)
     sparse = LogisticRegression(**settings).fit(sp.coo_matrix(dense).asformat(fmt), y)
     plain = LogisticRegression(**settings).fit(dense, y)
-    tolerance = 1e-10 if dtype == "float64" else 2e-5
+    # float32: each gradient differs in its last bits (another summation order); gradient
+    # descent's steps stay within 2e-5, L-BFGS's line searches let them drift to ~3e-4
+    tolerance = 1e-10 if dtype == "float64" else 2e-5 if solver == "gd" else 1e-3
     np.testing.assert_allclose(sparse.coef_, plain.coef_, atol=tolerance, rtol=tolerance)
     np.testing.assert_allclose(sparse.intercept_, plain.intercept_, atol=tolerance,
                                rtol=tolerance)
@@ -177,7 +188,7 @@ def test_sparse_is_never_densified():
     cols = rng.integers(0, n, m * 5)
     X = sp.csr_matrix((rng.normal(size=m * 5), (rows, cols)), shape=(m, n))
     y = rng.integers(0, 3, m)
-    model = LogisticRegression(solver="lbfgs", num_iterations=20, l2=1.0).fit(X, y)
+    model = LogisticRegression(solver="lbfgs", num_iterations=20, tol=1e-3, l2=1.0).fit(X, y)
     assert model.coef_.shape == (3, n)
     assert model.predict_proba(X).shape == (m, 3)
 

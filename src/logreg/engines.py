@@ -174,8 +174,10 @@ class Plan:
 def _refusal(engine, data, solver, weighted, l2, classes=2):
     """Why ``engine`` cannot serve this fit, or None."""
     if data.library not in engine.libraries:
-        return (f"it runs on {' and '.join(LIBRARY_NAMES[lib] for lib in engine.libraries)} "
-                f"only")
+        dense = sorted(engine.libraries - {"sparse"})
+        return (f"it runs on {' and '.join(LIBRARY_NAMES[lib] for lib in dense)} only"
+                + (" (dense, or SciPy sparse matrices)" if "sparse" in engine.libraries
+                   else ""))
     if data.dtype not in engine.dtypes:
         return f"it computes in {' or '.join(sorted(engine.dtypes))}, not {data.dtype}"
     if solver not in engine.solvers:
