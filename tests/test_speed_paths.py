@@ -1,6 +1,10 @@
 """The fast paths give the notes' numbers: the fused kernel against the plain NumPy path,
 float32 end to end, and L-BFGS against scikit-learn's solution of the same problem."""
 
+import os
+import pathlib
+import subprocess
+import sys
 import warnings
 
 import numpy as np
@@ -10,6 +14,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression as SkLogisticRegression
 from sklearn.preprocessing import StandardScaler
 
+import logreg
 from logreg import LogisticRegression, fused, neuron
 
 pytestmark = pytest.mark.skipif(not fused.available(), reason="numba is not installed")
@@ -202,3 +207,103 @@ def test_cat_recipe_through_the_estimator(catvnoncat):
     assert neuron.accuracy(clf.predict(test_rows).reshape(1, -1), test.Y) == 70.0
     params, _, _ = neuron.optimize(np.zeros((12288, 1)), 0.0, rows.T, train.Y, 2000, 0.005)
     np.testing.assert_allclose(clf.coef_.ravel(), params["w"].ravel(), rtol=1e-9, atol=1e-13)
+
+
+# --- numba's cache: every kernel compiles once, later processes load it ------------------------
+
+# One evaluation of each kernel (the neuron and K = 3 classes, dense and sparse X, float64 and
+# float32): eight compiled signatures. Their (J, dW, db) are saved to the .npz named by argv[1].
+EVERY_KERNEL = """
+import sys
+import numpy as np
+import scipy.sparse as sp
+from logreg import fused
+
+rng = np.random.default_rng(0)
+rows = rng.standard_normal((600, 20)) * (rng.random((600, 20)) < 0.3)
+results = {"rows": rows}
+for K in (1, 3):
+    Y = (np.arange(K)[:, None] == rng.integers(0, 2 if K == 1 else K, 600)).astype(float)
+    W, b = rng.standard_normal((20, K)), rng.standard_normal((K, 1))  # K = 1: b[0, 0]
+    results.update({f"Y-{K}": Y, f"W-{K}": W, f"b-{K}": b})
+    for dtype in ("float64", "float32"):
+        dense = rows.astype(dtype).T
+        for layout, X in (("dense", dense), ("sparse", sp.csr_array(dense.T).T)):
+            J, dW, db = fused.loss_and_gradient(W, b[0, 0] if K == 1 else b, X, Y)
+            results.update({f"{layout}-{dtype}-{K}-J": J, f"{layout}-{dtype}-{K}-dW": dW,
+                            f"{layout}-{dtype}-{K}-db": db})
+np.savez(sys.argv[1], **results)
+"""
+
+
+def fresh_python(script, *arguments, **env):
+    """``script`` run by a fresh interpreter on this logreg (the one under test), with ``env``
+    added to the environment: its standard output."""
+    source = str(pathlib.Path(logreg.__file__).parent.parent)
+    env = dict(os.environ, **env,
+               PYTHONPATH=os.pathsep.join([source, os.environ.get("PYTHONPATH", "")]))
+    done = subprocess.run([sys.executable, "-c", script, *arguments], env=env, text=True,
+                          capture_output=True, timeout=600, check=False)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def run_every_kernel(cache, out):
+    """EVERY_KERNEL in a fresh interpreter, numba's cache in ``cache`` and its cache log on:
+    (the log's lines, the results)."""
+    log = fresh_python(EVERY_KERNEL, str(out), NUMBA_CACHE_DIR=str(cache), NUMBA_DEBUG_CACHE="1")
+    with np.load(out) as results:
+        return log.splitlines(), dict(results)
+
+
+def cache_files(cache):
+    """Every file numba's cache holds: its path, size and time of last change."""
+    return {path: (path.stat().st_size, path.stat().st_mtime_ns)
+            for path in cache.rglob("*") if path.is_file()}
+
+
+@pytest.mark.slow
+def test_every_kernel_compiles_once_and_loads_from_the_cache_after(tmp_path):
+    cache = tmp_path / "numba-cache"
+    first_log, first = run_every_kernel(cache, tmp_path / "first.npz")
+    # the first process compiles the eight signatures and saves them (the cache works here)
+    saved = [line for line in first_log if line.startswith("[cache] data saved")]
+    assert len(saved) == 8, first_log
+    files = cache_files(cache)
+    assert sum(path.suffix == ".nbc" for path in files) == 8
+
+    second_log, second = run_every_kernel(cache, tmp_path / "second.npz")
+    # a second process loads all eight, compiles nothing and writes nothing
+    loaded = [line for line in second_log if line.startswith("[cache] data loaded")]
+    assert len(loaded) == 8, second_log
+    assert not [line for line in second_log if "saved" in line], second_log
+    assert cache_files(cache) == files
+    # the loaded code gives the same bits as the compiled one, and the notes' numbers
+    assert first.keys() == second.keys()
+    for key in first:
+        np.testing.assert_array_equal(second[key], first[key], err_msg=key)
+        assert second[key].dtype == first[key].dtype, key
+    for key in [key for key in first if key.endswith("-J")]:
+        _, dtype, K, _ = key.split("-")
+        b = first[f"b-{K}"] if K != "1" else first[f"b-{K}"][0, 0]  # the neuron's b: a number
+        want = neuron.loss_and_gradient(first[f"W-{K}"], b, first["rows"].T, first[f"Y-{K}"])
+        tolerance = 1e-10 if dtype == "float64" else 1e-4
+        for part, value in zip(("J", "dW", "db"), want):
+            got = first[key[:-1] + part]
+            assert got.dtype == (np.float64 if part == "J" else np.dtype(dtype)), key
+            np.testing.assert_allclose(got, value, rtol=tolerance, atol=tolerance,
+                                       err_msg=key[:-1] + part)
+
+
+def test_numba_loads_only_at_the_first_fused_evaluation():
+    script = """
+import sys
+import numpy as np
+import logreg
+from logreg import LogisticRegression, fused
+before = sorted(name for name in sys.modules if name.split(".")[0] == "numba"
+                or name == "logreg._fused_kernels")
+fused.loss_and_gradient(np.zeros((3, 1)), 0.0, np.ones((3, 5)), np.ones((1, 5)))
+print(before, "numba" in sys.modules, "logreg._fused_kernels" in sys.modules)
+"""
+    assert fresh_python(script).split() == ["[]", "True", "True"]
