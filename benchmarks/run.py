@@ -175,7 +175,7 @@ def other_results():
     sections = [("On a GPU", "RESULTS_gpu.md", "scripts/gpu_check.sh on a lent GPU machine; its "
                  "CPU columns are that machine's 16 cores, measured in the same run"),
                 ("On Dask", "RESULTS_dask.md", "benchmarks/dask_bench.py"),
-                ("K classes and sparse data", "RESULTS_classes.md",
+                ("On K classes and sparse data", "RESULTS_classes.md",
                  "benchmarks/classes_bench.py")]
     text = ""
     for title, name, source in sections:
