@@ -484,13 +484,14 @@ def trajectory_figures(result, index):
             "first_run_seconds": stamp, "repeats": len(runs)}
 
 
-def peak_of(result):
-    """(peak RSS, RSS before the fit, whether VmHWM could be reset, the largest share of the
-    CPUs other processes took during a fit) over a solver's fits."""
+def memory_of(result):
+    """(peak RSS, RSS before the fit, whether VmHWM could be reset) of one fit: L-BFGS's first
+    timed fit (a later one starts on the heap the earlier left), the ladder's longest; the
+    largest share of the CPUs other processes took during any fit; every fit's peak."""
     entries = result["runs"] if "runs" in result else list(result["rungs"].values())
-    others = [np.max(e["others"]) for e in entries]
-    return (max(e["peak"] for e in entries), max(e["before"] for e in entries),
-            all(e["exact_peak"] for e in entries), float(max(others)))
+    fit = entries[0] if "runs" in result else max(entries, key=lambda e: max(e["seconds"]))
+    others = float(max(np.max(e["others"]) for e in entries))
+    return fit["peak"], fit["before"], fit["exact_peak"], others, [e["peak"] for e in entries]
 
 
 def mib(nbytes):
@@ -535,7 +536,8 @@ def timing(result, final, best, target, X_notes, Y):
     """One solver's figures on one problem: time to ``target`` (where reached), iterations,
     where the time went, peak memory."""
     entry = {"final": final, "gap": (final - best) / abs(best)}
-    entry["peak"], entry["before"], entry["exact_peak"], entry["others"] = peak_of(result)
+    (entry["peak"], entry["before"], entry["exact_peak"], entry["others"],
+     entry["peaks"]) = memory_of(result)
     entry["data"] = result["data"]
     entries = result["runs"] if "runs" in result else list(result["rungs"].values())
     entry["cores"] = statistics.median(e["cores"] for e in entries)
@@ -615,7 +617,7 @@ def table_row(problem, name, entry, fastest, figures, repeats, quiet):
     if not entry["exact_peak"]:
         peak += " (VmHWM not resettable: the process's whole life)"
     return (problem, name, time_text, ratio, work, peak, f"{entry['gap']:.1e}",
-            engine + where)
+            (engine + where).strip("; "))
 
 
 def dense_problems(bench, args):
@@ -673,31 +675,75 @@ HEADER = ("| problem | solver | time to J*·(1 + 1e-8) | ratio | iterations / ev
           "| peak RSS | final J − J* (rel.) | where the time goes |")
 
 
-def section(rows, description, started, args, seconds):
+def summary_rows(records):
+    """One row a problem: ours, scikit-learn's fastest, the ratio, peak RSS, the goals."""
+    rows = []
+    for record in records:
+        problem, figures = record["problem"], record
+        if record["sklearn_best"] is None and "to_sklearn_final" in record:
+            problem += " (to scikit-learn's lowest J: none of its runs gets to J*)"
+            figures = record["to_sklearn_final"]
+        solvers, fastest = figures["solvers"], figures["sklearn_best"]
+        ours = solvers["ours lbfgs"]
+        if fastest is None or "seconds" not in ours:
+            rows.append((problem, time_of(ours), "—", "—", "—", "—"))
+            continue
+        theirs = solvers[fastest]
+        ratio = ours["seconds"] / theirs["seconds"]
+        ratio_text = f"**{ratio:.2f}×**" if ratio <= 0.5 else f"{ratio:.2f}×"
+        lbfgs = solvers.get("scikit-learn lbfgs", {})
+        if fastest != "scikit-learn lbfgs" and "seconds" in lbfgs:
+            ratio_text += f" ({ours['seconds'] / lbfgs['seconds']:.2f}× lbfgs)"
+        memory = ours["peak"] / theirs["peak"]
+        goals = (f"time {'met' if ratio <= 0.5 else 'not met'}, "
+                 f"memory {'met' if memory <= 1 else 'not met'}")
+        rows.append((problem, time_of(ours),
+                     f"{time_of(theirs)} ({fastest.split()[1]})", ratio_text,
+                     f"{mib(ours['peak'])} / {mib(theirs['peak'])} ({memory:.2f}×)", goals))
+    return rows
+
+
+def time_of(entry):
+    return f"{entry['seconds']:.2f} s" if "seconds" in entry else "not reached"
+
+
+def section(bench, description, started, args, seconds):
+    """RESULTS_classes.md: a summary table, then every solver's figures."""
     command = ("env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE .venv/bin/python "
                "benchmarks/classes_bench.py" + "".join(f" {a}" for a in args.argv))
-    lines = [f"Measured {started:%Y-%m-%d %H:%M} UTC by `{command}` ({seconds / 60:.0f} min); "
-             f"every figure in one run; times the median of {args.repeats} fits unless the "
-             f"row says fewer.", "",
+    lines = ["# K classes and sparse data against scikit-learn", "", "## Summary", "",
+             f"Measured {started:%Y-%m-%d %H:%M} UTC by `{command}` ({seconds / 60:.0f} min); "
+             f"every figure in one run; times the median of {args.repeats} "
+             f"fit{'s' * (args.repeats > 1)} unless the details say fewer.", "",
              f"Machine: {description}", "",
-             f"The problem: J = (1/m) Σ loss + (λ/2m)‖W‖², λ = 1/C = {1 / C:g} (scikit-learn "
-             f"C = {C:g}), the intercept unpenalised; J* the lowest final cost of all solvers "
-             f"(each run from zero to convergence), every cost computed in float64 by "
-             f"logreg.neuron. Ratio: ours over scikit-learn's fastest solver to J*·(1 + 1e-8). "
-             f"Peak RSS: the solver's process during its fits (VmHWM), X and y included; "
-             f"runtime: the process before the fit less the data (the interpreter, the "
-             f"libraries, numba's compiled kernels, what the warm-up fit left); fit: what the "
-             f"fit added; for scikit-learn, ours as a share of its peak. Iterations / "
-             f"evaluations: to the target (and in the whole run). "
-             f"Method: benchmarks/classes_bench.py's docstring.", "",
-             HEADER, "| " + " | ".join(["---"] * 8) + " |"]
-    lines += [f"| {' | '.join(row)} |" for row in rows]
+             "Time to the best final cost of all solvers, J*·(1 + 1e-8); peak RSS of the "
+             "solver's process, X included (theirs: scikit-learn's fastest solver's). The "
+             "goals: at most 0.5× scikit-learn's time, at most its memory.", "",
+             "| problem | ours (lbfgs) | scikit-learn's fastest | ratio | peak RSS ours / "
+             "theirs | goals |", "| --- | ---: | ---: | ---: | ---: | --- |"]
+    lines += [f"| {' | '.join(row)} |" for row in summary_rows(bench.figures)]
+    lines += ["", "## Details", "",
+              f"The problem: J = (1/m) Σ loss + (λ/2m)‖W‖², λ = 1/C = {1 / C:g} (scikit-learn "
+              f"C = {C:g}), the intercept unpenalised; J* the lowest final cost of all solvers "
+              f"(each run from zero to convergence), every cost computed in float64 by "
+              f"logreg.neuron. Ratio: ours over scikit-learn's fastest solver to "
+              f"J*·(1 + 1e-8). Peak RSS: the solver's process during its fits (VmHWM), X and "
+              f"y included, of the first timed fit (saga, liblinear: the longest); runtime: "
+              f"the process before that fit less the data (the interpreter, the libraries, "
+              f"numba's compiled kernels, what the warm-up fit left); fit: what the fit added; "
+              f"for scikit-learn, ours as a share of its peak. "
+              f"Iterations / evaluations: to the target (and in the whole run); cores busy: "
+              f"the process's CPU seconds per second of the fit. "
+              f"Method: benchmarks/classes_bench.py's docstring.", "",
+              HEADER, "| " + " | ".join(["---"] * 8) + " |"]
+    lines += [f"| {' | '.join(row)} |" for row in bench.rows]
     return "\n".join(lines) + "\n"
 
 
 def splice(path, text):
-    """Put the section into RESULTS.md: replace the one there, else add it at the end. The
-    form is run.py's for the sections it copies in, so its other_results can take it over."""
+    """Put the section into RESULTS.md: replace the one there (up to the next of run.py's
+    "## On ..." sections, or the end), else add it at the end. The form is run.py's for the
+    sections it copies in (other_results), so `make bench` keeps it."""
     path = Path(path)
     heading = f"\n## {TITLE}\n"
     block = f"{heading}\nFrom `benchmarks/classes_bench.py` ({RESULTS_NAME}):\n\n{text}"
@@ -706,7 +752,7 @@ def splice(path, text):
         path.write_text(old.rstrip("\n") + "\n" + block)
         return
     start = old.index(heading)
-    end = old.find("\n## ", start + len(heading))
+    end = old.find("\n## On ", start + len(heading))
     path.write_text(old[:start] + block.rstrip("\n") + "\n" + (old[end:] if end >= 0 else ""))
 
 
@@ -753,7 +799,7 @@ def main(argv=None):
         if args.only in (None, "sparse"):
             sparse_problems(bench, args)
     seconds = time.perf_counter() - start
-    text = section(bench.rows, description, started, args, seconds)
+    text = section(bench, description, started, args, seconds)
     print(text)
     Path(args.out).write_text(text)
     if args.results:

@@ -55,8 +55,10 @@ def run(tmp_path_factory):
             "figures": json.loads(figures.read_text())}
 
 
-def table_rows(section):
-    return [line.split(" | ") for line in section.splitlines()
+def table_rows(section, part="## Details"):
+    """The rows of the table under ``part`` ("## Summary" or "## Details"), cells split."""
+    text = section.split(part, 1)[1].split("\n## ", 1)[0]
+    return [line.split(" | ") for line in text.splitlines()
             if line.startswith("| ") and not line.startswith(("| problem", "| ---"))]
 
 
@@ -99,13 +101,31 @@ def test_results_md_gains_the_section_once_after_the_others(run):
 def test_splice_replaces_its_own_section_and_keeps_the_rest(tmp_path):
     path = tmp_path / "RESULTS.md"
     path.write_text("# Benchmark results\n\nrows\n")
-    bench.splice(path, "first\n")
+    bench.splice(path, "# first\n\n## Summary\n\nold summary\n\n## Details\n\nold\n")
     path.write_text(path.read_text() + "\n## On Dask\n\ndask rows\n")
-    bench.splice(path, "second\n")
+    bench.splice(path, "# second\n\n## Summary\n\nnew summary\n")
     text = path.read_text()
-    assert "first" not in text and text.count("second") == 1
-    assert text.index("second") < text.index("## On Dask") and "dask rows" in text
+    assert "first" not in text and "old" not in text and text.count("second") == 1
+    assert text.index("new summary") < text.index("## On Dask") and "dask rows" in text
     assert text.startswith("# Benchmark results\n\nrows\n")
+    assert text.count(f"## {bench.TITLE}") == 1
+
+
+@pytest.mark.slow  # the tiny run: about a minute
+def test_summary_has_one_row_a_problem_with_its_ratio_and_goals(run):
+    rows = table_rows(run["section"], "## Summary")
+    problems = run["figures"]["problems"]
+    assert len(rows) == len(problems)
+    for row, problem in zip(rows, problems):
+        assert row[0].lstrip("| ").startswith(problem["problem"])
+        figures = problem if problem["sklearn_best"] else problem["to_sklearn_final"]
+        ours = figures["solvers"]["ours lbfgs"]
+        if "seconds" in ours and figures["sklearn_best"]:
+            theirs = figures["solvers"][figures["sklearn_best"]]
+            ratio = float(re.match(r"\**([\d.]+)×", row[3]).group(1))
+            assert ratio == pytest.approx(ours["seconds"] / theirs["seconds"], abs=0.006)
+            assert ("time met" in row[5]) == (ours["seconds"] / theirs["seconds"] <= 0.5)
+            assert ("memory met" in row[5]) == (ours["peak"] <= theirs["peak"])
 
 
 @pytest.mark.slow  # the tiny run: about a minute
