@@ -94,12 +94,14 @@ def build_parser():
                        help="α in w := w − α dw, or 'auto' (1/L: every step lowers the cost) "
                        "(default: 0.005, as the exercise)")
     train.add_argument("--tol", type=_tolerance, default=None,
-                       help="gd: stop once a step lowers the cost by less than this; lbfgs: "
-                       "the gradient tolerance (default: the solver's, 0 for gd (run every "
-                       "step) and 1e-6 for lbfgs)")
-    train.add_argument("--solver", choices=["gd", "lbfgs"], default="gd",
-                       help="the notes' gradient descent (default) or L-BFGS, a quasi-Newton "
-                       "method that reaches the minimum in tens of iterations")
+                       help="gd: stop once a step lowers the cost by less than this; lbfgs, "
+                       "newton: the gradient tolerance (default: the solver's, 0 for gd (run "
+                       "every step), 1e-6 for lbfgs, 1e-10 for newton)")
+    train.add_argument("--solver", choices=["gd", "lbfgs", "newton"], default="gd",
+                       help="the notes' gradient descent (default); L-BFGS, a quasi-Newton "
+                       "method that reaches the minimum in tens of iterations; or newton, a "
+                       "trust-region Newton-CG on the notes' second derivative a(1 − a), for "
+                       "a tight minimum of badly conditioned problems (docs/solvers.md)")
     train.add_argument("--dtype", choices=["float64", "float32"], default="float64",
                        help="precision of the computation (float32: half the memory)")
     train.add_argument("--backprop", choices=["closed-form", "graph"], default="closed-form",

@@ -19,6 +19,7 @@ names it and says what would work.
 ``docs/design.md`` shows the whole table (``table()`` prints it as Markdown).
 """
 
+import functools
 import importlib
 import importlib.util
 from dataclasses import dataclass
@@ -28,7 +29,7 @@ from array_api_compat import is_array_api_obj, is_dask_array, is_numpy_array
 
 from logreg.errors import InvalidInputError
 
-SOLVERS = ("gd", "lbfgs")
+SOLVERS = ("gd", "lbfgs", "newton")
 DTYPES = ("float32", "float64")
 IMPLEMENTATIONS = ("auto", "vectorized", "fused", "semi", "loop")
 BACKPROPS = ("closed-form", "graph")
@@ -59,7 +60,13 @@ class Engine:
         return getattr(importlib.import_module(module), attribute)
 
     def available(self):
-        return self.needs is None or importlib.util.find_spec(self.needs) is not None
+        return self.needs is None or _installed(self.needs)
+
+
+@functools.lru_cache(maxsize=None)
+def _installed(package):
+    """Whether ``package`` can be imported (asked once a process: a fit asks at every call)."""
+    return importlib.util.find_spec(package) is not None
 
 
 def _engine(name, what, function, libraries, **support):
@@ -79,19 +86,20 @@ ENGINES = {engine.name: engine for engine in (
             chosen_by="implementation='fused' (or 'auto' on large data)", needs="numba"),
     _engine("graph", "backpropagation through the computation graph (logreg.graph)",
             "logreg.graph:loss_and_gradient", {"numpy", "sparse"},
-            chosen_by="backprop='graph'"),
+            solvers=frozenset({"gd", "lbfgs"}), chosen_by="backprop='graph'"),
     _engine("loop", "the notes' explicit loops over examples and features (slow on purpose)",
             "logreg.loop:loss_and_gradient_loops", {"numpy"},
-            chosen_by="implementation='loop'"),
+            solvers=frozenset({"gd", "lbfgs"}), chosen_by="implementation='loop'"),
     _engine("semi", "the notes' one loop over the examples, dw a vector (slow on purpose)",
             "logreg.loop:loss_and_gradient_semi", {"numpy"},
-            chosen_by="implementation='semi'"),
+            solvers=frozenset({"gd", "lbfgs"}), chosen_by="implementation='semi'"),
     _engine("array-api", "the notes' lines on the array's own library and device",
             "logreg.neuron:loss_and_gradient", {"array-api"},
+            solvers=frozenset({"gd", "lbfgs"}),
             chosen_by="implementation='auto' or 'vectorized'"),
     _engine("dask", "the notes' lines on Dask arrays, cost, dw and db in one dask.compute",
             "logreg.dask_gradient:loss_and_gradient", {"dask"}, returns="NumPy",
-            chosen_by="implementation='auto' or 'vectorized'", needs="dask"),
+            solvers=frozenset({"gd", "lbfgs"}), chosen_by="implementation='auto' or 'vectorized'", needs="dask"),
 )}
 
 # which engines a setting asks for, in order of preference; the first that supports the data
@@ -277,6 +285,13 @@ def _unsupported(setting, data, solver, weighted, l2, refusals, classes=2):
         fix = "What would work: " + "; or ".join(offers) + "."
     elif data.dtype not in DTYPES:
         fix = "Pass dtype='float32' or dtype='float64' (or convert X)."
+    elif others := [other for other in SOLVERS if other != solver and any(
+            _refusal(engine, data, other, weighted, l2, classes) is None
+            for engine in ENGINES.values())]:
+        fix = (f"On {LIBRARY_NAMES[data.library]}, use solver="
+               + " or ".join(repr(other) for other in others)
+               + (" (solver='newton' runs on NumPy arrays and SciPy sparse matrices)"
+                  if solver == "newton" else "") + ".")
     else:
         fix = "No engine supports this combination; change the data's library or the solver."
     return f"{what} is not supported ({why}). {fix}"

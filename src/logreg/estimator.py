@@ -153,6 +153,7 @@ def _check_fitted(estimator):
 
 
 LBFGS_TOL = 1e-6  # L-BFGS's default gradient tolerance (tol=None)
+NEWTON_TOL = 1e-10  # the Newton solver's (tol=None): its last iterations are cheap
 COST_BYTES = 32  # one cost in costs_: a Python float (24 bytes) and its list entry (8)
 
 
@@ -223,15 +224,20 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         scaled or not. The exercise's recipe is ``learning_rate=0.005``.
     num_iterations : int, default=2000
         The most gradient-descent steps.
-    solver : {"gd", "lbfgs"}, default="gd"
+    solver : {"gd", "lbfgs", "newton"}, default="gd"
         "gd": the notes' batch gradient descent from w = 0, b = 0. "lbfgs": SciPy's L-BFGS-B
-        on the same cost and gradients, a quasi-Newton method (``learning_rate`` unused).
+        on the same cost and gradients, a quasi-Newton method. "newton": a trust-region
+        Newton method whose steps come from conjugate gradients on the notes' second
+        derivative a(1 − a) (``logreg.newton``): the fewest passes over X to a tight minimum,
+        the choice for badly conditioned problems (separable data, small ``l2``). Neither
+        of the last two takes ``learning_rate``. docs/solvers.md says which to use when.
     tol : float or None, default=None
         "gd": stop once a step lowers the cost by less than ``tol``; 0 runs every iteration.
-        "lbfgs": the gradient tolerance (the largest |dJ/dθ| accepted as the minimum).
-        None: the solver's own default, 0 for "gd" (the notes run every step) and
+        "lbfgs", "newton": the gradient tolerance (the largest |dJ/dθ| accepted as the
+        minimum). None: the solver's own default, 0 for "gd" (the notes run every step),
         ``LBFGS_TOL`` = 1e-6 for "lbfgs" (below what changes a prediction; it stops there
-        instead of warning at ``num_iterations``).
+        instead of warning at ``num_iterations``) and ``NEWTON_TOL`` = 1e-10 for "newton"
+        (its last iterations are cheap).
     l2 : float, default=0.0
         λ of the cost's (λ / 2m)‖w‖² term (‖W‖² over all of W for K classes); 0 is the
         notes' unregularised cost. λ = 1 / C of scikit-learn's LogisticRegression (with sample
@@ -281,7 +287,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
     n_features_in_ : int
     feature_names_in_ : ndarray of str, when X was a DataFrame with string column names
     learning_rate_ : float or None
-        The α used (the one "auto" found, or ``learning_rate``); None for "lbfgs".
+        The α used (the one "auto" found, or ``learning_rate``); None for "lbfgs" and "newton".
     n_iter_ : int
         Iterations run.
     costs_ : list of float
@@ -375,9 +381,12 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
 
     def _check_history_fits(self):
         """Refuse, before any work, a num_iterations whose cost history (``costs_``: one
-        Python float, 32 bytes with its list entry, per iteration) cannot fit in memory."""
+        Python float, 32 bytes with its list entry, per iteration) cannot fit in memory.
+        A history of at most a million iterations (32 MB) is not worth asking the system."""
         from logreg.checks import check_memory
 
+        if int(self.num_iterations) <= 10**6:
+            return
         check_memory(int(self.num_iterations) * COST_BYTES,
                      f"num_iterations={int(self.num_iterations)}: its cost history (costs_, one "
                      f"float per iteration)",
@@ -420,7 +429,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
     def _train(self, X, Y, classes, w, b, sample_weight, plan):
         """Run the solver on the notes' layout (X (n_x, m), Y (1, m) of 0/1 or one-hot
         (K, m)) from (w, b) with the planned engine, and keep the result."""
-        self.learning_rate_ = (None if self.solver == "lbfgs" else  # L-BFGS takes no α
+        self.learning_rate_ = (None if self.solver != "gd" else  # only gd takes a step α
                                auto_learning_rate(X, sample_weight, self.l2,
                                                   outputs=outputs(classes),
                                                   fit_intercept=self.fit_intercept)
@@ -442,7 +451,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
     def _tol(self):
         if self.tol is not None:
             return float(self.tol)
-        return LBFGS_TOL if self.solver == "lbfgs" else 0.0
+        return {"lbfgs": LBFGS_TOL, "newton": NEWTON_TOL}.get(self.solver, 0.0)
 
     def _store(self, classes, result, plan):
         self.classes_ = classes

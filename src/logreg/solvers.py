@@ -9,7 +9,6 @@ import math
 import os
 import threading
 import warnings
-from dataclasses import dataclass, field
 
 import numpy as np
 from array_api_compat import array_namespace, device
@@ -17,6 +16,7 @@ from scipy.sparse import issparse
 
 from logreg import arrays, neuron
 from logreg.errors import InvalidInputError, TrainingDivergedError
+from logreg.fit import Fit, TrainingInterrupted  # noqa: F401 (TrainingInterrupted: re-exported)
 
 RISING_STEPS = 10  # the cost rose this many steps in a row
 BLOW_UP = 10.0  # the cost stayed above this many times its lowest value...
@@ -30,28 +30,6 @@ class FeaturesTooLargeError(InvalidInputError, TrainingDivergedError):
 
 class DivergenceWarning(UserWarning):
     """Gradient descent diverged; the best parameters seen were kept."""
-
-
-class TrainingInterrupted(KeyboardInterrupt):
-    """Ctrl-C during training; carries the last good parameters (``fit``)."""
-
-    def __init__(self, fit):
-        super().__init__("training interrupted")
-        self.fit = fit
-
-
-@dataclass
-class Fit:
-    """What a solver returns: parameters, the cost at each iteration, and how it ended."""
-
-    w: object
-    b: object
-    costs: list = field(default_factory=list)
-    iterations: int = None  # when it differs from len(costs), as for L-BFGS (costs[0]: start)
-
-    @property
-    def n_iter(self):
-        return len(self.costs) if self.iterations is None else self.iterations
 
 
 def _diverged(cost, rising, high):
@@ -390,17 +368,13 @@ class _scipy_blas_on_one_thread:
     restore the user's setting, never another fit's one. A child made by fork starts free.
     """
 
-    _lock, _holders, _saved = threading.Lock(), 0, []
+    _lock, _holders, _saved, _libraries = threading.Lock(), 0, [], None
 
     def __enter__(self):
         cls = type(self)
         with cls._lock:
             if cls._holders == 0:
-                from threadpoolctl import ThreadpoolController
-
-                cls._saved = [(lib, lib.num_threads)
-                              for lib in ThreadpoolController().lib_controllers
-                              if lib.user_api == "blas" and "scipy.libs" in lib.filepath]
+                cls._saved = [(lib, lib.num_threads) for lib in cls._scipy_blas()]
                 cls._set(1)
             cls._holders += 1
         return self
@@ -412,6 +386,17 @@ class _scipy_blas_on_one_thread:
                 cls._holders -= 1
                 if cls._holders == 0:
                     cls._set(None)
+
+    @classmethod
+    def _scipy_blas(cls):
+        """SciPy's copies of OpenBLAS, found once a process (threadpoolctl's search of the
+        loaded libraries takes milliseconds: more than a small fit)."""
+        if cls._libraries is None:
+            from threadpoolctl import ThreadpoolController
+
+            cls._libraries = [lib for lib in ThreadpoolController().lib_controllers
+                              if lib.user_api == "blas" and "scipy.libs" in lib.filepath]
+        return cls._libraries
 
     @classmethod
     def _set(cls, threads):
@@ -440,4 +425,13 @@ class _scipy_blas_on_one_thread:
 if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_scipy_blas_on_one_thread._after_fork_in_child)
 
-SOLVERS = {"gd": gradient_descent, "lbfgs": lbfgs}
+
+
+def newton(X, Y, w, b, **options):
+    """Trust-region Newton-CG (``logreg.newton``): few iterations to a tight minimum."""
+    from logreg.newton import newton as trust_region_newton
+
+    return trust_region_newton(X, Y, w, b, **options)
+
+
+SOLVERS = {"gd": gradient_descent, "lbfgs": lbfgs, "newton": newton}

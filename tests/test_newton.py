@@ -1,0 +1,375 @@
+"""solver="newton" (logreg.newton): the same optimum as scikit-learn on the field's benchmark
+problems and beyond, to 1e-8 relative in the objective; its pieces (H v, diag H, the formed H)
+against finite differences; its promises (tol, num_iterations, warnings, Ctrl-C, errors)."""
+
+import warnings
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import LogisticRegression as SklearnLogisticRegression
+
+from logreg import LogisticRegression, newton
+from logreg.errors import InvalidInputError
+from logreg.estimator import targets
+
+
+def simulated(n, p, seed=0):
+    """benchopt's simulated data: X standard normal, β standard normal, y = sign(Xβ)."""
+    rng = np.random.RandomState(seed)
+    X = rng.randn(n, p)
+    return X, np.sign(X @ rng.randn(p))
+
+
+def objective(X, y, beta, lam):
+    """benchopt's f(β) = Σ log(1 + exp(−yᵢ xᵢᵀβ)) + (λ/2)‖β‖², y in {−1, 1}, no intercept."""
+    return np.logaddexp(0, -y * (X @ beta)).sum() + lam / 2 * beta @ beta
+
+
+def cost(X, y, coef, intercept, lam, sample_weight=None):
+    """J = Σ s L / Σ s + (λ / 2 Σ s)‖W‖², computed here from scratch: log-sum-exp over the
+    classes (two classes: the logits 0 and z)."""
+    classes = np.unique(y)
+    Z = np.asarray(X @ coef.T) + intercept  # (m, K')
+    if len(classes) == 2:
+        Z = np.hstack([np.zeros_like(Z), Z])
+    index = np.searchsorted(classes, y)
+    losses = np.logaddexp.reduce(Z, axis=1) - Z[np.arange(len(y)), index]
+    s = np.ones(len(y)) if sample_weight is None else sample_weight
+    return (s @ losses + lam / 2 * np.sum(coef * coef)) / s.sum()
+
+
+def sklearn_optimum(X, y, lam, fit_intercept=True, sample_weight=None, solver="newton-cg"):
+    """scikit-learn's own Newton-CG to a gradient tolerance of 1e-10 (its lbfgs takes minutes
+    to get as close on digits at λ = 0.01: 800 iterations)."""
+    reference = SklearnLogisticRegression(C=1 / lam, tol=1e-10, max_iter=5000, solver=solver,
+                                          fit_intercept=fit_intercept)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return reference.fit(X, y, sample_weight=sample_weight)
+
+
+def assert_same_optimum(ours, theirs, value, rel=1e-8):
+    """Ours no worse than scikit-learn's by more than ``rel`` of the objective."""
+    assert ours <= theirs + rel * abs(theirs), (ours, theirs, (ours - theirs) / theirs)
+    assert value(ours) == pytest.approx(value(theirs), rel=rel)
+
+
+@pytest.mark.parametrize("lam", [1.0, 0.01], ids=["lambda=1", "lambda=0.01"])
+@pytest.mark.parametrize("shape", [(200, 500), (1000, 10)], ids=["200x500", "1000x10"])
+def test_benchopt_simulated_sets_reach_sklearns_optimum(shape, lam):
+    X, y = simulated(*shape)
+    ours = LogisticRegression(solver="newton", l2=lam, fit_intercept=False).fit(X, y)
+    theirs = sklearn_optimum(X, y, lam, fit_intercept=False)
+    f_ours = objective(X, y, ours.coef_.ravel(), lam)
+    f_theirs = objective(X, y, theirs.coef_.ravel(), lam)
+    assert_same_optimum(f_ours, f_theirs, lambda f: f)
+    assert ours.intercept_.tolist() == [0.0]
+
+
+@pytest.mark.slow  # 320 MB of data; about half a minute
+@pytest.mark.parametrize("lam", [1.0, 0.01], ids=["lambda=1", "lambda=0.01"])
+def test_benchopt_large_set_reaches_sklearns_optimum(lam):
+    X, y = simulated(100000, 400)
+    ours = LogisticRegression(solver="newton", l2=lam, fit_intercept=False).fit(X, y)
+    theirs = sklearn_optimum(X, y, lam, fit_intercept=False)
+    f_ours = objective(X, y, ours.coef_.ravel(), lam)
+    f_theirs = objective(X, y, theirs.coef_.ravel(), lam)
+    assert (f_ours - f_theirs) / f_theirs <= 1e-8
+
+
+def text_like(m=3000, n=5000, classes=2, seed=0):
+    """Sparse CSR data, text-like: few non-zeros per row, features of very different
+    frequencies (so diag(H) varies a lot), labels from a random linear model."""
+    rng = np.random.RandomState(seed)
+    density = np.minimum(1.0, 0.2 / np.arange(1, n + 1) ** 0.7)  # Zipf-like columns
+    mask = rng.rand(m, n) < density
+    X = sp.csr_matrix(mask * rng.exponential(1.0, (m, n)))
+    scores = X @ rng.randn(n, classes if classes > 2 else 1)
+    if classes == 2:
+        return X, (scores[:, 0] > np.median(scores)).astype(int)
+    return X, scores.argmax(axis=1)
+
+
+def datasets():
+    from sklearn.datasets import load_digits, load_iris, load_wine
+
+    iris = load_iris(return_X_y=True)
+    wine_X, wine_y = load_wine(return_X_y=True)
+    digits_X, digits_y = load_digits(return_X_y=True)
+    return {
+        "iris (K=3)": iris,
+        "wine standardised (K=3)": ((wine_X - wine_X.mean(0)) / wine_X.std(0), wine_y),
+        "digits /16 (K=10)": (digits_X / 16, digits_y),
+        "breast cancer unscaled (binary)": _breast_cancer(),
+        "sparse text-like (binary)": text_like(),
+        "sparse text-like (K=4)": text_like(classes=4, m=2000, n=3000),
+        "wide 300x3000 (binary)": simulated(300, 3000, seed=3),
+    }
+
+
+def _breast_cancer():
+    from sklearn.datasets import load_breast_cancer
+
+    return load_breast_cancer(return_X_y=True)
+
+
+DATASETS = datasets()
+
+
+@pytest.mark.parametrize("fit_intercept", [True, False], ids=["intercept", "no-intercept"])
+@pytest.mark.parametrize("lam", [1.0, 0.01], ids=["lambda=1", "lambda=0.01"])
+@pytest.mark.parametrize("name", list(DATASETS))
+def test_reaches_sklearns_optimum_binary_multiclass_dense_sparse(name, lam, fit_intercept):
+    X, y = DATASETS[name]
+    if name.startswith("breast") and lam == 0.01:
+        pytest.skip("unscaled features at λ = 0.01: scikit-learn itself stops short (the test "
+                    "below holds ours below it)")
+    ours = LogisticRegression(solver="newton", l2=lam, fit_intercept=fit_intercept).fit(X, y)
+    theirs = sklearn_optimum(X, y, lam, fit_intercept)
+    assert_same_optimum(cost(X, y, ours.coef_, ours.intercept_, lam),
+                        cost(X, y, theirs.coef_, theirs.intercept_, lam), lambda f: f)
+    assert ours.costs_[-1] == pytest.approx(cost(X, y, ours.coef_, ours.intercept_, lam),
+                                            rel=1e-9)
+
+
+def test_unscaled_features_converge_where_sklearns_lbfgs_stops_short():
+    """Breast cancer unscaled (features from 1e-3 to 4e3): the preconditioned Newton method
+    still reaches a gradient of 1e-10; its cost is below scikit-learn's."""
+    X, y = _breast_cancer()
+    ours = LogisticRegression(solver="newton", l2=0.01).fit(X, y)
+    theirs = sklearn_optimum(X, y, 0.01, solver="lbfgs")
+    assert cost(X, y, ours.coef_, ours.intercept_, 0.01) <= cost(
+        X, y, theirs.coef_, theirs.intercept_, 0.01) * (1 + 1e-12)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_float32_and_float64_reach_the_same_optimum(dtype):
+    X, y = DATASETS["iris (K=3)"]
+    ours = LogisticRegression(solver="newton", l2=0.1, dtype=dtype, tol=1e-6).fit(X, y)
+    theirs = sklearn_optimum(X, y, 0.1)
+    assert ours.coef_.dtype == np.dtype(dtype)
+    ours_cost = cost(X, y, ours.coef_.astype(float), ours.intercept_.astype(float), 0.1)
+    theirs_cost = cost(X, y, theirs.coef_, theirs.intercept_, 0.1)
+    assert ours_cost == pytest.approx(theirs_cost, rel=1e-8 if dtype == "float64" else 1e-6)
+
+
+def test_sample_and_class_weights_reach_sklearns_optimum():
+    X, y = DATASETS["wine standardised (K=3)"]
+    weights = np.random.RandomState(0).uniform(0.2, 3.0, len(y))
+    ours = LogisticRegression(solver="newton", l2=0.5, class_weight="balanced").fit(
+        X, y, sample_weight=weights)
+    reference = SklearnLogisticRegression(C=2.0, tol=1e-14, max_iter=100000,
+                                          class_weight="balanced").fit(X, y, weights)
+    from sklearn.utils.class_weight import compute_sample_weight
+
+    total = weights * compute_sample_weight("balanced", y)
+    assert_same_optimum(cost(X, y, ours.coef_, ours.intercept_, 0.5, total),
+                        cost(X, y, reference.coef_, reference.intercept_, 0.5, total),
+                        lambda f: f)
+
+
+def test_sparse_and_dense_give_the_same_model():
+    X, y = text_like(m=500, n=400)
+    dense = LogisticRegression(solver="newton", l2=0.1).fit(X.toarray(), y)
+    sparse = LogisticRegression(solver="newton", l2=0.1).fit(X, y)
+    np.testing.assert_allclose(sparse.coef_, dense.coef_, rtol=1e-6, atol=1e-8)
+
+
+def test_fewer_iterations_than_lbfgs_on_an_ill_conditioned_problem():
+    X, y = simulated(1000, 10)
+    ours = LogisticRegression(solver="newton", l2=0.01, fit_intercept=False).fit(X, y)
+    quasi = LogisticRegression(solver="lbfgs", l2=0.01, fit_intercept=False, tol=1e-10).fit(X, y)
+    assert ours.n_iter_ < quasi.n_iter_
+    assert len(ours.costs_) == ours.n_iter_ + 1
+    assert all(later < earlier for earlier, later in zip(ours.costs_, ours.costs_[1:]))
+
+
+# ---- the pieces: H v, diag H, the formed H, against finite differences of ∇J ----
+
+def problem_and_point(classes, sparse, fit_intercept, seed=0):
+    rng = np.random.RandomState(seed)
+    m, n_x = 60, 7
+    X = rng.randn(n_x, m)
+    X = sp.csc_matrix(np.where(rng.rand(n_x, m) < 0.4, X, 0.0)) if sparse else X
+    labels = rng.randint(classes, size=m)
+    Y = targets(labels, np.arange(classes), np.float64)
+    weights = rng.uniform(0.5, 2.0, (1, m))
+    problem = newton._Problem(X, Y, weights, 0.3, fit_intercept)
+    theta = rng.randn(problem.size) * 0.5
+    return problem, theta
+
+
+def gradient_at(problem, theta):
+    return problem.gradient(theta, problem.forward(theta))[0]
+
+
+@pytest.mark.parametrize("fit_intercept", [True, False], ids=["intercept", "no-intercept"])
+@pytest.mark.parametrize("sparse", [False, True], ids=["dense", "sparse"])
+@pytest.mark.parametrize("classes", [2, 3])
+def test_hessian_products_match_finite_differences(classes, sparse, fit_intercept):
+    problem, theta = problem_and_point(classes, sparse, fit_intercept)
+    g, curvature = problem.gradient(theta, problem.forward(theta))
+    free = newton._Curvature(problem, curvature.A, _scale(problem))
+    direction = np.random.RandomState(1).randn(problem.size)
+    h = 1e-6
+    # H v ≈ (∇J(θ + h v) − ∇J(θ − h v)) / 2h
+    expected = (gradient_at(problem, theta + h * direction)
+                - gradient_at(problem, theta - h * direction)) / (2 * h)
+    Hv, U = free.product(direction)
+    np.testing.assert_allclose(Hv, expected, rtol=1e-6, atol=1e-9)
+    np.testing.assert_allclose(U, problem.forward(direction), rtol=1e-12)  # X̃ᵀ v
+    if not sparse:
+        formed = newton._ExplicitCurvature(problem, curvature.A, _scale(problem))
+        np.testing.assert_allclose(formed.product(direction)[0], Hv, rtol=1e-10, atol=1e-14)
+        np.testing.assert_allclose(formed.diagonal(), free.diagonal(), rtol=1e-10)
+    # diag H: eᵢᵀ H eᵢ
+    columns = np.eye(problem.size)
+    np.testing.assert_allclose(free.diagonal(), [free.product(e)[0] @ e for e in columns],
+                               rtol=1e-10)
+
+
+def _scale(problem):
+    return problem.weights / problem.total
+
+
+def test_gradient_matches_finite_differences_of_the_cost():
+    problem, theta = problem_and_point(3, False, True)
+    g = gradient_at(problem, theta)
+    h = 1e-6
+    numeric = [(problem.cost(theta + h * e, problem.forward(theta + h * e))
+                - problem.cost(theta - h * e, problem.forward(theta - h * e))) / (2 * h)
+               for e in np.eye(problem.size)]
+    np.testing.assert_allclose(g, numeric, rtol=1e-6, atol=1e-10)
+
+
+def test_cg_step_stays_in_the_trust_region_and_lowers_the_model():
+    problem, theta = problem_and_point(2, False, True)
+    g, curvature = problem.gradient(theta, problem.forward(theta))
+    free = newton._Curvature(problem, curvature.A, _scale(problem))
+    M = np.ones(problem.size)
+    for radius in (1e-3, 1e-1, 1e3):
+        s, r, margins, _ = newton._conjugate_gradients(free, g, radius, M, forcing=1e-12)
+        assert np.linalg.norm(s) <= radius * (1 + 1e-12)
+        Hs = free.product(s)[0]
+        np.testing.assert_allclose(r, -g - Hs, atol=1e-12)  # r = −∇J − H s
+        assert g @ s + 0.5 * s @ Hs < 0  # the model falls
+        np.testing.assert_allclose(margins, problem.forward(s), atol=1e-12)
+    # a large region holds the Newton step itself: H s = −∇J
+    np.testing.assert_allclose(free.product(s)[0], -g, rtol=1e-8, atol=1e-12)
+
+
+# ---- promises: tol, num_iterations, warnings, errors, Ctrl-C ----
+
+def test_stops_at_num_iterations_with_a_convergence_warning():
+    X, y = simulated(1000, 10)
+    with pytest.warns(ConvergenceWarning, match="num_iterations=2"):
+        clf = LogisticRegression(solver="newton", l2=0.01, num_iterations=2).fit(X, y)
+    assert clf.n_iter_ == 2 and len(clf.costs_) == 3
+
+
+def test_tol_is_the_gradient_tolerance():
+    X, y = simulated(1000, 10)
+    loose = LogisticRegression(solver="newton", l2=1.0, tol=1e-3).fit(X, y)
+    tight = LogisticRegression(solver="newton", l2=1.0, tol=1e-12).fit(X, y)
+    assert loose.n_iter_ < tight.n_iter_
+    problem = newton._Problem(X.T, targets(y, np.unique(y), float), None, 1.0, True)
+    theta = np.concatenate([loose.coef_.ravel(), loose.intercept_])
+    assert np.max(np.abs(gradient_at(problem, theta))) <= 1e-3
+
+
+def test_takes_no_learning_rate_and_records_the_engine():
+    X, y = simulated(200, 5)
+    clf = LogisticRegression(solver="newton", learning_rate=123.0).fit(X, y)
+    assert clf.learning_rate_ is None
+    assert clf.engine_["name"] in {"vectorized", "fused"}
+
+
+def test_refuses_arrays_it_cannot_serve_and_says_what_would():
+    torch = pytest.importorskip("torch")
+    X = torch.randn(50, 3, dtype=torch.float64)
+    y = (X[:, 0] > 0).long()
+    with pytest.raises(InvalidInputError, match="use solver='gd' or 'lbfgs'"):
+        LogisticRegression(solver="newton").fit(X, y)
+
+
+def test_refuses_the_graph_backprop_and_the_loops():
+    X, y = simulated(50, 3)
+    for settings in ({"backprop": "graph"}, {"implementation": "loop"}):
+        with pytest.raises(InvalidInputError, match="not 'newton'"):
+            LogisticRegression(solver="newton", **settings).fit(X, y)
+
+
+def test_features_too_large_raise_a_clear_error():
+    X, y = simulated(50, 3)
+    from logreg.errors import LogregError
+
+    with pytest.raises(LogregError, match="non-finite|too large"):
+        LogisticRegression(solver="newton").fit(X * 1e300, y)
+
+
+def test_ctrl_c_keeps_the_last_good_parameters(monkeypatch):
+    X, y = simulated(1000, 10)
+    calls = []
+    original = newton._Problem.gradient
+
+    def interrupted(self, theta, Z):
+        calls.append(1)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return original(self, theta, Z)
+
+    monkeypatch.setattr(newton._Problem, "gradient", interrupted)
+    clf = LogisticRegression(solver="newton", l2=1.0)
+    with pytest.raises(KeyboardInterrupt):
+        clf.fit(X, y)
+    assert clf.n_iter_ >= 1 and np.all(np.isfinite(clf.coef_))
+
+
+def test_warm_start_from_the_optimum_takes_no_step():
+    X, y = simulated(1000, 10)
+    clf = LogisticRegression(solver="newton", l2=1.0, warm_start=True).fit(X, y)
+    first = clf.coef_.copy()
+    clf.fit(X, y)
+    assert clf.n_iter_ <= 1
+    np.testing.assert_allclose(clf.coef_, first, rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("sparse", [False, True], ids=["dense", "sparse"])
+@pytest.mark.parametrize("classes", [2, 3])
+def test_one_pass_kernels_match_the_two_pass_products(classes, sparse, dtype, monkeypatch):
+    """The compiled one-pass H v and diag H (large X) against NumPy's and SciPy's two passes,
+    on any number of threads."""
+    pytest.importorskip("numba")
+    from logreg import fused
+
+    monkeypatch.setattr(newton, "ONE_PASS_BYTES", 0)  # small X takes the large-X path
+    rng = np.random.RandomState(2)
+    m, n_x = 3000, 40
+    X = rng.randn(m, n_x).astype(dtype)
+    if sparse:
+        X = sp.csr_matrix(np.where(rng.rand(m, n_x) < 0.3, X, 0).astype(dtype))
+    Y = targets(rng.randint(classes, size=m), np.arange(classes), np.dtype(dtype))
+    problem = newton._Problem(X.T, Y, rng.uniform(0.5, 2.0, (1, m)), 0.3, True)
+    if classes == 3 and not sparse:
+        assert not problem.one_pass  # a dense softmax layer keeps NumPy's products
+        return
+    assert problem.one_pass
+    theta = rng.randn(problem.size) * 0.3
+    g, curvature = problem.gradient(theta, problem.forward(theta))
+    curvature = newton._Curvature(problem, curvature.A, _scale(problem))
+    v = rng.randn(problem.size)
+    with fused.thread_limit(1):
+        one_thread = curvature.product(v)
+    with fused.thread_limit(2):
+        Hv, U = curvature.product(v)
+        diagonal = curvature.diagonal()
+    np.testing.assert_array_equal(Hv, one_thread[0])  # the same bits on 1 and 2 threads
+    monkeypatch.setattr(newton, "_KERNELS", False)  # NumPy's and SciPy's two passes
+    Hv_two, U_two = curvature.product(v)
+    rtol = 1e-12 if dtype == "float64" else 1e-5
+    np.testing.assert_allclose(Hv, Hv_two, rtol=rtol, atol=rtol * np.abs(Hv_two).max())
+    np.testing.assert_allclose(U, U_two, rtol=rtol, atol=rtol * np.abs(U_two).max())
+    np.testing.assert_allclose(diagonal, curvature.diagonal(), rtol=rtol)
