@@ -176,7 +176,9 @@ def other_results():
                  "CPU columns are that machine's 16 cores, measured in the same run"),
                 ("On Dask", "RESULTS_dask.md", "benchmarks/dask_bench.py"),
                 ("On K classes and sparse data", "RESULTS_classes.md",
-                 "benchmarks/classes_bench.py")]
+                 "benchmarks/classes_bench.py"),
+                ("On the field's benchmark (benchopt)", "RESULTS_benchopt.md",
+                 "benchmarks/benchopt_bench.py")]
     text = ""
     for title, name, source in sections:
         if (HERE / name).is_file():
