@@ -373,3 +373,40 @@ def test_one_pass_kernels_match_the_two_pass_products(classes, sparse, dtype, mo
     np.testing.assert_allclose(Hv, Hv_two, rtol=rtol, atol=rtol * np.abs(Hv_two).max())
     np.testing.assert_allclose(U, U_two, rtol=rtol, atol=rtol * np.abs(U_two).max())
     np.testing.assert_allclose(diagonal, curvature.diagonal(), rtol=rtol)
+
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(m=st.integers(2, 40), n_x=st.integers(1, 12), classes=st.integers(2, 4),
+       lam=st.sampled_from([0.0, 1e-8, 0.01, 1.0, 1e6]), sparse=st.booleans(),
+       scale=st.sampled_from([1e-150, 1e-3, 1.0, 1e3, 1e100]), weighted=st.booleans(),
+       fit_intercept=st.booleans(), seed=st.integers(0, 2**16))
+def test_any_small_problem_ends_finite_and_no_worse_than_the_start(
+        m, n_x, classes, lam, sparse, scale, weighted, fit_intercept, seed):
+    """Whatever the data (separable or not, tiny or huge features, duplicate or constant
+    columns, λ = 0): a finite model whose cost is at most the cost at zero, or a clear error."""
+    from logreg.errors import LogregError
+
+    rng = np.random.RandomState(seed)
+    X = rng.randn(m, n_x) * scale
+    X[:, 0] = X[:, -1]  # a duplicate column: H singular where λ = 0
+    y = np.arange(m) % classes  # every class present
+    rng.shuffle(y)
+    weights = rng.uniform(0.01, 5.0, m) if weighted else None
+    if sparse:
+        X = sp.csr_matrix(np.where(rng.rand(m, n_x) < 0.5, X, 0.0))
+    clf = LogisticRegression(solver="newton", l2=lam, fit_intercept=fit_intercept,
+                             num_iterations=50)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            clf.fit(X, y, sample_weight=weights)
+    except LogregError as error:
+        assert "too large" in str(error) or "non-finite" in str(error)
+        return
+    assert np.all(np.isfinite(clf.coef_)) and np.all(np.isfinite(clf.intercept_))
+    assert np.isfinite(clf.costs_[-1]) and clf.costs_[-1] <= clf.costs_[0] * (1 + 1e-12)
+    assert np.all(np.isfinite(clf.predict_proba(X)))

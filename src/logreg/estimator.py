@@ -347,7 +347,9 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True  # SciPy sparse X, never densified
-        tags.array_api_support = True  # torch, cupy, dask, ...: the same code on their arrays
+        # torch, cupy, dask, ...: the same code on their arrays (the Newton solver's products
+        # are NumPy's and SciPy's: it declines them, saying which solvers take them)
+        tags.array_api_support = self.solver != "newton"
         return tags
 
     def _check_params(self):
