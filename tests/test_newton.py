@@ -410,3 +410,25 @@ def test_any_small_problem_ends_finite_and_no_worse_than_the_start(
     assert np.all(np.isfinite(clf.coef_)) and np.all(np.isfinite(clf.intercept_))
     assert np.isfinite(clf.costs_[-1]) and clf.costs_[-1] <= clf.costs_[0] * (1 + 1e-12)
     assert np.all(np.isfinite(clf.predict_proba(X)))
+
+
+@pytest.mark.parametrize("case", [
+    dict(m=15, n_x=10, classes=3, lam=1e-8, weighted=False, fit_intercept=False, seed=39539),
+    dict(m=7, n_x=6, classes=3, lam=0.0, weighted=True, fit_intercept=True, seed=9850),
+], ids=["1e100-features-lambda-1e-8", "1e100-features-weighted-lambda-0"])
+def test_steps_into_overflow_are_refused_and_the_run_ends(case):
+    """Features of 1e100, a softmax layer, λ ≈ 0: trial steps whose cost is NaN once looped
+    forever (the radius update compared NaNs). Now such steps shrink the region, and a run of
+    refused steps ends the fit."""
+    rng = np.random.RandomState(case["seed"])
+    X = rng.randn(case["m"], case["n_x"]) * 1e100
+    X[:, 0] = X[:, -1]
+    y = np.arange(case["m"]) % case["classes"]
+    rng.shuffle(y)
+    weights = rng.uniform(0.01, 5.0, case["m"]) if case["weighted"] else None
+    clf = LogisticRegression(solver="newton", l2=case["lam"], num_iterations=50,
+                             fit_intercept=case["fit_intercept"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf.fit(X, y, sample_weight=weights)
+    assert np.all(np.isfinite(clf.coef_)) and clf.costs_[-1] <= clf.costs_[0]

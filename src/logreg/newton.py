@@ -37,6 +37,7 @@ from logreg.fit import Fit, TrainingInterrupted
 # predicted fall; shrink Δ below ETA1, keep it below ETA2, grow it above
 ETA0, ETA1, ETA2 = 1e-4, 0.25, 0.75
 SIGMA1, SIGMA2, SIGMA3 = 0.25, 0.5, 4.0
+MOST_REJECTED = 60  # steps refused in a row (Δ halved or less each time) before it gives up
 CG_TOLERANCE = 0.1  # CG stops when its residual is below this share of ‖∇J‖ (preconditioned),
 # or below √(‖∇J‖ / ‖∇J₀‖) of it once that is smaller: a forcing sequence that makes the
 # convergence superlinear (Nocedal & Wright, Theorem 7.2) where TRON's fixed 0.1 is linear
@@ -426,7 +427,7 @@ def _trust_region(problem, theta, Z, cost, g, curvature, costs, num_iterations, 
             f"the features are too large for the Newton solver: |x| up to "
             f"{_largest(problem.X):g} makes the gradient or the second derivatives overflow. "
             f"Expected features of moderate size: standardise them (e.g. StandardScaler).")
-    iterations = 0
+    iterations = rejected = 0
     while iterations < num_iterations and not _small(g, tol):
         forcing = min(CG_TOLERANCE, math.sqrt(math.sqrt(g @ (g / M)) / max(first, 1e-300)))
         s, r, margins, _ = _conjugate_gradients(curvature, g, radius, M, forcing)
@@ -440,7 +441,11 @@ def _trust_region(problem, theta, Z, cost, g, curvature, costs, num_iterations, 
         step = math.sqrt(s @ (M * s))
         if iterations == 0:  # TRON: the first step bounds the first radius
             radius = min(radius, step)
-        radius = _new_radius(radius, step, actual, predicted, cost_trial - cost - gs, gs)
+        if math.isfinite(actual) and math.isfinite(predicted):
+            radius = _new_radius(radius, step, actual, predicted, cost_trial - cost - gs, gs)
+        else:  # a step into overflow (or NaN): refused, and a much smaller region
+            radius = SIGMA1 * min(radius, step) if math.isfinite(step) else SIGMA1 * radius
+        rejected = 0 if actual > ETA0 * predicted else rejected + 1
         if actual > ETA0 * predicted:  # accepted
             theta, Z, cost = trial, Z_trial, cost_trial
             g, curvature = problem.gradient(theta, Z)
@@ -455,6 +460,8 @@ def _trust_region(problem, theta, Z, cost, g, curvature, costs, num_iterations, 
             break
         if abs(actual) <= 1e-12 * abs(cost) and abs(predicted) <= 1e-12 * abs(cost):
             break  # J no longer changes at machine precision
+        if rejected >= MOST_REJECTED or not radius > 0:
+            break  # Δ shrank by 2^MOST_REJECTED and more without a step J accepts: no progress
     return theta, iterations, g
 
 
