@@ -12,7 +12,15 @@ Three kernels, compiled with numba (see docs/design.md for why), none of which c
 live in ``logreg._fused_kernels``, imported on first use (numba stays optional), compiled once
 per signature and loaded from numba's cache by every later process:
 
-- the notes' neuron (Y of one row) on dense X: z = wᵀx + b, a = σ(z), four examples at once;
+- the notes' neuron (Y of one row) on dense X: z = wᵀx + b, a = σ(z). Each chunk is read as
+  four streams (its quarters side by side), one example of each a round: one pass over the
+  features computes the next four's z = wᵀx from memory and, every other round, adds the last
+  eight's x dz to dw from cache, so that memory is read all the time; the loss's log is taken
+  once for 32 examples (log Π (1 + e^{−|z|}): a log costs three exps). What keeps it off the
+  one-pass bound is that memory waits while the pass also loads and stores dw: z = wᵀx alone
+  reads X at 1.03× the bound on one thread, with dw's loads and stores at 1.2×
+  (benchmarks/neuron_kernel_bench.py). At (500, 200000) on a 2-core Xeon, two threads: 1.2×
+  the bound in float64, 1.4× in float32 (four neighbouring examples at a time: 1.3×, 2.4×);
 - a softmax layer (Y one-hot (K, m), W (n_x, K), b (K, 1)) on dense X: all K outputs in the
   same pass. A block of 32 examples at a time: Z = WᵀX + b, four examples and two classes per
   sweep over the features (each x and each column of W loaded once for eight products), the
@@ -34,9 +42,9 @@ It needs the examples contiguous in memory: dense X of shape (n_x, m) whose tran
 C-contiguous, which is what ``LogisticRegression`` hands over (rows of the user's (m, n_x)
 array, transposed as a view); ``wins`` says no to any other layout, which would need a copy.
 X is read in its own dtype (float32 data is never copied to float64); the sums over examples
-are float64, so float32 data loses little in accumulation (for K classes on dense float32 X,
-an example's z = Wᵀx and a block's dZ Xᵀ are summed in float32, as BLAS would). The gradient
-comes back in X's dtype.
+are float64, so float32 data loses little in accumulation (on dense float32 X, an example's
+z = Wᵀx and a block's dZ Xᵀ are summed in float32, as BLAS would: converting each x to float64
+cost the neuron more than reading it). The gradient comes back in X's dtype.
 
 How many threads (``threads()``), decided at every evaluation, in this order:
 
@@ -241,8 +249,8 @@ def _run(kernel, chunks, *arguments):
 
 
 def _run_chunks(*arguments):
-    """The neuron's dense kernel over every chunk (``arguments[6]`` holds one dw per chunk)."""
-    _run(_compiled(), arguments[6].shape[0], *arguments)
+    """The neuron's dense kernel over every chunk (``arguments[7]`` holds one dw per chunk)."""
+    _run(_compiled(), arguments[7].shape[0], *arguments)
 
 
 def loss_and_gradient(w, b, X, Y, sample_weight=None, l2=0.0):
@@ -265,8 +273,10 @@ def loss_and_gradient(w, b, X, Y, sample_weight=None, l2=0.0):
         return _layer(w, b, X.dtype, rows, Y, s, weighted, l2)
     chunks = chunk_count(rows.shape[0])
     dw_parts, sums = np.zeros((chunks, rows.shape[1])), np.zeros((chunks, 3))
+    # w in X's dtype: float32 X sums z = wᵀx and a block's x dz in float32, as BLAS would
     _run_chunks(rows, np.ravel(Y).astype(np.float64, copy=False), s,
-                np.ravel(w).astype(np.float64), float(b), weighted, dw_parts, sums)
+                np.ravel(w).astype(rows.dtype), float(b), weighted, rows.dtype != np.float64,
+                dw_parts, sums)
     # the chunks' partial sums, added in a fixed order: the same bits on any number of threads
     total_loss, total_dz, m = sums.sum(axis=0)
     dw = dw_parts.sum(axis=0)
