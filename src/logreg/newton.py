@@ -6,8 +6,8 @@ J = (1/m) Σ L + (λ/2m)‖w‖² in (w, b) is
 
     H = X̃ D X̃ᵀ / m + (λ/m) I_w,   X̃ = X with a row of ones (for b),  D = diag(s·a(1 − a)).
 
-H is never formed. Conjugate gradients need only products H v, and each is the notes' two
-products again: u = X̃ᵀ v (a forward pass, like Z = wᵀX + b), then X̃ (D u) / m (a backward
+With many parameters H is never formed: conjugate gradients need only products H v, and each
+is the notes' two products again: u = X̃ᵀ v (a forward pass, like Z = wᵀX + b), then X̃ (D u) / m (a backward
 pass, like dw = X dZᵀ / m). The method is LIBLINEAR's TRON (Lin, Weng & Keerthi, "Trust region
 Newton method for large-scale logistic regression", JMLR 2008), with the diagonal
 preconditioner of Hsia, Chiang & Lin (ACML 2018): each iteration solves H s = −∇J by CG
@@ -17,7 +17,8 @@ model predicted, and grows or shrinks Δ by how well the model predicted it.
 One thing beyond TRON: every CG product computes u = X̃ᵀ d for its direction d, and the step
 s is a sum of those directions, so the margins at the trial point, Z + X̃ᵀ s, are a sum of
 the u's too. J at the trial point therefore costs no pass over X; an accepted step costs one
-(the gradient's X dZᵀ), each CG iteration two (one with the fused kernel, where it serves).
+(the gradient's X dZᵀ), each CG iteration two (one on large X: ``logreg._newton_kernels``).
+With few parameters H is formed instead (``_ExplicitCurvature``) and Newton's step solved for.
 
 Works on the notes' neuron (Y of one row) and a softmax layer (Y one-hot (K, m); W (n_x, K),
 b (K, 1)); dense NumPy X or SciPy sparse X; float32 or float64 X (the products in X's own
@@ -123,7 +124,7 @@ class _Problem:
     def explicit(self):
         """Whether to form H (p × p, p parameters) rather than apply it, on dense X: with few
         parameters, or where forming it is little work (m p² flops, EXPLICIT_WORK). Then the
-        Newton step is exact (a Cholesky solve) and CG needs no pass over X. Measured at
+        Newton step is exact (one LAPACK solve) and CG needs no pass over X. Measured at
         (100000, 400): forming H each iteration took 4.5 s to the minimum, CG's products H v
         (one pass each) 2.7 s: CG. Wide data (p > m) too: H is then nearly singular (rank m
         plus λ/m), and CG needs few cheap products."""
@@ -235,7 +236,7 @@ class _Curvature:
 class _ExplicitCurvature:
     """The Hessian formed, for few parameters: H = Σ_k,l X̃ diag(c_kl) X̃ᵀ in θ's order, with
     c = s·a(1 − a)/m for the neuron, s·(a_k δ_kl − a_k a_l)/m for a softmax layer. Newton's
-    step −H⁻¹∇J is then a Cholesky solve, and CG (only when the step leaves the trust region)
+    step −H⁻¹∇J is then one LAPACK solve, and CG (only when the step leaves the trust region)
     costs no pass over X."""
 
     def __init__(self, problem, A, scale):
