@@ -7,6 +7,8 @@ import warnings
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression as SklearnLogisticRegression
 
@@ -296,9 +298,9 @@ def test_refuses_arrays_it_cannot_serve_and_says_what_would():
 
 def test_refuses_the_graph_backprop_and_the_loops():
     X, y = simulated(50, 3)
-    for settings in ({"backprop": "graph"}, {"implementation": "loop"}):
+    for options in ({"backprop": "graph"}, {"implementation": "loop"}):
         with pytest.raises(InvalidInputError, match="not 'newton'"):
-            LogisticRegression(solver="newton", **settings).fit(X, y)
+            LogisticRegression(solver="newton", **options).fit(X, y)
 
 
 def test_features_too_large_raise_a_clear_error():
@@ -373,10 +375,6 @@ def test_one_pass_kernels_match_the_two_pass_products(classes, sparse, dtype, mo
     np.testing.assert_allclose(Hv, Hv_two, rtol=rtol, atol=rtol * np.abs(Hv_two).max())
     np.testing.assert_allclose(U, U_two, rtol=rtol, atol=rtol * np.abs(U_two).max())
     np.testing.assert_allclose(diagonal, curvature.diagonal(), rtol=rtol)
-
-
-from hypothesis import HealthCheck, given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])

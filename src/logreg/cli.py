@@ -101,7 +101,7 @@ def build_parser():
                        help="the notes' gradient descent (default); L-BFGS, a quasi-Newton "
                        "method that reaches the minimum in tens of iterations; or newton, a "
                        "trust-region Newton-CG on the notes' second derivative a(1 − a), for "
-                       "a tight minimum of badly conditioned problems (docs/solvers.md)")
+                       "sparse data and badly conditioned problems (docs/solvers.md)")
     train.add_argument("--dtype", choices=["float64", "float32"], default="float64",
                        help="precision of the computation (float32: half the memory)")
     train.add_argument("--backprop", choices=["closed-form", "graph"], default="closed-form",

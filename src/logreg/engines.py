@@ -99,7 +99,8 @@ ENGINES = {engine.name: engine for engine in (
             chosen_by="implementation='auto' or 'vectorized'"),
     _engine("dask", "the notes' lines on Dask arrays, cost, dw and db in one dask.compute",
             "logreg.dask_gradient:loss_and_gradient", {"dask"}, returns="NumPy",
-            solvers=frozenset({"gd", "lbfgs"}), chosen_by="implementation='auto' or 'vectorized'", needs="dask"),
+            solvers=frozenset({"gd", "lbfgs"}),
+            chosen_by="implementation='auto' or 'vectorized'", needs="dask"),
 )}
 
 # which engines a setting asks for, in order of preference; the first that supports the data

@@ -7,12 +7,12 @@ J = (1/m) Σ L + (λ/2m)‖w‖² in (w, b) is
     H = X̃ D X̃ᵀ / m + (λ/m) I_w,   X̃ = X with a row of ones (for b),  D = diag(s·a(1 − a)).
 
 With many parameters H is never formed: conjugate gradients need only products H v, and each
-is the notes' two products again: u = X̃ᵀ v (a forward pass, like Z = wᵀX + b), then X̃ (D u) / m (a backward
-pass, like dw = X dZᵀ / m). The method is LIBLINEAR's TRON (Lin, Weng & Keerthi, "Trust region
-Newton method for large-scale logistic regression", JMLR 2008), with the diagonal
-preconditioner of Hsia, Chiang & Lin (ACML 2018): each iteration solves H s = −∇J by CG
-inside a trust region ‖s‖ ≤ Δ, takes the step if J fell enough against what the quadratic
-model predicted, and grows or shrinks Δ by how well the model predicted it.
+is the notes' two products again: u = X̃ᵀ v (a forward pass, like Z = wᵀX + b), then
+X̃ (D u) / m (a backward pass, like dw = X dZᵀ / m). The method is LIBLINEAR's TRON (Lin, Weng
+& Keerthi, "Trust region Newton method for large-scale logistic regression", JMLR 2008), with
+the diagonal preconditioner of Hsia, Chiang & Lin (ACML 2018): each iteration solves
+H s = −∇J by CG inside a trust region ‖s‖ ≤ Δ, takes the step if J fell enough against what
+the quadratic model predicted, and grows or shrinks Δ by how well the model predicted it.
 
 One thing beyond TRON: every CG product computes u = X̃ᵀ d for its direction d, and the step
 s is a sum of those directions, so the margins at the trial point, Z + X̃ᵀ s, are a sum of
