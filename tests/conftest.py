@@ -34,15 +34,15 @@ def pytest_configure(config):
         "markers", "catvnoncat: needs the exercise's cat/non-cat .h5 files (skipped if absent)")
 
 
-IN_PROCESS_CLUSTER_TIMEOUT = 120  # seconds; such a test takes 1-10 s
+IN_PROCESS_CLUSTER_TIMEOUT = 120  # seconds; such a test takes 2-15 s
 
 
 def pytest_collection_modifyitems(config, items):
-    """Tests on an in-process Dask cluster (the ``threads_cluster`` fixtures) get a time
-    limit and two more tries: in three of the full runs of 2026-11-27 (two beside heavy
-    benchmarks, one on a quiet machine), the client's gather waited forever on idle
-    in-process workers (in distributed's threads, not logreg's code; each test passes
-    alone in 10 s; issue 12's note). A hang that repeats three times still fails."""
+    """Tests on a local Dask cluster (the ``threads_cluster`` fixtures) get a time limit and
+    two more tries. In three full runs of 2026-11-27 (two beside heavy benchmarks, one on a
+    quiet machine) the client's gather waited forever on in-process workers, every worker
+    idle, while each test passed alone in 10 s (issue 12's note); the fixtures now start
+    worker processes, and a hang that repeats three times still fails."""
     if not (config.pluginmanager.hasplugin("timeout")
             and config.pluginmanager.hasplugin("rerunfailures")):
         return
