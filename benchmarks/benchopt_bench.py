@@ -46,7 +46,7 @@ import numpy as np
 HERE = Path(__file__).resolve().parent
 BENCHMARK = HERE / "benchopt"
 sys.path.insert(0, str(HERE))
-from timing import machine  # noqa: E402
+from timing import machine, splice_section  # noqa: E402
 
 TITLE = "On the field's benchmark (benchopt)"
 RESULTS_NAME = "RESULTS_benchopt.md"
@@ -305,18 +305,8 @@ def markdown(rows, description, command, benchopt_commands, picture, notes):
 
 
 def splice(path, text):
-    """Put the section into RESULTS.md: replace the one there (up to the next "## On ..."
-    section, or the end), else add it at the end; the form is run.py's other_results'."""
-    path = Path(path)
-    heading = f"\n## {TITLE}\n"
-    block = f"{heading}\nFrom `benchmarks/benchopt_bench.py` ({RESULTS_NAME}):\n\n{text}"
-    old = path.read_text() if path.is_file() else "# Benchmark results\n"
-    if heading not in old:
-        path.write_text(old.rstrip("\n") + "\n" + block)
-        return
-    start = old.index(heading)
-    end = old.find("\n## On ", start + len(heading))
-    path.write_text(old[:start] + block.rstrip("\n") + "\n" + (old[end:] if end >= 0 else ""))
+    """This benchmark's section into RESULTS.md (``timing.splice_section``)."""
+    splice_section(path, TITLE, "benchmarks/benchopt_bench.py", RESULTS_NAME, text)
 
 
 # ----------------------------------------------------------------------------------- the picture

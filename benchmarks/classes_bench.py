@@ -57,7 +57,7 @@ import numpy as np
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from timing import machine  # noqa: E402
+from timing import machine, splice_section  # noqa: E402
 
 TITLE = "On K classes and sparse data"
 RESULTS_NAME = "RESULTS_classes.md"
@@ -741,19 +741,8 @@ def section(bench, description, started, args, seconds):
 
 
 def splice(path, text):
-    """Put the section into RESULTS.md: replace the one there (up to the next of run.py's
-    "## On ..." sections, or the end), else add it at the end. The form is run.py's for the
-    sections it copies in (other_results), so `make bench` keeps it."""
-    path = Path(path)
-    heading = f"\n## {TITLE}\n"
-    block = f"{heading}\nFrom `benchmarks/classes_bench.py` ({RESULTS_NAME}):\n\n{text}"
-    old = path.read_text() if path.is_file() else "# Benchmark results\n"
-    if heading not in old:
-        path.write_text(old.rstrip("\n") + "\n" + block)
-        return
-    start = old.index(heading)
-    end = old.find("\n## On ", start + len(heading))
-    path.write_text(old[:start] + block.rstrip("\n") + "\n" + (old[end:] if end >= 0 else ""))
+    """This benchmark's section into RESULTS.md (``timing.splice_section``)."""
+    splice_section(path, TITLE, "benchmarks/classes_bench.py", RESULTS_NAME, text)
 
 
 def main(argv=None):

@@ -35,6 +35,7 @@ from threadpoolctl import threadpool_limits
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
+from run import problem  # noqa: E402 (run.py's logistic-model rows)
 from timing import machine  # noqa: E402
 
 from logreg import fused  # noqa: E402
@@ -58,15 +59,6 @@ def stream_chunks(rows, sums, first, last):
                 t2 += x2[j]
                 t3 += x3[j]
         sums[c] = t0 + t1 + t2 + t3
-
-
-def problem(m, n, dtype, seed=0):
-    """Rows (m, n) of a logistic model (``benchmarks/run.py``'s)."""
-    rng = np.random.default_rng(seed)
-    rows = rng.standard_normal((m, n), dtype=np.float64)
-    z = rows @ (rng.standard_normal(n) / np.sqrt(n)) + 0.25
-    y = (rng.random(m) < 1 / (1 + np.exp(-z))).astype(np.float64)
-    return rows.astype(dtype, copy=False), y
 
 
 def rounds(calls, repeats, clock):

@@ -36,3 +36,21 @@ def machine():
     return (f"{cpu}, {os.cpu_count()} cores; Python {platform.python_version()}, "
             f"NumPy {np.__version__}, BLAS: {blas}; "
             f"OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', 'unset')}")
+
+
+def splice_section(path, title, source, results_name, text):
+    """Put a benchmark's section into RESULTS.md: replace the one there (up to the next
+    "## On ..." section, or the end), else add it at the end. The form is run.py's for the
+    sections it copies in (other_results), so `make bench` keeps it."""
+    from pathlib import Path
+
+    path = Path(path)
+    heading = f"\n## {title}\n"
+    block = f"{heading}\nFrom `{source}` ({results_name}):\n\n{text}"
+    old = path.read_text() if path.is_file() else "# Benchmark results\n"
+    if heading not in old:
+        path.write_text(old.rstrip("\n") + "\n" + block)
+        return
+    start = old.index(heading)
+    end = old.find("\n## On ", start + len(heading))
+    path.write_text(old[:start] + block.rstrip("\n") + "\n" + (old[end:] if end >= 0 else ""))
