@@ -422,6 +422,8 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
             # Y (1, m) of 0/1 (y = 1 for classes_[1]), or one-hot (K, m) for K classes
             Y = targets(y, classes, X.dtype)
         sample_weight = _sample_weight(sample_weight, X, self.class_weight, y, classes)
+        # kept by reference (no copy) for summary() without arguments; never saved or pickled
+        self._training_data = None if arrays.foreign(X) else (X, y, sample_weight)
         # the notes' layout: X is (n_x, m) — a transposed view, no copy
         X_notes = X.T
         plan = self.plan(X_notes, sample_weight, len(classes))
@@ -594,6 +596,22 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         weights = (None if sample_weight is None else
                    check_sample_weight(arrays.to_numpy(sample_weight), len(predicted)).ravel())
         return float(np.average(predicted == labels, weights=weights))
+
+    def summary(self, X=None, y=None, *, sample_weight=None, alpha=0.05):
+        """Inference at the fitted parameters: each coefficient's estimate, standard error
+        (from the observed information XᵀDX, D = a(1 − a)), z, p-value and confidence interval,
+        with the log-likelihood, McFadden's pseudo-R², AIC and BIC (``logreg.inference``).
+
+        Without ``X`` and ``y``, the training data of the last ``fit`` (kept by reference, not
+        saved in model files); a loaded model needs them given."""
+        from logreg.inference import summarize
+
+        return summarize(self, X, y, sample_weight=sample_weight, alpha=alpha)
+
+    def __getstate__(self):
+        state = super().__getstate__()
+        state.pop("_training_data", None)  # a reference to the user's data, not the model's
+        return state
 
     @property
     def metadata_(self):
