@@ -1,9 +1,15 @@
 """The command: parse, call the library, print. No mathematics here.
 
+::
+
     logreg train      train on a data set of K ≥ 2 classes (default: the built-in digits task)
     logreg predict    a model file and images, a CSV or a sparse table → one probability per
                       class and the label, per input
-    logreg evaluate   a model file and labelled data → accuracy, log loss, K×K confusion matrix
+    logreg evaluate   a model file and labelled data → accuracy, log loss, ROC AUC, K×K
+                      confusion matrix; --plots DIR: ROC, precision-recall, calibration,
+                      confusion matrix and misclassified images; --json for machines
+    logreg summary    a model file and labelled data → coefficients, standard errors, z,
+                      p-values, confidence intervals, log-likelihood, pseudo-R², AIC, BIC
     logreg graph      an expression → forward values, every dJ/dvar, a picture of the graph
     logreg rates      the exercise's learning-rate comparison → cost curves, accuracies
     logreg bench vectorize   np.dot against a Python loop; one gradient step three ways
@@ -22,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
-from logreg import __version__, bench, graph, neuron, rates
+from logreg import __version__, bench, graph, rates
 from logreg.data import (
     BUILT_IN,
     Scaling,
@@ -65,11 +71,13 @@ class Parser(argparse.ArgumentParser):
     """argparse, with its usage errors as one line on stderr and exit status 2."""
 
     def error(self, message):
+        """Print the usage and one line for a wrong command line; exit with status 2."""
         message = " ".join(message.split())  # an argument holding a new line stays one line
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
 def build_parser():
+    """The ``logreg`` command's parser: every sub-command, its options and their help."""
     parser = Parser(prog="logreg", description="Logistic regression as a single neuron, "
                     "the way the notes teach it, and as a layer of K neurons (softmax) for "
                     "K ≥ 3 classes.")
@@ -153,10 +161,15 @@ def build_parser():
     predict.set_defaults(run=run_predict)
 
     evaluate = commands.add_parser("evaluate", help="accuracy, log loss and K×K confusion "
-                                   "matrix", description="Score a model on labelled data: "
-                                   "accuracy, log loss and the K×K confusion matrix (rows: "
-                                   "true class, columns: predicted class, in the model's order "
-                                   "of classes).")
+                                   "matrix, ROC AUC; pictures with --plots", description="Score "
+                                   "a model on labelled data: accuracy, log loss and the K×K "
+                                   "confusion matrix (rows: true class, columns: predicted "
+                                   "class, in the model's order of classes), then the ROC AUC "
+                                   "(K classes: one-vs-rest, macro and micro averages). --json "
+                                   "prints every figure as one JSON document; --plots DIR "
+                                   "draws the ROC and precision-recall curves, the calibration "
+                                   "diagram, the confusion matrix and, for images, every "
+                                   "misclassified image.")
     evaluate.add_argument("model", help="a model file written by `logreg train`")
     evaluate.add_argument("--data", required=True, help="labelled data, in any form that "
                           "`logreg train --data` takes (a built-in image set: its held-out "
@@ -164,7 +177,39 @@ def build_parser():
     evaluate.add_argument("--labels", metavar="FILE", help="the labels of a sparse .npz "
                           "--data: " + LABELS_HELP)
     _add_data_options(evaluate, default=None)
+    evaluate.add_argument("--plots", metavar="DIR", help="write the pictures into DIR "
+                          "(created if missing): roc, precision_recall, calibration, "
+                          "confusion_matrix and, for images, misclassified (every "
+                          "misclassified image with its true label and the predicted "
+                          "probability); K classes one-vs-rest")
+    evaluate.add_argument("--format", choices=["png", "svg"], help="--plots: the pictures' "
+                          "format (default: png)")
+    evaluate.add_argument("--json", action="store_true", help="print every figure as one "
+                          "JSON document (ROC AUC, average precision, Brier score, per-class "
+                          "precision, recall, F1, calibration bins, ...)")
     evaluate.set_defaults(run=run_evaluate)
+
+    summary = commands.add_parser(
+        "summary", help="coefficients with standard errors, z, p-values and confidence "
+        "intervals", description="Inference at a model's parameters on labelled data: each "
+        "coefficient's estimate, standard error (from the observed information XᵀDX, "
+        "D = a(1 − a)), z, p-value and confidence interval, with the log-likelihood, "
+        "McFadden's pseudo-R², AIC and BIC (as statsmodels' Logit, and MNLogit for K ≥ 3 "
+        "classes: each class against the first). The features are the model's own, scaled "
+        "as at training. Refused, saying why, for a model trained with --l2 > 0, separated "
+        "classes, constant or duplicate features, or a fit that has not converged (train "
+        "with --solver newton).")
+    summary.add_argument("model", help="a model file written by `logreg train`")
+    summary.add_argument("--data", required=True, help="labelled data, in any form that "
+                         "`logreg train --data` takes (a built-in image set: its held-out "
+                         "part); the training data reproduce the fit's standard errors")
+    summary.add_argument("--labels", metavar="FILE", help="the labels of a sparse .npz "
+                         "--data: " + LABELS_HELP)
+    _add_data_options(summary, default=None)
+    summary.add_argument("--alpha", type=float, default=0.05, help="the intervals are "
+                         "(1 − alpha) confidence intervals (default: 0.05)")
+    summary.add_argument("--json", action="store_true", help="print every figure as JSON")
+    summary.set_defaults(run=run_summary)
 
     graph_parser = commands.add_parser(
         "graph", help="forward values, every dJ/dvar, and a picture of a computation graph",
@@ -547,6 +592,7 @@ def _estimator(args):
 
 
 def run_train(args):
+    """``logreg train``: train on the data set named, write the model and its learning curve."""
     with _created_folders_removed_on_failure(args.out):
         if args.engine == "dask":
             return run_train_dask(args)
@@ -725,6 +771,7 @@ def _save_dask(estimator, path, source, scaling, accuracies):
 
 
 def run_data_synth(args):
+    """``logreg data synth``: write a synthetic data set to a Zarr store."""
     path = _dask_engine().synth(args.out, args.rows, args.features, chunk_rows=args.chunk_rows,
                                 seed=args.seed, progress=True, classes=args.classes)
     print(f"Data set written to {path}: X ({args.rows}, {args.features}), y ({args.rows},) of "
@@ -799,6 +846,7 @@ def _model_data(estimator, preprocessing, source, label_column, labels=None):
 
 
 def run_predict(args):
+    """``logreg predict``: one probability per class and the label for each input."""
     estimator, scaling, preprocessing = _model_and_scaling(args.model)
     names, X = _inputs(args, estimator, preprocessing)
     n_x = estimator.n_features_in_
@@ -901,60 +949,60 @@ def _csv_features(path, label_column):
 
 
 def run_evaluate(args):
+    """``logreg evaluate``: score a model on labelled data; with ``--plots``, its pictures."""
+    from logreg import evaluation
+
+    if args.format is not None and args.plots is None:
+        raise InvalidInputError(f"--format {args.format} applies to the pictures of --plots "
+                                f"DIR; give --plots DIR or leave --format out.")
+    folder = None if args.plots is None else evaluation.plots_folder(args.plots)
     estimator, scaling, preprocessing = _model_and_scaling(args.model)
     dataset = _model_data(estimator, preprocessing, args.data, args.label_column, args.labels)
-    from sklearn.metrics import confusion_matrix
-
     X_rows = scaling.apply(dataset.X).T
-    K = len(estimator.classes_)
-    # the estimator's own decision (z > 0; for K classes the largest softmax output), as the
-    # index of the predicted class against the data's
-    Y_prediction = rates.class_indices(estimator.classes_, estimator.predict(X_rows))
-    Y_prediction = Y_prediction.reshape(1, -1)
-    matrix = confusion_matrix(dataset.Y.ravel(), Y_prediction.ravel(), labels=list(range(K)))
-    names = [str(c) for c in estimator.classes_]
+    labels = np.asarray(estimator.classes_)[dataset.Y.ravel().astype(np.int64)]
+    report = evaluation.evaluate(estimator, X_rows, labels)
+    if folder is not None:  # drawn before anything is printed: a refusal prints nothing else
+        images = None
+        if dataset.image_shape and not dataset.sparse:
+            from logreg.data.images import vectors_to_images
+
+            images = vectors_to_images(dataset.X, dataset.image_shape)
+        report["pictures"] = [str(path) for path in evaluation.write_plots(
+            estimator, X_rows, labels, folder, images=images, format=args.format or "png")]
+    if args.json:
+        print(evaluation.to_json(report))
+        return 0
+    _print_evaluation(dataset, report)
+    return 0
+
+
+def _print_evaluation(dataset, report):
+    """The figures as text: accuracy, log loss, the K×K confusion matrix, then the AUC."""
+    matrix = np.asarray(report["confusion_matrix"])
+    names = [str(c) for c in report["classes"]]
     width = max(max(len(n) for n in names) + 2, len(str(matrix.max())) + 1)
     print(f"Evaluated on {dataset.source}: {dataset.m} examples")
-    print(f"accuracy: {_evaluated_accuracy(Y_prediction, dataset.Y, K)} %")
-    log_loss = (_binary_log_loss(estimator, X_rows, dataset.Y) if K == 2 else
-                _log_loss(estimator, X_rows, dataset.Y))
-    print(f"log loss: {log_loss:.6f}")
+    print(f"accuracy: {report['accuracy']} %")
+    print(f"log loss: {report['log_loss']:.6f}")
     print("confusion matrix (rows: true class, columns: predicted class):")
     print(" " * width + "".join(f"{n:>{width}}" for n in names))
     for name, row in zip(names, matrix):
         print(f"{name:<{width}}" + "".join(f"{count:>{width}}" for count in row))
-    return 0
+    auc = report["roc_auc"]
+    if isinstance(auc, dict):
+        print(f"ROC AUC, one-vs-rest: macro {_figure_text(auc['macro'])}, micro "
+              f"{_figure_text(auc['micro'])}")
+    else:
+        print(f"ROC AUC: {_figure_text(auc)}")
+    for note in report["notes"]:
+        print(f"note: {note}")
+    if report.get("pictures"):
+        print(f"Pictures written to {Path(report['pictures'][0]).parent}: "
+              + ", ".join(Path(path).name for path in report["pictures"]))
 
 
-def _evaluated_accuracy(Y_prediction, Y, K):
-    """Two classes: the exercise's 100 − mean|Ŷ − Y|·100; K classes: 100 · mean(ŷ = y)."""
-    if K == 2:
-        return neuron.accuracy(Y_prediction, Y)
-    return float(np.mean(Y_prediction == Y) * 100)
-
-
-def _log_loss(estimator, X_rows, Y):
-    """J = −(1/m) Σ log a_y, with log A the estimator's log-softmax (finite for any finite Z;
-    −inf only where a class is certainly not the example's, which gives J = inf)."""
-    log_A = estimator.predict_log_proba(X_rows)
-    y = Y.ravel().astype(np.int64)
-    with np.errstate(over="ignore"):
-        return float(-np.mean(log_A[np.arange(y.size), y]))
-
-
-def _binary_log_loss(estimator, X_rows, Y):
-    """J = (1/m) Σ log(1 + eᶻ) − y·z from the neuron's z, as the notes compute the cost."""
-    Z = estimator.decision_function(X_rows).reshape(1, -1)
-    with np.errstate(over="ignore", invalid="ignore"):  # z = ±inf from huge w: fixed below
-        # L = log(1 + eᶻ) − y·z per example (neuron.logistic_cost_from_z)
-        losses = np.logaddexp(0.0, Z) - Y * Z
-        # at z = ±inf, L is 0 where z's sign is y's and inf where not (0·inf would be NaN)
-        losses = np.where(np.isinf(Z), np.where((Z > 0) == (Y == 1), 0.0, np.inf),
-                          losses)
-        log_loss = float(np.mean(losses))  # J = (1/m) Σ L
-        if np.isinf(log_loss) and np.isfinite(losses).all():  # Σ L overflowed, the mean not
-            log_loss = float(np.sum(losses / losses.size))
-    return log_loss
+def _figure_text(value):
+    return "undefined" if value is None else f"{value:.6f}"
 
 
 def _named_values(pairs):
@@ -980,7 +1028,47 @@ def _named_values(pairs):
     return values
 
 
+SCALING_WORDS = {"image": "pixels divided by 255",
+                 "standardize": "standardised per feature, (x − μ) / σ of the training data",
+                 "maxabs": "each feature divided by its largest |x| in the training data",
+                 "none": "as given"}
+
+
+def run_summary(args):
+    """`logreg summary`: the model's inference table on labelled data (or its JSON)."""
+    import json
+
+    from logreg.inference import summarize
+
+    estimator, scaling, preprocessing = _model_and_scaling(args.model)
+    dataset = _model_data(estimator, preprocessing, args.data, args.label_column, args.labels)
+    X_rows = scaling.apply(dataset.X).T
+    y = estimator.classes_[dataset.Y.ravel().astype(np.int64)]
+    summary = summarize(estimator, X_rows, y, alpha=args.alpha,
+                        feature_names=_summary_feature_names(estimator, preprocessing))
+    summary.notes.append(f"on {dataset.source}; features as the model sees them: "
+                         f"{SCALING_WORDS.get(scaling.kind, scaling.kind)}")
+    print(json.dumps(summary.to_dict(), indent=2) if args.json else summary)
+    return 0
+
+
+def _summary_feature_names(estimator, preprocessing):
+    """A CSV's column names; pixel[row,column(,channel)] for images; else None (x0, x1...)."""
+    names = estimator.metadata_.get("feature_names")
+    if names:
+        return names
+    shape = preprocessing.get("image_shape")
+    if not shape:
+        return None
+    height, width, channels = (list(shape) + [1])[:3]
+    # flatten_images: (h, w, c) in row-major order, one image per column
+    return [f"pixel[{i // (width * channels)},{i // channels % width}"
+            + (f",{i % channels}]" if channels > 1 else "]")
+            for i in range(height * width * channels)]
+
+
 def run_graph(args):
+    """``logreg graph``: forward values, every dJ/dvar and a picture of an expression."""
     import json
 
     # the picture's format and folder are checked before any work
@@ -1012,12 +1100,14 @@ def run_graph(args):
 
 
 def run_quiz(args):
+    """``logreg quiz``: the notes' quiz, each answer demonstrated."""
     from logreg import quiz
 
     return quiz.main(question=args.question, seed=args.seed, show_answers=args.answers)
 
 
 def run_rates(args):
+    """``logreg rates``: the exercise's learning-rate comparison."""
     out = Path(args.out)
     if out.suffix.lower() not in (".png", ".svg", ".pdf"):
         raise InvalidInputError(f"--out {out}: expected a picture path ending in .png, .svg "
@@ -1050,6 +1140,7 @@ def _rate_finished(run):
 
 
 def run_bench(args):
+    """``logreg bench``: the notes' vectorisation measurements."""
     import json
 
     result = bench.vectorize(size=args.size, repeats=args.repeats, n_x=args.features,

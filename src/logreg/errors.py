@@ -59,3 +59,22 @@ def __getattr__(name):
     made.__module__, made.__qualname__ = __name__, name
     globals()[name] = made
     return made
+
+
+class InferenceError(LogregError, ValueError):
+    """Standard errors, p-values or intervals that would not mean what they say (a penalised
+    fit, separated classes, a singular information matrix, parameters not at the maximum)."""
+
+
+class MissingDependencyError(LogregError, ImportError):
+    """An optional package that a feature needs (e.g. pandas for ``to_frame``) is missing."""
+
+
+class InferenceWarning(UserWarning):
+    """Standard errors that were computed but deserve caution (a nearly singular information
+    matrix, class weights read as frequency weights)."""
+
+
+class ParameterNotSavedWarning(UserWarning):
+    """A setting that a model file cannot hold as data (a ``callback`` function, a
+    ``random_state`` generator) was saved as None; set it again after ``load``."""

@@ -8,8 +8,11 @@ is ``coef_`` = wᵀ and ``intercept_`` = [b] for two classes (the notes' neuron)
 classes a layer of K neurons with softmax: ``coef_`` = Wᵀ (K, n_x), ``intercept_`` = b (K,).
 """
 
+import math
 import re
+import warnings
 from numbers import Integral, Real
+from types import SimpleNamespace
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
@@ -28,7 +31,18 @@ from sklearn.utils._param_validation import (
 from logreg import __version__, arrays, engines, fused, io, neuron
 from logreg.checks import check_sample_weight, classes_of_labels
 from logreg.errors import InvalidInputError, InvalidTypeError, NotFittedError
+from logreg.fit import HISTORY_KEYS, Recorder, Validation
 from logreg.solvers import SOLVERS, TrainingInterrupted, auto_learning_rate
+
+try:  # scikit-learn's callback API (1.9 on); older ones get the plain ``callback`` only
+    from sklearn.callback import CallbackSupportMixin, with_callbacks
+except ImportError:  # pragma: no cover - scikit-learn < 1.9
+    class CallbackSupportMixin:
+        """Stands in for scikit-learn's callback support where it has none."""
+
+    def with_callbacks(method):
+        """Stands in for scikit-learn's decorator where it has none."""
+        return method
 
 LAYOUT = "one row per example and one column per feature, shape (m, n_features)"
 FIXES = [  # (a fragment of scikit-learn's message, the fix logreg adds)
@@ -207,7 +221,7 @@ def outputs(classes):
     return 1 if len(classes) == 2 else len(classes)
 
 
-class LogisticRegression(ClassifierMixin, BaseEstimator):
+class LogisticRegression(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
     """Logistic regression as a single neuron, trained as the notes train it; for K ≥ 3 classes
     a layer of K neurons with softmax (multinomial logistic regression).
 
@@ -275,14 +289,35 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         ``fused.thread_limit``, else the smallest limit threadpoolctl reads from the loaded
         BLAS/OpenMP libraries and numba's (as joblib sets them in its workers), at most the
         CPUs this process may use; -1: every CPU this process may use.
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the examples (stratified by class, as
+        scikit-learn's SGDClassifier and MLPClassifier do), track their cost (the log loss,
+        without the l2 term) at every iteration, stop once ``n_iter_no_change`` iterations in
+        a row did not improve on the best by more than ``tol`` (None: any decrease counts), and
+        keep the parameters with the lowest validation cost seen, not the last. The model is
+        trained on the rest. Stopping early is not a failure: no ConvergenceWarning.
+    validation_fraction : float, default=0.1
+        The share of the examples held out for early stopping, in (0, 1).
+    n_iter_no_change : int, default=10
+        Iterations without improvement before early stopping ends the fit. 10, as
+        scikit-learn's SGD and MLP: full-batch iterations give a smooth validation curve, so
+        ten in a row without improvement mean it has turned, not noise.
+    random_state : int, RandomState instance or None, default=None
+        The held-out split of early stopping (the same int gives the same split).
+    callback : callable or None, default=None
+        Called after every iteration as ``callback(record)``, ``record`` the iteration's row
+        of ``history_`` as a dict; a truthy return stops training there (keeping the
+        parameters of that row, or the best ones under early stopping). scikit-learn's
+        callback API (``set_callbacks``, scikit-learn ≥ 1.9) works too. A model file cannot
+        hold a function: ``save`` records None and warns.
 
     Attributes
     ----------
     classes_ : ndarray of shape (K,)
         The labels, sorted. For two, ``classes_[1]`` is the positive class (y = 1 in the
         notes).
-    coef_ : ndarray of shape (1, n_features_in_) for two classes, (K, n_features_in_) else
-        wᵀ, or Wᵀ (one row per class).
+    coef_ : ndarray of shape (1, n) for two classes, (K, n) else
+        wᵀ, or Wᵀ (one row per class); n is ``n_features_in_``.
     intercept_ : ndarray of shape (1,) for two classes, (K,) else
         b (0 without ``fit_intercept``).
     n_features_in_ : int
@@ -293,6 +328,20 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         Iterations run.
     costs_ : list of float
         The cost J at every iteration (before that iteration's update).
+    history_ : dict of 1-D arrays, one entry per entry of ``costs_``
+        ``pandas.DataFrame(history_)`` gives a table. Keys: "iteration" (row i is i, int),
+        "cost" (``costs_``), "gradient_norm" (the Euclidean norm of ∇J over the fitted
+        parameters (w, b), with the l2 term), "step" (a parameter change ‖Δθ‖), "elapsed"
+        (seconds since the solver began), and with early stopping "validation_cost" (the
+        held-out log loss). For "gd" row i is iteration i: J, ‖∇J‖ at θᵢ (before its
+        update) and the step it takes, ‖θᵢ₊₁ − θᵢ‖ = α‖∇J(θᵢ)‖. For "lbfgs" and "newton"
+        row 0 is the start θ₀ (step 0) and row i the point θᵢ after iteration i, with the
+        step ‖θᵢ − θᵢ₋₁‖ that reached it. A loaded model's history holds the saved costs;
+        its other columns are NaN (model files keep the cost history only).
+    best_iteration_ : int or None
+        Early stopping: the row of ``history_`` whose parameters were kept; None without.
+    best_validation_cost_ : float or None
+        Early stopping: the validation cost there; None without.
     engine_ : dict
         How the gradients were computed: ``engine_["name"]`` is the row of the engine table
         (``logreg.engines``) that served the fit; the dask engine adds what it did.
@@ -324,12 +373,18 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
                       Options(Integral, {-1}), None],
         "fit_intercept": ["boolean"],
         "class_weight": [dict, StrOptions({"balanced"}), None],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "random_state": ["random_state"],
+        "callback": [callable, None],
     }
 
     def __init__(self, learning_rate="auto", num_iterations=2000, solver="gd", tol=None, l2=0.0,
                  warm_start=False, verbose=0, backprop="closed-form", implementation="auto",
                  dtype=None, on_divergence="raise", n_threads=None, fit_intercept=True,
-                 class_weight=None):
+                 class_weight=None, early_stopping=False, validation_fraction=0.1,
+                 n_iter_no_change=10, random_state=None, callback=None):
         self.learning_rate = learning_rate
         self.num_iterations = num_iterations
         self.solver = solver
@@ -344,6 +399,11 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         self.dtype = dtype
         self.on_divergence = on_divergence
         self.n_threads = n_threads
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.random_state = random_state
+        self.callback = callback
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -364,14 +424,15 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         except InvalidParameterError as error:
             raise LogregInvalidParameterError(
                 f"{error} Set it to one of those (see help(logreg.LogisticRegression)).") from None
-        for name in ("learning_rate", "num_iterations", "tol", "l2", "n_threads"):
+        for name in ("learning_rate", "num_iterations", "tol", "l2", "n_threads",
+                     "validation_fraction", "n_iter_no_change"):
             value = getattr(self, name)
             if isinstance(value, (bool, np.bool_)):
                 raise LogregInvalidParameterError(
                     f"The {name!r} parameter of LogisticRegression got {name}={value}, a bool; "
                     f"expected a number. Set it to a number (see "
                     f"help(logreg.LogisticRegression)).")
-            if name != "num_iterations" and isinstance(value, Integral):
+            if name not in ("num_iterations", "n_iter_no_change") and isinstance(value, Integral):
                 try:
                     float(value)
                 except OverflowError:
@@ -405,6 +466,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
                                sample_weight=sample_weight, l2=self.l2,
                                num_iterations=int(self.num_iterations), classes=classes)
 
+    @with_callbacks
     def fit(self, X, y, sample_weight=None):
         """Train on X (m, n_features; dense or SciPy sparse) and y (m,) of K ≥ 2 classes;
         returns self."""
@@ -422,16 +484,90 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
             # Y (1, m) of 0/1 (y = 1 for classes_[1]), or one-hot (K, m) for K classes
             Y = targets(y, classes, X.dtype)
         sample_weight = _sample_weight(sample_weight, X, self.class_weight, y, classes)
+        validation = None
+        if self.early_stopping:  # the model trains on the rest
+            X, y, Y, sample_weight, validation = self._held_out(X, y, Y, sample_weight)
         # kept by reference (no copy) for summary() without arguments; never saved or pickled
         self._training_data = None if arrays.foreign(X) else (X, y, sample_weight)
         # the notes' layout: X is (n_x, m) — a transposed view, no copy
         X_notes = X.T
         plan = self.plan(X_notes, sample_weight, len(classes))
         w, b = self._start(X, classes)
+        recorder = Recorder(self._observers(X, y, sample_weight, classes), validation,
+                            self.n_iter_no_change, self.tol or 0.0)
         with fused.thread_limit(self.n_threads):
-            return self._train(X_notes, Y, classes, w, b, sample_weight, plan)
+            self._train(X_notes, Y, classes, w, b, sample_weight, plan, recorder)
+        if hasattr(self, "_callback_fit_ctx"):  # scikit-learn's callbacks: the fit task ends
+            self._callback_fit_ctx.call_on_fit_task_end(
+                estimator=self, X=X, y=y, metadata=self._callback_metadata(sample_weight),
+                reconstruction_attributes={})
+        return self
 
-    def _train(self, X, Y, classes, w, b, sample_weight, plan):
+    def _held_out(self, X, y, Y, sample_weight):
+        """Early stopping's split, stratified by class (scikit-learn's ``train_test_split``
+        on the example indices, ``random_state``): the training part (X, y, Y, weights) and
+        the held-out part as a ``fit.Validation`` in the notes' layout."""
+        from sklearn.model_selection import train_test_split
+
+        host_Y = arrays.to_numpy(Y)
+        labels = host_Y[0] if host_Y.shape[0] == 1 else np.argmax(host_Y, axis=0)
+        m, K = len(labels), len(np.unique(labels))
+        # at least one example of each class held out (scikit-learn's split needs as many)
+        n_held = max(math.ceil(self.validation_fraction * m), K)
+        try:
+            train, held = train_test_split(np.arange(m), test_size=n_held,
+                                           random_state=self.random_state, stratify=labels)
+        except ValueError as error:
+            raise InvalidInputError(
+                f"early_stopping cannot hold out validation_fraction={self.validation_fraction:g}"
+                f" of {m} examples with every class on both sides "
+                f"({' '.join(str(error).split())}). Give more examples per class, raise "
+                f"validation_fraction, or set early_stopping=False.") from None
+        train, held = np.sort(train), np.sort(held)
+        s_train = None if sample_weight is None else _take(sample_weight, train, 1)
+        s_held = None if sample_weight is None else _take(sample_weight, held, 1)
+        y_train = _take(y if hasattr(y, "shape") else np.asarray(y), train, 0)
+        validation = Validation(_take(X, held, 0).T, _take(Y, held, 1), s_held)
+        return _take(X, train, 0), y_train, _take(Y, train, 1), s_train, validation
+
+    def _observers(self, X, y, sample_weight, classes):
+        """Who hears of every iteration and may stop it: ``callback`` (called with the row)
+        and scikit-learn's callbacks (a sub-task per iteration, as its LogisticRegression's
+        L-BFGS iterations)."""
+        observers = []
+        if self.callback is not None:
+            observers.append(lambda row, parameters: self.callback(row))
+        if hasattr(self, "_init_callback_context"):
+            context = self._init_callback_context(max_subtasks=int(self.num_iterations) + 1)
+            metadata = self._callback_metadata(sample_weight)
+            context.call_on_fit_task_begin(estimator=self, X=X, y=y, metadata=metadata)
+            if getattr(self, "_skl_callbacks", None):
+                observers.append(self._iteration_task(context, X, y, metadata, classes))
+        return observers
+
+    def _iteration_task(self, context, X, y, metadata, classes):
+        """An observer that runs each iteration as a scikit-learn callback task, its
+        ``fitted_estimator`` predicting with that iteration's parameters."""
+        def observe(row, parameters):
+            def attributes():
+                fitted = SimpleNamespace()
+                LogisticRegression._set_parameters(fitted, *parameters())
+                return {"coef_": fitted.coef_, "intercept_": fitted.intercept_,
+                        "classes_": classes}
+
+            task = context.subcontext(task_name="iteration")
+            task.call_on_fit_task_begin(estimator=self, X=X, y=y, metadata=metadata,
+                                        reconstruction_attributes=attributes)
+            return task.call_on_fit_task_end(estimator=self, X=X, y=y, metadata=metadata,
+                                             reconstruction_attributes=attributes)
+
+        return observe
+
+    @staticmethod
+    def _callback_metadata(sample_weight):
+        return None if sample_weight is None else {"sample_weight": sample_weight}
+
+    def _train(self, X, Y, classes, w, b, sample_weight, plan, recorder=None):
         """Run the solver on the notes' layout (X (n_x, m), Y (1, m) of 0/1 or one-hot
         (K, m)) from (w, b) with the planned engine, and keep the result."""
         self.learning_rate_ = (None if self.solver != "gd" else  # only gd takes a step α
@@ -446,7 +582,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
                 sample_weight=sample_weight, l2=self.l2, on_divergence=self.on_divergence,
                 callback=self._reporter() if self.verbose else None,
                 gradient=plan.loss_and_gradient, example_space=plan.example_space,
-                fit_intercept=self.fit_intercept)
+                fit_intercept=self.fit_intercept, recorder=recorder)
         except TrainingInterrupted as stop:
             if stop.fit.n_iter:  # keep the last good parameters, then let Ctrl-C go on
                 self._store(classes, stop.fit, plan)
@@ -463,6 +599,10 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         self._set_parameters(result.w, result.b)
         self.costs_ = result.costs
         self.n_iter_ = result.n_iter
+        self.history_ = result.history if result.history is not None else _history_of(
+            result.costs)
+        self.best_iteration_ = result.best_iteration
+        self.best_validation_cost_ = result.best_validation_cost
         self.engine_ = {"name": plan.engine.name}
         return self
 
@@ -636,15 +776,36 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
             "classes": self.classes_.tolist(),
             "dtype": str(coef.dtype),
             "feature_names": getattr(self, "feature_names_in_", None),
-            "params": _jsonable_params(self.get_params()),
+            "params": _jsonable_params(_savable_params(self.get_params())),
             "engine": self.engine_,
             "training": {"solver": self.solver, "learning_rate": self.learning_rate_,
                          "num_iterations": self.num_iterations, "tol": self._tol(),
                          "backprop": self.backprop, "implementation": self.implementation,
-                         "l2": self.l2, "n_iter": self.n_iter_, "costs": self.costs_},
+                         "l2": self.l2, "n_iter": self.n_iter_, "costs": self.costs_,
+                         "best_iteration": getattr(self, "best_iteration_", None),
+                         "best_validation_cost": getattr(self, "best_validation_cost_", None)},
             **metadata,
         }
         io.write_model(path, coef.T, intercept, record)
+
+
+def _take(array, index, axis):
+    """The examples ``index`` (a sorted NumPy array) of ``array`` along ``axis``, in its own
+    library: NumPy, SciPy sparse and Dask by indexing, other array libraries by ``take``."""
+    if arrays.foreign(array) and not arrays.is_dask_array(array):
+        xp = arrays.array_namespace(array)
+        return xp.take(array, xp.asarray(index, device=arrays.device(array)), axis=axis)
+    return array[index] if axis == 0 else array[:, index]
+
+
+def _history_of(costs, **columns):
+    """A ``history_`` for ``costs`` alone: the other columns NaN unless given."""
+    n = len(costs)
+    history = {"iteration": np.arange(n, dtype=np.int64),
+               "cost": np.asarray(costs, dtype=np.float64).reshape(-1)}
+    for key in HISTORY_KEYS[2:]:
+        history[key] = np.asarray(columns.get(key, np.full(n, np.nan)), dtype=np.float64)
+    return history
 
 
 def _ravel(Z):
@@ -676,6 +837,9 @@ def load(path):
     estimator.costs_ = [float(cost) for cost in training.get("costs", [])]
     estimator.n_iter_ = int(training.get("n_iter", len(estimator.costs_)))
     estimator.learning_rate_ = training.get("learning_rate")
+    estimator.history_ = _history_of(estimator.costs_)
+    estimator.best_iteration_ = _saved_number(training.get("best_iteration"), int)
+    estimator.best_validation_cost_ = _saved_number(training.get("best_validation_cost"), float)
     estimator.engine_ = dict(metadata.get("engine") or {"name": "unrecorded"})
     estimator._metadata = metadata
     return estimator
@@ -710,6 +874,36 @@ def _among(label, known):
         return label in known
     except TypeError:  # an unhashable label
         return False
+
+
+def _saved_number(value, kind):
+    """A number of the training record as ``kind``, or None (absent, or not a number)."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return kind(value)
+    return None
+
+
+def _savable_params(params):
+    """get_params() as a model file can hold them: a ``callback`` function or a
+    ``random_state`` generator is code or state, not data; each is saved as None, with a
+    ``ParameterNotSavedWarning`` saying to set it again after ``load``."""
+    from logreg.errors import ParameterNotSavedWarning
+
+    unsaved = {name: value for name, value in params.items()
+               if (name == "callback" and value is not None)
+               or (name == "random_state" and value is not None
+                   and not isinstance(value, Integral))}
+    for name, value in unsaved.items():
+        warnings.warn(f"the model file saves {name}=None: {name}={value!r} is "
+                      f"{'a function' if name == 'callback' else 'a generator'}, which a model "
+                      f"file (data, never code) cannot hold. Set it again after logreg.load "
+                      f"(estimator.set_params({name}=...)).", ParameterNotSavedWarning,
+                      stacklevel=3)
+    if unsaved:
+        params = {**params, **{name: None for name in unsaved}}
+    if isinstance(params.get("random_state"), Integral):
+        params = {**params, "random_state": int(params["random_state"])}
+    return params
 
 
 def _jsonable_params(params):

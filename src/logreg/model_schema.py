@@ -25,7 +25,10 @@ INT64 = (-2**63, 2**63 - 1)
 # that reading a model file does not import scikit-learn
 PARAMS = ("backprop", "class_weight", "dtype", "fit_intercept", "implementation", "l2",
           "learning_rate", "n_threads", "num_iterations", "on_divergence", "solver", "tol",
-          "verbose", "warm_start")
+          "verbose", "warm_start",
+          # issue 13: early stopping and the callback (saved as None: a function is code)
+          "early_stopping", "validation_fraction", "n_iter_no_change", "random_state",
+          "callback")
 UNRECORDED = "unrecorded"  # the engine of a model saved before logreg recorded it
 
 

@@ -26,13 +26,12 @@ precision, the Newton algebra in float64).
 """
 
 import math
-import warnings
 
 import numpy as np
 
 from logreg import arrays, neuron
 from logreg.errors import InvalidInputError, TrainingDivergedError
-from logreg.fit import Fit, TrainingInterrupted
+from logreg.fit import Fit, Recorder, TrainingInterrupted
 
 # TRON's constants (LIBLINEAR, tron.cpp): accept a step when J fell by more than ETA0 of the
 # predicted fall; shrink Δ below ETA1, keep it below ETA2, grow it above
@@ -252,12 +251,12 @@ class _ExplicitCurvature:
                 H[:, 0, :, 0] += S @ S.T
                 continue
             for k in range(K):
-                for l in range(k, K):
-                    c = s * a[k] * ((k == l) - a[l])  # softmax: a_k (δ_kl − a_l)
+                for j in range(k, K):
+                    c = s * a[k] * ((k == j) - a[j])  # softmax: a_k (δ_kj − a_j)
                     block = (rows * c) @ rows.T
-                    H[:, k, :, l] += block
-                    if l != k:
-                        H[:, l, :, k] += block.T
+                    H[:, k, :, j] += block
+                    if j != k:
+                        H[:, j, :, k] += block.T
         self.H = H.reshape(problem.size, problem.size)
         self.H[range(problem.split_at), range(problem.split_at)] += problem.lam  # + (λ/m) I_w
 
@@ -369,7 +368,7 @@ def _to_boundary(s, d, M, radius):
 
 
 def newton(X, Y, w, b, *, num_iterations, tol=0.0, sample_weight=None, l2=0.0, callback=None,
-           gradient=None, example_space=False, fit_intercept=True, **_):
+           gradient=None, example_space=False, fit_intercept=True, recorder=None, **_):
     """Trust-region Newton-CG on the cost J: (w, b) that minimise it, in few iterations.
 
     ``num_iterations`` caps the Newton iterations (accepted steps); ``tol`` is the gradient
@@ -377,10 +376,16 @@ def newton(X, Y, w, b, *, num_iterations, tol=0.0, sample_weight=None, l2=0.0, c
     precision). ``costs`` holds the starting cost and the cost after each iteration. A run
     that stops at ``num_iterations`` with a larger gradient warns (ConvergenceWarning).
     ``gradient`` (the engine) is not used: the method computes its own products with X.
+    ``recorder`` (a ``logreg.fit.Recorder``; None records the history only) gets one row per
+    entry of ``costs``: row 0 the start θ₀, row i the point θᵢ after the i-th accepted step,
+    with J(θᵢ), ‖∇J(θᵢ)‖ (Euclidean, over θ; ``tol`` bounds its largest entry), the step
+    ‖θᵢ − θᵢ₋₁‖ (0 at row 0; rejected trial steps are not steps) and the seconds since the
+    solver began. When it says to stop (early stopping, a callback), the solver stops there.
     """
     if example_space:
         raise InvalidInputError("the Newton solver takes its own steps; the example-space "
                                 "steps are gradient descent's. Use solver='gd'.")
+    recorder = recorder or Recorder()
     problem = _Problem(X, Y, sample_weight, l2, fit_intercept)
     host_w = arrays.to_numpy(w)
     dtype, shape = host_w.dtype, host_w.shape
@@ -395,6 +400,8 @@ def newton(X, Y, w, b, *, num_iterations, tol=0.0, sample_weight=None, l2=0.0, c
     theta = np.concatenate([host_w.ravel().astype(np.float64)]
                            + ([np.asarray(arrays.to_numpy(b), np.float64).ravel()]
                               if fit_intercept else []))
+    recorder.watch(None if recorder.validation is None
+                   else lambda state: recorder.validation.cost(*parameters(state)), parameters)
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         Z = problem.forward(theta)
         cost = problem.cost(theta, Z)
@@ -403,24 +410,38 @@ def newton(X, Y, w, b, *, num_iterations, tol=0.0, sample_weight=None, l2=0.0, c
         g, curvature = problem.gradient(theta, Z)
         iterations = 0
         try:
-            theta, iterations, g = _trust_region(problem, theta, Z, cost, g, curvature, costs,
-                                                 num_iterations, tol, callback)
+            if not recorder.record(cost, _norm(g), 0.0, theta):
+                theta, iterations, g = _trust_region(problem, theta, Z, cost, g, curvature,
+                                                     costs, num_iterations, tol, callback,
+                                                     recorder)
         except KeyboardInterrupt:
-            raise TrainingInterrupted(
-                Fit(*parameters(theta), costs, iterations=len(costs) - 1)) from None
+            raise TrainingInterrupted(recorder.finish(
+                Fit(*parameters(theta), costs, iterations=len(costs) - 1))) from None
     largest = float(np.max(np.abs(g))) if g.size else 0.0
-    if iterations >= num_iterations and largest > tol:
-        from sklearn.exceptions import ConvergenceWarning
+    converged = not (iterations >= num_iterations and largest > tol)
+    fit = recorder.finish(Fit(*parameters(theta), costs, iterations=iterations,
+                              converged=converged or recorder.stopped_by is not None))
+    if not fit.converged:
+        from logreg import diagnostics
 
-        warnings.warn(f"the Newton solver stopped at num_iterations={num_iterations} before "
-                      f"converging (gradient max |dJ/dθ| {largest:.3g} > tol={tol:g}). Raise "
-                      f"num_iterations, or standardise the features.", ConvergenceWarning,
-                      stacklevel=4)
-    return Fit(*parameters(theta), costs, iterations=iterations)
+        diagnostics.warn_not_converged(
+            f"the Newton solver stopped at num_iterations={num_iterations} before converging "
+            f"(gradient max |dJ/dθ| {largest:.3g} > tol={tol:g}). Raise num_iterations, or "
+            f"standardise the features." + diagnostics.explain(
+                X, Y, fit.w, fit.b, costs, l2=l2, num_iterations=num_iterations,
+                solver="newton"))
+    return fit
 
 
-def _trust_region(problem, theta, Z, cost, g, curvature, costs, num_iterations, tol, callback):
-    """TRON's outer loop from θ: (θ, the accepted iterations, ∇J there)."""
+def _norm(vector):
+    """‖v‖ of a NumPy vector."""
+    return math.sqrt(float(vector @ vector)) if vector.size else 0.0
+
+
+def _trust_region(problem, theta, Z, cost, g, curvature, costs, num_iterations, tol, callback,
+                  recorder):
+    """TRON's outer loop from θ: (θ, the accepted iterations, ∇J there); each accepted step
+    is a row of ``recorder``, which may stop it."""
     M = _preconditioner(curvature)
     radius = first = math.sqrt(g @ (g / M))  # Δ₀ = ‖∇J₀‖ in M⁻¹'s norm
     if not (math.isfinite(first) and np.all(np.isfinite(M))):
@@ -455,6 +476,8 @@ def _trust_region(problem, theta, Z, cost, g, curvature, costs, num_iterations, 
             costs.append(cost)
             if callback is not None:
                 callback(iterations - 1, cost)
+            if recorder.record(cost, _norm(g), _norm(s), theta):
+                break
         if not math.isfinite(cost_trial) and not math.isfinite(cost):
             _check_finite(cost_trial)
         if actual <= 0 and predicted <= 0:  # the model sees no fall left: at the minimum

@@ -16,7 +16,7 @@ from scipy.sparse import issparse
 
 from logreg import arrays, neuron
 from logreg.errors import InvalidInputError, TrainingDivergedError
-from logreg.fit import Fit, TrainingInterrupted  # noqa: F401 (TrainingInterrupted: re-exported)
+from logreg.fit import Fit, Recorder, TrainingInterrupted  # noqa: F401 (re-exported)
 
 RISING_STEPS = 10  # the cost rose this many steps in a row
 BLOW_UP = 10.0  # the cost stayed above this many times its lowest value...
@@ -130,7 +130,7 @@ def _largest_abs(X):
 
 def gradient_descent(X, Y, w, b, *, learning_rate, num_iterations, tol=0.0,
                      sample_weight=None, l2=0.0, on_divergence="raise", callback=None,
-                     gradient=None, example_space=False, fit_intercept=True):
+                     gradient=None, example_space=False, fit_intercept=True, recorder=None):
     """The notes' gradient descent: w := w − α dw, b := b − α db, ``num_iterations`` times.
 
     Parameters
@@ -139,7 +139,9 @@ def gradient_descent(X, Y, w, b, *, learning_rate, num_iterations, tol=0.0,
     w, b : the start, (n_x, 1) and a number; or W (n_x, K) and b (K, 1)
     learning_rate : α
     num_iterations : the most steps taken
-    tol : stop early once a step lowers the cost by less than ``tol`` (0: run every step)
+    tol : stop early once a step lowers the cost by less than ``tol`` (0: run every step); a
+        run with ``tol`` > 0 that never got there warns (ConvergenceWarning) with the causes
+        it sees (``logreg.diagnostics``)
     sample_weight, l2 : passed to ``neuron.loss_and_gradient``
     on_divergence : "raise" (TrainingDivergedError) or "warn" (DivergenceWarning, and return
         the parameters with the lowest cost seen) when the cost turns non-finite or keeps rising
@@ -149,26 +151,36 @@ def gradient_descent(X, Y, w, b, *, learning_rate, num_iterations, tol=0.0,
     example_space : take the same steps in the span of the examples (``_example_space_steps``:
         the same iterates without reading X at each step; NumPy, no l2), as the engine
         "example-space" of the table does for far more features than examples.
+    recorder : a ``logreg.fit.Recorder`` (the history, early stopping, callbacks that stop);
+        None records the history only. Row i of the history is iteration i: J(θᵢ) (the cost
+        of ``costs``), ‖∇J(θᵢ)‖ = ‖(dw, db)‖ (db left out without an intercept), the step
+        it takes, ‖θᵢ₊₁ − θᵢ‖ = α‖∇J(θᵢ)‖, and the seconds since the solver began.
 
     Ctrl-C raises ``TrainingInterrupted`` carrying the last parameters whose cost was finite.
     """
+    recorder = recorder or Recorder()
     gradient = gradient or neuron.loss_and_gradient
     if not fit_intercept:
         gradient = _without_intercept(gradient)
     if example_space:
-        steps, parameters = _example_space_steps(X, Y, w, b, learning_rate, sample_weight,
-                                                 fit_intercept)
+        steps, parameters, validation_cost = _example_space_steps(
+            X, Y, w, b, learning_rate, sample_weight, fit_intercept, recorder.validation)
     else:
         steps = _parameter_space_steps(X, Y, w, b, learning_rate, sample_weight, l2, gradient)
         parameters = _same
+        validation_cost = (None if recorder.validation is None
+                           else lambda state: recorder.validation.cost(*state))
+    recorder.watch(validation_cost, parameters)
+    record = recorder.record
     costs = []
     best = (math.inf, (w, b))
     rising = high = 0
     after = (w, b)
+    converged = tol == 0
     try:
         # overflow makes the cost non-finite, which is reported below as divergence
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            for i, (cost, before, after) in zip(range(num_iterations), steps):
+            for i, (cost, squared_norm, before, after) in zip(range(num_iterations), steps):
                 cost = float(cost)  # the one scalar that leaves the array's device per step
                 costs.append(cost)
                 rising = rising + 1 if len(costs) > 1 and cost > costs[-2] else 0
@@ -177,23 +189,53 @@ def gradient_descent(X, Y, w, b, *, learning_rate, num_iterations, tol=0.0,
                 high = high + 1 if cost > BLOW_UP * best[0] else 0
                 if callback is not None:
                     callback(i, cost)
+                norm = math.sqrt(squared_norm)
+                stop = record(cost, norm, learning_rate * norm, before)
                 if _diverged(cost, rising, high):
                     if not math.isfinite(cost):
                         _check_not_too_large(X, cost, i, learning_rate)
-                    return _diverged_fit(costs, rising, learning_rate, on_divergence,
-                                         parameters(best[1]))
+                    recorder.validation = None  # no best by validation: the lowest cost's
+                    return recorder.finish(_diverged_fit(
+                        costs, rising, learning_rate, on_divergence, parameters(best[1])))
+                if stop:
+                    end = parameters(before)  # the parameters this row describes
+                    converged = True
+                    break
                 if tol > 0 and len(costs) > 1 and costs[-2] - cost < tol:
                     # the parameters this cost was measured at
                     end = parameters(before)
+                    converged = True
                     break
             else:
                 end = parameters(after)
     except KeyboardInterrupt:
-        raise TrainingInterrupted(Fit(*parameters(best[1]), costs)) from None
+        raise TrainingInterrupted(recorder.finish(Fit(*parameters(best[1]), costs))) from None
     if _ended_blown_up(costs):  # a few huge steps: too few for the rules above
-        return _diverged_fit(costs, rising, learning_rate, on_divergence, parameters(best[1]),
-                             ended=True)
-    return Fit(*end, costs)
+        recorder.validation = None
+        return recorder.finish(_diverged_fit(costs, rising, learning_rate, on_divergence,
+                                             parameters(best[1]), ended=True))
+    fit = recorder.finish(Fit(*end, costs, converged=converged))
+    if not converged and costs:
+        from logreg import diagnostics
+
+        drop = costs[-2] - costs[-1] if len(costs) > 1 else 0.0
+        diagnostics.warn_not_converged(
+            f"gradient descent stopped at num_iterations={num_iterations} before converging "
+            f"(the last step lowered the cost by {drop:.3g}, not below tol={tol:g}). Raise "
+            f"num_iterations, or raise tol."
+            + diagnostics.explain(X, Y, fit.w, fit.b, costs, l2=l2, learning_rate=learning_rate,
+                                  num_iterations=num_iterations))
+    return fit
+
+
+def _squared_norm(array):
+    """Σ a² over an array of any library (or a number), as a Python float."""
+    if isinstance(array, np.ndarray):
+        return float(np.vdot(array, array))
+    if isinstance(array, (np.generic, float, int)):
+        return float(array) * float(array)
+    xp = array_namespace(array)
+    return float(xp.sum(array * array))
 
 
 def _ended_blown_up(costs):
@@ -240,15 +282,17 @@ def _same(state):
 
 
 def _parameter_space_steps(X, Y, w, b, learning_rate, sample_weight, l2, gradient):
-    """Each step: (its cost, (w, b) before it, (w, b) after it), as the notes take it."""
+    """Each step: (its cost, ‖(dw, db)‖², (w, b) before it, (w, b) after it), as the notes
+    take it."""
     while True:
-        new_w, new_b, (cost, _, _) = neuron.gradient_step(
+        new_w, new_b, (cost, dw, db) = neuron.gradient_step(
             w, b, X, Y, learning_rate, sample_weight, l2, gradient)
-        yield cost, (w, b), (new_w, new_b)
+        yield cost, _squared_norm(dw) + _squared_norm(db), (w, b), (new_w, new_b)
         w, b = new_w, new_b
 
 
-def _example_space_steps(X, Y, w0, b, learning_rate, sample_weight, fit_intercept=True):
+def _example_space_steps(X, Y, w0, b, learning_rate, sample_weight, fit_intercept=True,
+                         validation=None):
     """The same gradient-descent steps, taken in the span of the examples.
 
     Every dw = (1/m) X dZᵀ is a combination of the columns of X, so after t steps
@@ -256,7 +300,10 @@ def _example_space_steps(X, Y, w0, b, learning_rate, sample_weight, fit_intercep
     One pass over X builds G (m × m) and w₀ᵀX; each step then costs O(m²) instead of O(n_x·m):
         dZ = A − Y,   c := c − α dZᵀ / m,   Gc := Gc − α G dZᵀ / m,   b := b − α db.
     The iterates are the notes' (only the rounding differs); w = w₀ + X c is formed once, at
-    the end. Returns the steps and the function that turns a state (c, b) into (w, b).
+    the end. ‖dw‖² = dZ G dZᵀ / m² comes from G dZᵀ, already formed for Gc.
+    Returns the steps, the function that turns a state (c, b) into (w, b), and, with a
+    held-out ``validation`` (early stopping), its cost at a state: Z_val = w₀ᵀX_val +
+    (X_valᵀ X c)ᵀ + b, from X_valᵀ X (m_val × m) formed once (None without one).
     """
     G = X.T @ X
     Z0 = w0.T @ X
@@ -268,20 +315,36 @@ def _example_space_steps(X, Y, w0, b, learning_rate, sample_weight, fit_intercep
             # Z = wᵀX + b, with wᵀX = w₀ᵀX + (G c)ᵀ
             cost, dZ, db, count = neuron.backward_from_z(Z0 + Gc.T + b, Y, sample_weight)
             # w := w − α dw, dw = (1/m) X dZᵀ, kept as the coefficients c of X's columns
-            new_c, new_Gc = c - learning_rate * dZ.T / count, Gc - learning_rate * (G @ dZ.T) / count
+            GdZ = G @ dZ.T
+            new_c, new_Gc = c - learning_rate * dZ.T / count, Gc - learning_rate * GdZ / count
             new_b = b - learning_rate * db if fit_intercept else b
-            yield cost, (c, b), (new_c, new_b)
+            # ‖dw‖² = ‖X dZᵀ‖² / m² = dZ G dZᵀ / m² (+ db² with an intercept)
+            squared_norm = float(np.vdot(dZ.T, GdZ)) / float(count) ** 2
+            if fit_intercept:
+                squared_norm += _squared_norm(db)
+            yield cost, squared_norm, (c, b), (new_c, new_b)
             c, Gc, b = new_c, new_Gc, new_b
 
     def parameters(state):
         c, b = state
         return w0 + X @ c, b
 
-    return steps(c, Gc, b), parameters
+    validation_cost = None
+    if validation is not None:
+        G_val, Z0_val = validation.X.T @ X, w0.T @ validation.X
+
+        def validation_cost(state):
+            c, b = state
+            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                # Z_val = w₀ᵀX_val + (X_valᵀ X c)ᵀ + b
+                Z = Z0_val + (G_val @ c).T + b
+                return float(neuron.cost_from_z(Z, validation.Y, validation.sample_weight))
+
+    return steps(c, Gc, b), parameters, validation_cost
 
 
 def lbfgs(X, Y, w, b, *, num_iterations, tol=0.0, sample_weight=None, l2=0.0, callback=None,
-          gradient=None, example_space=False, fit_intercept=True, **_):
+          gradient=None, example_space=False, fit_intercept=True, recorder=None, **_):
     """L-BFGS-B (SciPy) on the same cost and gradient: a quasi-Newton method that reaches the
     minimum in tens of evaluations where gradient descent takes thousands.
 
@@ -291,9 +354,14 @@ def lbfgs(X, Y, w, b, *, num_iterations, tol=0.0, sample_weight=None, l2=0.0, ca
     warns (ConvergenceWarning) and says what to do. SciPy's own BLAS is held to one thread
     meanwhile, so that it does not fight the gradient's threads for the cores. The same for a
     softmax layer (W (n_x, K), b (K, 1)); ``fit_intercept=False`` leaves b out of θ.
+
+    ``recorder`` (a ``logreg.fit.Recorder``; None records the history only) gets one row per
+    entry of ``costs``: row 0 the start θ₀, row i the point θᵢ after iteration i, with J(θᵢ),
+    the Euclidean norm of ∇J(θᵢ) over θ (``tol`` bounds its largest entry instead), the step
+    ‖θᵢ − θᵢ₋₁‖ (0 at row 0) and the seconds since the solver began. When it says to stop
+    (early stopping, a callback), the callback raises StopIteration, which SciPy ≥ 1.11 honours.
     """
     from scipy.optimize import minimize
-    from sklearn.exceptions import ConvergenceWarning
 
     if example_space:
         raise InvalidInputError("L-BFGS evaluates the cost at points of its own choosing; the "
@@ -318,26 +386,42 @@ def lbfgs(X, Y, w, b, *, num_iterations, tol=0.0, sample_weight=None, l2=0.0, ca
             return arrays.as_like(w, X), (b if outputs == 1 else arrays.as_like(b, X))
         return w, b
 
+    recorder = recorder or Recorder()
+    recorder.watch(None if recorder.validation is None
+                   else lambda theta: recorder.validation.cost(*parameters(theta)), parameters)
     costs = []  # the starting cost (SciPy's first evaluation), then one per iteration
     last = [w, b]  # the parameters after the latest iteration, for Ctrl-C
+    evaluated = [None, None]  # the latest θ SciPy asked about and ∇J there
 
     def cost_and_gradient(theta):
         cost, dw, db = gradient(*parameters(theta), X, Y, sample_weight, l2)
-        if not costs:
-            costs.append(float(cost))
         pieces = [arrays.to_numpy(dw).ravel()]
         if fit_intercept:
             pieces.append(np.asarray(arrays.to_numpy(db), dtype=np.float64).ravel())
-        return float(cost), np.concatenate(pieces).astype(np.float64)
+        grad = np.concatenate(pieces).astype(np.float64)
+        evaluated[:] = theta.copy(), grad
+        if not costs:
+            costs.append(float(cost))
+            if recorder.record(costs[0], _norm(grad), 0.0, theta.copy()):
+                raise _Stopped
+        return float(cost), grad
 
     theta0 = np.concatenate([host_w.ravel()] + ([b0] if fit_intercept else [])).astype(
         np.float64)
+    previous = [theta0]
 
     def record(intermediate_result):
+        theta = np.array(intermediate_result.x, dtype=np.float64)
         costs.append(float(intermediate_result.fun))
-        last[:] = parameters(intermediate_result.x)
+        last[:] = parameters(theta)
         if callback is not None:
             callback(len(costs) - 2, costs[-1])
+        # ∇J at θ: SciPy's last evaluation was there (the line search's accepted point)
+        grad = (evaluated[1] if evaluated[0] is not None and np.array_equal(evaluated[0], theta)
+                else cost_and_gradient(theta)[1])
+        step, previous[0] = _norm(theta - previous[0]), theta
+        if recorder.record(costs[-1], _norm(grad), step, theta):
+            raise StopIteration  # SciPy ≥ 1.11 ends the minimisation here
 
     try:
         # overflow makes the cost non-finite, which is reported below as divergence
@@ -347,16 +431,37 @@ def lbfgs(X, Y, w, b, *, num_iterations, tol=0.0, sample_weight=None, l2=0.0, ca
                               options={"maxiter": int(num_iterations), "gtol": tol,
                                        "ftol": 64 * np.finfo(float).eps})
     except KeyboardInterrupt:
-        raise TrainingInterrupted(Fit(*last, costs, iterations=len(costs) - 1)) from None
+        raise TrainingInterrupted(recorder.finish(Fit(*last, costs, iterations=len(costs) - 1),
+                                                  parameters)) from None
+    except _Stopped:  # told to stop at the start: θ₀
+        return recorder.finish(Fit(*parameters(theta0), costs, iterations=0), parameters)
     if not math.isfinite(result.fun):
         raise TrainingDivergedError(f"L-BFGS reached a non-finite cost ({result.fun}); expected "
                                     f"finite features of moderate size: standardise them.")
-    if result.status == 1:  # the iteration limit
-        warnings.warn(f"L-BFGS stopped at num_iterations={num_iterations} before converging "
-                      f"(gradient norm {np.max(np.abs(result.jac)):.3g} > tol={tol:g}). Raise "
-                      f"num_iterations, or standardise the features.", ConvergenceWarning,
-                      stacklevel=4)
-    return Fit(*parameters(result.x), costs, iterations=int(result.nit))
+    stopped = recorder.stopped_by is not None
+    # stopped by a callback: θ of the last row, which SciPy's result may not hold
+    end = previous[0] if stopped else result.x
+    fit = recorder.finish(Fit(*parameters(end), costs, iterations=len(costs) - 1 if stopped
+                              else int(result.nit), converged=result.status != 1), parameters)
+    if result.status == 1 and not stopped:  # the iteration limit
+        from logreg import diagnostics
+
+        diagnostics.warn_not_converged(
+            f"L-BFGS stopped at num_iterations={num_iterations} before converging (gradient "
+            f"norm {np.max(np.abs(result.jac)):.3g} > tol={tol:g}). Raise num_iterations, or "
+            f"standardise the features." + diagnostics.explain(
+                X, Y, fit.w, fit.b, costs, l2=l2, num_iterations=num_iterations,
+                solver="lbfgs"))
+    return fit
+
+
+class _Stopped(Exception):
+    """A recorder said to stop at the starting point (before SciPy's first iteration)."""
+
+
+def _norm(vector):
+    """‖v‖ of a NumPy vector."""
+    return math.sqrt(float(np.dot(vector, vector)))
 
 
 class _scipy_blas_on_one_thread:
