@@ -1,11 +1,12 @@
-# The README's two commands: `make demo` (the main job) and `make test` (every test).
+# The README's two commands: `make demo` (the main job) and `make test` (every test, then the
+# documentation site). `make docs` builds the site alone, into docs/_build/html.
 # Each creates .venv and installs the project with what it needs when missing.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test install bench clean
+.PHONY: demo test docs install bench clean
 
 $(STAMP): pyproject.toml
 	@# graphviz's `dot` draws computation graphs; installed where we may, optional elsewhere
@@ -15,7 +16,7 @@ $(STAMP): pyproject.toml
 	  || echo "note: graphviz's dot is not installed; 'logreg graph' will write .dot files instead"
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev,torch]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,torch,docs]'
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -30,10 +31,18 @@ DASK_TESTS := tests/test_dask.py tests/test_dask_classes.py tests/test_dask_host
 test: $(STAMP)
 	$(BIN)/python -m pytest -n 2 -q $(addprefix --ignore=,$(DASK_TESTS))
 	$(BIN)/python -m pytest -n 2 -q $(DASK_TESTS)
+	$(MAKE) docs
+
+# the site from a clean environment (-E -a), so every page's warnings are seen again; -W: any
+# warning (a broken reference, a public name without a docstring) fails it. The tutorial is
+# executed and the gallery's commands run at every build (docs/about.md).
+docs: $(STAMP)
+	$(BIN)/sphinx-build -E -a -W --keep-going -n -q -b html docs docs/_build/html
+	@echo "docs: docs/_build/html/index.html"
 
 # benchmarks unset OPENBLAS_CORETYPE, which slows current NumPy on these machines (see run.py)
 bench: $(STAMP)
 	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(BIN)/python benchmarks/run.py
 
 clean:
-	rm -rf $(VENV) demo-output .pytest_cache .hypothesis
+	rm -rf $(VENV) demo-output .pytest_cache .hypothesis docs/_build

@@ -372,11 +372,12 @@ def fit(X, y, estimator=None, *, persist="auto", sample_weight=None, **params):
 
     X is (m, n_x), one row per example, as for the estimator; y (m,) holds two classes
     (``classes_[1]`` is the positive one: the notes' neuron) or K ≥ 3 (a softmax layer of K
-    neurons; Y one-hot (K, m) is built lazily, chunk by chunk, never held whole). Give a ``LogisticRegression`` whose parameters say
-    how to train, or its parameters as keywords. The estimator's own ``fit`` trains it, on the
-    same road as any dask array handed to it (the engine table's "dask" row: one pass over
-    the chunks a step); this adds where the data live and refuses a ``learning_rate="auto"``
-    whose power iteration would re-read data that may not fit in memory.
+    neurons; Y one-hot (K, m) is built lazily, chunk by chunk, never held whole). Give a
+    ``LogisticRegression`` whose parameters say how to train, or its parameters as keywords.
+    The estimator's own ``fit`` trains it, on the same road as any dask array handed to it
+    (the engine table's "dask" row: one pass over the chunks a step); this adds where the data
+    live and refuses a ``learning_rate="auto"`` whose power iteration would re-read data that
+    may not fit in memory.
 
     ``sample_weight``: one weight per example (NumPy or dask), passed to the estimator's
     ``fit``. ``persist``: True keeps X and y in the workers' memory (read once from their source);
@@ -759,6 +760,7 @@ def describe(client):
 
 
 def format_bytes(n):
+    """A number of bytes as Dask writes it ("1.50 GiB")."""
     from dask.utils import format_bytes as dask_format
 
     return dask_format(int(n))

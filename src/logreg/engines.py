@@ -56,10 +56,12 @@ class Engine:
     needs: str = None  # an optional package it runs on
 
     def loss_and_gradient(self):
+        """The engine's (J, dw, db) function, imported from its module on first use."""
         module, _, attribute = self.function.partition(":")
         return getattr(importlib.import_module(module), attribute)
 
     def available(self):
+        """Whether the package the engine runs on (if any) can be imported here."""
         return self.needs is None or _installed(self.needs)
 
 
@@ -177,6 +179,7 @@ class Plan:
 
     @property
     def example_space(self):
+        """Whether gradient descent takes its steps in the span of the examples."""
         return self.engine.name == "example-space"
 
 

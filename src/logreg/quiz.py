@@ -42,6 +42,7 @@ class Question:
 
     @property
     def right_choice(self) -> str:
+        """The text of the right answer."""
         return self.choices[LETTERS.index(self.answer)]
 
     def demonstrate(self, seed: int = 0) -> str:

@@ -36,6 +36,7 @@ class RateRun:
 
     @property
     def final_cost(self):
+        """The last recorded cost, or NaN where none was recorded."""
         return self.costs[-1] if self.costs else math.nan
 
 

@@ -48,10 +48,12 @@ class Dataset:
 
     @property
     def m(self):
+        """The number of examples m (X's columns)."""
         return self.X.shape[1]
 
     @property
     def sparse(self):
+        """Whether X is a SciPy sparse matrix."""
         from scipy import sparse
 
         return sparse.issparse(self.X)

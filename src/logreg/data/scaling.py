@@ -65,6 +65,8 @@ class Scaling:
         return rows.T
 
     def to_dict(self):
+        """The scaling as JSON-ready data (kind, mean and spread as lists), as model files
+        record it."""
         return {"kind": self.kind, "mean": np.ravel(self.mean).tolist(),
                 "spread": np.ravel(self.spread).tolist()}
 
@@ -138,6 +140,7 @@ def max_abs(X):
 
 
 def no_scaling():
+    """The scaling that leaves the features as they are (mean 0, spread 1)."""
     return Scaling("none", np.zeros((1, 1)), np.ones((1, 1)))
 
 

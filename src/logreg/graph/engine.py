@@ -294,6 +294,7 @@ class Value:
     @_dense_only
     @_quietly
     def exp(self):
+        """e^x, element by element, as a new node."""
         out = np.exp(self.data)
         # d(e^x) = e^x dx
         return Value(out, _parents=(self,), _op="exp", _chain=(lambda g: g * out,))
@@ -301,6 +302,7 @@ class Value:
     @_dense_only
     @_quietly
     def log(self):
+        """The natural logarithm, element by element, as a new node."""
         # d(ln x) = dx / x   (the notes: d(ln a)/da = 1/a)
         return Value(np.log(self.data), _parents=(self,), _op="log",
                      _chain=(lambda g: np.divide(g, self.data),))
@@ -308,6 +310,8 @@ class Value:
     @_dense_only
     @_quietly
     def sigmoid(self):
+        """σ(x) = 1 / (1 + e^(-x)), element by element, as a new node (stable for every
+        finite x)."""
         s = _sigmoid(self.data)
         # dσ(z) = σ(z)(1 - σ(z)) dz
         return Value(s, _parents=(self,), _op="sigmoid", _chain=(lambda g: g * s * (1 - s),))
@@ -315,6 +319,7 @@ class Value:
     @_dense_only
     @_quietly
     def softplus(self):
+        """log(1 + e^x), element by element, as a new node (stable for every finite x)."""
         # d log(1 + e^z) = σ(z) dz; the stable form of -log(1 - σ(z))
         return Value(_softplus(self.data), _parents=(self,), _op="softplus",
                      _chain=(lambda g: g * _sigmoid(self.data),))
@@ -322,6 +327,8 @@ class Value:
     @_dense_only
     @_quietly
     def log_softmax(self, axis=0):
+        """log softmax along ``axis`` (0: column by column, x (K, m)) as a new node, by
+        log-sum-exp."""
         axis = _checked_axis(self.data, axis, "log_softmax")
         out = _log_softmax(self.data, axis)
         # d log softmax(z) = dz − softmax(z) Σ_k dz_k, per column: g − A Σ_k g_k
@@ -331,6 +338,7 @@ class Value:
     @_dense_only
     @_quietly
     def softmax(self, axis=0):
+        """softmax along ``axis`` (0: column by column, x (K, m)) as a new node."""
         axis = _checked_axis(self.data, axis, "softmax")
         a = np.exp(_log_softmax(self.data, axis))
         # d softmax(z) = a ⊙ (dz − Σ_k a_k dz_k), per column
@@ -342,6 +350,7 @@ class Value:
     @_dense_only
     @_quietly
     def sum(self, axis=None, keepdims=False):
+        """The sum over ``axis`` (None: every element) as a new node, as ``np.sum``."""
         # d(Σx) = Σdx: every element receives the output's gradient
         return Value(np.sum(self.data, axis=axis, keepdims=keepdims), _parents=(self,),
                      _op=_reduction("sum", axis, keepdims),
@@ -350,6 +359,7 @@ class Value:
     @_dense_only
     @_quietly
     def mean(self, axis=None, keepdims=False):
+        """The mean over ``axis`` (None: every element) as a new node, as ``np.mean``."""
         out = np.mean(self.data, axis=axis, keepdims=keepdims)
         count = np.size(self.data) / np.size(out)
         # d(mean x) = Σdx / count   (the notes: J /= m, db /= m)
@@ -359,12 +369,15 @@ class Value:
 
     @property
     def T(self):
+        """The transpose as a new node."""
         # d(xᵀ) = (dx)ᵀ
         return Value(np.transpose(self.data), _parents=(self,), _op="T",
                      _chain=(lambda g: np.transpose(g),))
 
     @_dense_only
     def reshape(self, *shape):
+        """The same values in a new shape (``reshape(2, 3)`` or ``reshape((2, 3))``) as a
+        new node."""
         if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
             shape = tuple(shape[0])  # reshape((2, 3)) as well as reshape(2, 3)
         old = np.shape(self.data)
