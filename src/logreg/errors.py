@@ -6,6 +6,12 @@ scikit-learn users already catch (``ValueError`` or ``TypeError``), so ``except 
 keeps working. The command turns any of them into one line on stderr and exit status 2.
 """
 
+__all__ = [
+    "LogregError", "InvalidInputError", "InvalidTypeError", "DataFileError", "ModelFileError",
+    "OutputError", "TrainingDivergedError", "NotFittedError", "InvalidParameterError",
+    "InferenceError", "MissingDependencyError", "InferenceWarning", "ParameterNotSavedWarning",
+]
+
 
 class LogregError(Exception):
     """Base class of every error that logreg raises on purpose."""
