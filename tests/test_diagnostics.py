@@ -290,3 +290,13 @@ def test_diagnose_needs_a_fitted_estimator():
 
     with pytest.raises(NotFittedError, match="fit"):
         diagnostics.diagnose(LogisticRegression(), np.eye(3), [0, 1, 0])
+
+
+def test_a_history_too_large_for_memory_is_refused_before_any_work():
+    from logreg.errors import InvalidInputError
+    from logreg.estimator import ITERATION_BYTES
+
+    X, y = np.random.default_rng(0).random((10, 2)), np.arange(10) % 2
+    # 10¹⁵ iterations of costs_ and history_ cannot fit: refused, naming both and the fix
+    with pytest.raises(InvalidInputError, match=f"history_, {ITERATION_BYTES} bytes.*fewer"):
+        LogisticRegression(num_iterations=10**15).fit(X, y)
