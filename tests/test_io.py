@@ -64,7 +64,7 @@ def test_round_trip_w_b_metadata(tmp_path):
     w2, b2, meta2 = lio.read_model(path)
     assert np.array_equal(w2, w) and w2.shape == (5, 1) and w2.dtype == np.float64
     assert b2.shape == (1,) and b2[0] == b
-    assert meta2["format"] == "logreg-model" and meta2["format_version"] == 3
+    assert meta2["format"] == "logreg-model" and meta2["format_version"] == lio.FORMAT_VERSION
     assert meta2["n_x"] == 5
     assert meta2["classes"] == ["neg", "pos"]
     assert meta2["note"] == "hello" and meta2["nested"] == {"x": [1, 2.5, None]}
@@ -433,10 +433,95 @@ def test_costs_are_a_tensor_and_come_back_as_a_list(tmp_path):
     start, end = header["costs"]["data_offsets"]
     assert np.frombuffer(body[start:end], "<f8").tolist() == costs
     meta = json.loads(header["__metadata__"]["logreg"])
-    assert meta["format_version"] == 3 and meta["training"] == {"solver": "gd"}
+    assert meta["format_version"] == lio.FORMAT_VERSION and meta["training"] == {"solver": "gd"}
     w, b, read = lio.read_model(path)
     assert read["training"] == {"solver": "gd", "costs": costs}
     assert all(type(c) is float for c in read["training"]["costs"])
+
+
+# --- the rest of the per-iteration record: history.* tensors (format version 4) -------------
+
+
+def _history_file(path, history, costs=(1.0, 0.5, 0.25)):
+    lio.write_model(path, np.zeros((2, 1)), 0.0,
+                    {"classes": ["a", "b"],
+                     "training": {"costs": list(costs), "history": history}})
+    return path
+
+
+def test_history_columns_are_tensors_beside_the_costs(tmp_path):
+    history = {"gradient_norm": [0.3, 0.2, float("nan")], "step": [0.1, 0.05, 0.0],
+               "elapsed": [0.0, 1e-3, 2e-3]}
+    path = _history_file(tmp_path / "m.safetensors", history)
+    header, body = raw_header(path)  # the layout, read by hand
+    assert {name for name in header if name.startswith("history.")} == {
+        "history.gradient_norm", "history.step", "history.elapsed"}
+    start, end = header["history.step"]["data_offsets"]
+    assert np.frombuffer(body[start:end], "<f8").tolist() == history["step"]
+    assert "history" not in json.loads(header["__metadata__"]["logreg"])["training"]
+    read = lio.read_model(path)[2]["training"]["history"]
+    np.testing.assert_array_equal(read["gradient_norm"], history["gradient_norm"])
+    assert read["step"] == history["step"] and read["elapsed"] == history["elapsed"]
+
+
+@pytest.mark.parametrize("history, expected", [
+    ({"gradient_norm": [1.0, 2.0]}, "expected 3 numbers"),
+    ({"weights": [1.0, 2.0, 3.0]}, "expected a dict of some of"),
+    ({"step": "abc"}, "expected 3 numbers"),
+    ([1.0, 2.0, 3.0], "expected a dict"),
+])
+def test_a_history_that_does_not_match_the_costs_is_not_written(tmp_path, history, expected):
+    path = tmp_path / "m.safetensors"
+    with pytest.raises(InvalidInputError, match=expected):
+        _history_file(path, history)
+    assert not path.exists()
+
+
+def _edited(path, tensors=None, training=None, version=None):
+    """The file at ``path`` rewritten with its tensors and metadata changed, as by hand."""
+    from safetensors.numpy import load_file, save_file
+
+    held = load_file(path)
+    header, _ = raw_header(path)
+    meta = json.loads(header["__metadata__"]["logreg"])
+    held.update(tensors or {})
+    meta["training"].update(training or {})
+    meta["format_version"] = version or meta["format_version"]
+    save_file(held, path, metadata={"logreg": json.dumps(meta)})
+    return path
+
+
+@pytest.mark.parametrize("change, expected", [
+    (dict(tensors={"history.weights": np.zeros(3)}), "history tensors are"),
+    (dict(tensors={"history.step": np.zeros(2)}), "expected 3 floats"),
+    (dict(tensors={"history.step": np.zeros((3, 1))}), "expected 3 floats"),
+    (dict(tensors={"history.step": np.arange(3)}), "expected 3 floats"),
+    (dict(training={"history": {"step": [1, 2, 3]}}), "history twice"),
+    (dict(version=3), "expected exactly"),  # format 3 had no history tensors
+])
+def test_edited_history_tensors_are_refused_by_name(tmp_path, change, expected):
+    path = _history_file(tmp_path / "m.safetensors", {"step": [0.1, 0.2, 0.3]})
+    _edited(path, **change)
+    with pytest.raises(ModelFileError, match=expected):
+        lio.read_model(path)
+
+
+def test_a_format_3_model_loads_with_its_costs_and_nan_for_the_rest(fitted, tmp_path):
+    X, y = fitted
+    clf = logreg.LogisticRegression(num_iterations=5).fit(X, y)
+    path = tmp_path / "m.safetensors"
+    clf.save(path)
+    from safetensors.numpy import load_file, save_file
+
+    held = {k: v for k, v in load_file(path).items() if not k.startswith("history.")}
+    header, _ = raw_header(path)
+    meta = json.loads(header["__metadata__"]["logreg"])
+    meta["format_version"] = 3
+    save_file(held, path, metadata={"logreg": json.dumps(meta)})
+    loaded = logreg.load(path)
+    np.testing.assert_array_equal(loaded.history_["cost"], clf.costs_)
+    assert np.isnan(loaded.history_["gradient_norm"]).all()
+    np.testing.assert_array_equal(loaded.predict_proba(X), clf.predict_proba(X))
 
 
 def test_writing_leaves_the_callers_metadata_alone(tmp_path):

@@ -65,7 +65,7 @@ def test_three_classes_round_trip_and_layout(tmp_path):
     start, end = header["W"]["data_offsets"]
     assert body[start:end] == W.astype("<f8").tobytes()  # row-major (n_x, K)
     meta = json.loads(header["__metadata__"]["logreg"])
-    assert meta["format_version"] == model_schema.FORMAT_VERSION == 3
+    assert meta["format_version"] == model_schema.FORMAT_VERSION == 4
     assert meta["classes"] == ["a", "b", "c"] and meta["n_x"] == 4
     W2, b2, meta2 = lio.read_model(path)
     assert np.array_equal(W2, W) and np.array_equal(b2, b) and b2.shape == (3,)
@@ -137,9 +137,9 @@ def test_crafted_files_whose_weights_disagree_are_refused(tmp_path, tensors, cha
 
 def test_a_newer_version_names_the_one_this_logreg_reads(tmp_path):
     path = save_raw(tmp_path / "new.safetensors", {"W": np.zeros((4, 3)), "b": np.zeros(3)},
-                    record(format_version=4))
-    with pytest.raises(ModelFileError, match=r"version 4, newer than this logreg reads "
-                                             r"\(up to 3\)"):
+                    record(format_version=5))
+    with pytest.raises(ModelFileError, match=r"version 5, newer than this logreg reads "
+                                             r"\(up to 4\)"):
         lio.read_model(path)
 
 

@@ -776,11 +776,12 @@ def fill(folder, leave):
 
 
 @pytest.mark.parametrize("leave, failing", [(1024, cli.MODEL_NAME), (8 * 1024, cli.MODEL_NAME),
-                                            (40 * 1024, cli.CURVE_NAME)])
+                                            (112 * 1024, cli.CURVE_NAME)])
 def test_a_real_full_disk_keeps_the_old_pair(small_disk, capsys, trained_pair, leave,
                                              failing):
     """A real full disk, at three points: no room for a byte of the model, for all of it
-    (3000 costs: 24 kB), or room for the model but not for the picture (about 30 kB)."""
+    (3000 iterations of costs and history: 96 kB), or room for the model but not for the
+    picture (about 30 kB)."""
     put_pair(small_disk, trained_pair)
     fill(small_disk, leave)
     before = {p.name: p.read_bytes() for p in small_disk.iterdir()}

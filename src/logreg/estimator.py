@@ -31,7 +31,7 @@ from sklearn.utils._param_validation import (
 from logreg import __version__, arrays, engines, fused, io, neuron
 from logreg.checks import check_sample_weight, classes_of_labels
 from logreg.errors import InvalidInputError, InvalidTypeError, NotFittedError
-from logreg.fit import HISTORY_KEYS, Recorder, Validation
+from logreg.fit import HISTORY_KEYS, VALIDATION_KEY, Recorder, Validation
 from logreg.solvers import SOLVERS, TrainingInterrupted, auto_learning_rate
 
 try:  # scikit-learn's callback API (1.9 on); older ones get the plain ``callback`` only
@@ -339,8 +339,8 @@ class LogisticRegression(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
         held-out log loss). For "gd" row i is iteration i: J, ‖∇J‖ at θᵢ (before its
         update) and the step it takes, ‖θᵢ₊₁ − θᵢ‖ = α‖∇J(θᵢ)‖. For "lbfgs" and "newton"
         row 0 is the start θ₀ (step 0) and row i the point θᵢ after iteration i, with the
-        step ‖θᵢ − θᵢ₋₁‖ that reached it. A loaded model's history holds the saved costs;
-        its other columns are NaN (model files keep the cost history only).
+        step ‖θᵢ − θᵢ₋₁‖ that reached it. Model files keep the whole history (format 4);
+        one written before (format 3) loads with NaN in all but the costs.
     best_iteration_ : int or None
         Early stopping: the row of ``history_`` whose parameters were kept; None without.
     best_validation_cost_ : float or None
@@ -785,6 +785,8 @@ class LogisticRegression(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
                          "num_iterations": self.num_iterations, "tol": self._tol(),
                          "backprop": self.backprop, "implementation": self.implementation,
                          "l2": self.l2, "n_iter": self.n_iter_, "costs": self.costs_,
+                         "history": _saved_history(getattr(self, "history_", None),
+                                                   len(self.costs_)),
                          "best_iteration": getattr(self, "best_iteration_", None),
                          "best_validation_cost": getattr(self, "best_validation_cost_", None)},
             **metadata,
@@ -801,6 +803,14 @@ def _take(array, index, axis):
     return array[index] if axis == 0 else array[:, index]
 
 
+def _saved_history(history, n):
+    """history_'s columns beside the costs, as the model file keeps them; None where there
+    are none, or where they no longer match the ``n`` costs (``costs_`` set by hand)."""
+    if not history or any(len(history[key]) != n for key in history):
+        return None
+    return {key: history[key] for key in (*HISTORY_KEYS[2:], VALIDATION_KEY) if key in history}
+
+
 def _history_of(costs, **columns):
     """A ``history_`` for ``costs`` alone: the other columns NaN unless given."""
     n = len(costs)
@@ -808,6 +818,8 @@ def _history_of(costs, **columns):
                "cost": np.asarray(costs, dtype=np.float64).reshape(-1)}
     for key in HISTORY_KEYS[2:]:
         history[key] = np.asarray(columns.get(key, np.full(n, np.nan)), dtype=np.float64)
+    if VALIDATION_KEY in columns:
+        history[VALIDATION_KEY] = np.asarray(columns[VALIDATION_KEY], dtype=np.float64)
     return history
 
 
@@ -840,7 +852,7 @@ def load(path):
     estimator.costs_ = [float(cost) for cost in training.get("costs", [])]
     estimator.n_iter_ = int(training.get("n_iter", len(estimator.costs_)))
     estimator.learning_rate_ = training.get("learning_rate")
-    estimator.history_ = _history_of(estimator.costs_)
+    estimator.history_ = _history_of(estimator.costs_, **(training.get("history") or {}))
     estimator.best_iteration_ = _saved_number(training.get("best_iteration"), int)
     estimator.best_validation_cost_ = _saved_number(training.get("best_validation_cost"), float)
     estimator.engine_ = dict(metadata.get("engine") or {"name": "unrecorded"})

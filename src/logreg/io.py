@@ -1,13 +1,16 @@
 """Model files: safetensors for W, b and the costs, JSON metadata beside them; data, never code.
 
-A model file (format version 3) is a safetensors file holding exactly the tensors ``W``
-(n_x, K'), ``b`` (K',) and, with a training record, ``costs`` (the cost history, float64), and
-one metadata entry, ``logreg``, a JSON object: the format name and version, n_x, the class
+A model file (format version 4) is a safetensors file holding exactly the tensors ``W``
+(n_x, K'), ``b`` (K',) and, with a training record, ``costs`` (the cost history, float64) and
+the rest of the per-iteration record, ``history.gradient_norm``, ``history.step``,
+``history.elapsed`` and, after early stopping, ``history.validation_cost`` (float64, one
+entry per cost), and one metadata entry, ``logreg``, a JSON object: the format name and version, n_x, the class
 names, the preprocessing (scaling, image shape, feature names, label column) and the training
 settings. K' is the number of output neurons: 1 for two classes (the notes' sigmoid neuron,
 ``classes[1]`` positive), K for K ≥ 3 classes (softmax, column k for ``classes[k]``).
 
-Older versions still load, as the binary models they are: version 2 held ``w`` (n_x, 1), ``b``
+Older versions still load: version 3 had no history tensors (a loaded model's history is
+its costs, the other columns NaN); version 2 held ``w`` (n_x, 1), ``b``
 (1,) and ``costs``; version 1 kept the costs in the JSON, which cannot hold a long run
 (safetensors caps its header at 100 MB, about 5 million costs). ``read_model`` gives every
 version the same shapes: W (n_x, K'), b (K',). Nothing is ever unpickled: safetensors parses
@@ -257,6 +260,9 @@ def check_writable(path):
 
 # --- model files ---------------------------------------------------------------------------
 
+HISTORY_PREFIX = "history."  # format 4: the per-iteration record beside the costs
+HISTORY_COLUMNS = ("gradient_norm", "step", "elapsed", "validation_cost")
+
 
 def write_model(path, W, b, metadata):
     """Write W (n_x, K'), b (K',) and ``metadata`` (a JSON-serialisable dict) to ``path``,
@@ -265,7 +271,8 @@ def write_model(path, W, b, metadata):
     K' = 1 for two classes (W may also be a vector of n_x weights, b a number), K' = K for
     K ≥ 3 classes: ``metadata["classes"]`` names them, one per column of W.
     ``metadata["training"]["costs"]`` (a list) is stored as the float64 tensor ``costs``, not
-    in the JSON; ``read_model`` puts it back. The metadata and the shapes are checked first,
+    in the JSON, and ``metadata["training"]["history"]`` (a dict of ``HISTORY_COLUMNS``, each
+    one entry per cost) as the tensors ``history.<column>``; ``read_model`` puts them back. The metadata and the shapes are checked first,
     as a reader will check them, so that every file written here can be read back.
     """
     from safetensors import SafetensorError
@@ -290,8 +297,11 @@ def write_model(path, W, b, metadata):
     tensors = {"W": np.ascontiguousarray(W), "b": b}
     training = record.get("training")
     if isinstance(training, dict):  # a training record always has its costs tensor
-        record["training"] = {k: v for k, v in training.items() if k != "costs"}
+        record["training"] = {k: v for k, v in training.items() if k not in ("costs", "history")}
         tensors["costs"] = _costs_tensor(training.get("costs") or [])
+        for column, values in _history_tensors(training.get("history"),
+                                               tensors["costs"].size).items():
+            tensors[HISTORY_PREFIX + column] = values
     text = _metadata_text(record)
     n_iter = record.get("training", {}).get("n_iter") if "costs" in tensors else None
     if isinstance(n_iter, int) and n_iter > 0 and tensors["costs"].size == 0:
@@ -324,6 +334,44 @@ def _outputs_problem(outputs, classes):
                 if len(classes) == 2 else f"{len(classes)} columns, one per class")
     return (f"W has {outputs} column(s) but the metadata names {len(classes)} classes "
             f"({model_schema.describe(classes)}); expected {expected}")
+
+
+def _history_tensors(history, n):
+    """The per-iteration record's columns as float64 tensors of ``n`` entries (one per cost)."""
+    if history is None:
+        return {}
+    if not isinstance(history, dict) or not set(history) <= set(HISTORY_COLUMNS):
+        raise InvalidInputError(f"training history is {model_schema.describe(history)}; "
+                                f"expected a dict of some of {list(HISTORY_COLUMNS)}.")
+    tensors = {}
+    for column, values in history.items():
+        try:
+            array = np.asarray(values, dtype=np.float64)
+        except (TypeError, ValueError, OverflowError):
+            array = None
+        if array is None or array.shape != (n,):
+            raise InvalidInputError(f"training history {column!r} is "
+                                    f"{model_schema.describe(values)}; expected {n} numbers, "
+                                    f"one per cost.")
+        tensors[column] = array
+    return tensors
+
+
+def _checked_history(path, history, n):
+    """The history tensors of a format-4 file as lists, each one float per cost; else why not."""
+    columns = {}
+    for name, values in sorted(history.items()):
+        column = name[len(HISTORY_PREFIX):]
+        if column not in HISTORY_COLUMNS:
+            raise ModelFileError(f"{path} holds the tensor {name!r}; a model file's history "
+                                 f"tensors are {[HISTORY_PREFIX + c for c in HISTORY_COLUMNS]}. "
+                                 f"The file was edited or damaged; train again.")
+        if values.shape != (n,) or values.dtype.kind != "f":
+            raise ModelFileError(f"{path}: the tensor {name!r} has shape {values.shape} and "
+                                 f"dtype {values.dtype}; expected {n} floats, one per cost. The "
+                                 f"file was edited or damaged; train again.")
+        columns[column] = values.astype(np.float64).tolist()
+    return columns
 
 
 def _costs_tensor(costs):
@@ -374,18 +422,26 @@ def read_model(path):
     header, tensors = _read_safetensors(path)
     metadata = _parse_metadata(path, header)
     costs = tensors.pop("costs", None) if metadata["format_version"] >= 2 else None
+    history = ({name: tensors.pop(name) for name in list(tensors)
+                if name.startswith(HISTORY_PREFIX)} if metadata["format_version"] >= 4 else {})
     W, b = _check_weights(path, tensors, metadata, costs is not None)
     _check_costs_present(path, costs, metadata)
+    if history and costs is None:
+        raise ModelFileError(f"{path} holds history tensors but no costs; the file was edited "
+                             f"or damaged. Train again.")
     if costs is not None:
         training = metadata.setdefault("training", {})
-        if "costs" in training:
-            raise ModelFileError(f"{path} holds the costs twice (in the metadata and as a "
-                                 f"tensor); the file was edited. Train again.")
+        for held in ("costs", "history"):
+            if held in training:
+                raise ModelFileError(f"{path} holds the {held} twice (in the metadata and as "
+                                     f"tensors); the file was edited. Train again.")
         if costs.ndim != 1 or costs.dtype.kind != "f":
             raise ModelFileError(f"{path}: the costs tensor has shape {costs.shape} and dtype "
                                  f"{costs.dtype}; expected a list of floats. The file is "
                                  f"damaged or was edited.")
         training["costs"] = costs.astype(np.float64).tolist()
+        if history:
+            training["history"] = _checked_history(path, history, costs.size)
     return W, b, metadata
 
 

@@ -18,7 +18,7 @@ from functools import lru_cache
 import numpy as np
 
 FORMAT = "logreg-model"
-FORMAT_VERSION = 3  # 3: W (n_x, K'), b (K',) for K classes; 2: the costs a tensor
+FORMAT_VERSION = 4  # 4: history tensors; 3: W (n_x, K'), b (K',) for K classes; 2: costs tensor
 LARGEST_FLOAT = 1.7976931348623157e308
 INT64 = (-2**63, 2**63 - 1)
 # the keys of logreg.LogisticRegression().get_params() (a test keeps them equal), listed here so
