@@ -1,21 +1,21 @@
 """Model files: safetensors for W, b and the costs, JSON metadata beside them; data, never code.
 
-A model file (format version 4) is a safetensors file holding exactly the tensors ``W``
-(n_x, K'), ``b`` (K',) and, with a training record, ``costs`` (the cost history, float64) and
-the rest of the per-iteration record, ``history.gradient_norm``, ``history.step``,
-``history.elapsed`` and, after early stopping, ``history.validation_cost`` (float64, one
-entry per cost), and one metadata entry, ``logreg``, a JSON object: the format name and version, n_x, the class
-names, the preprocessing (scaling, image shape, feature names, label column) and the training
-settings. K' is the number of output neurons: 1 for two classes (the notes' sigmoid neuron,
-``classes[1]`` positive), K for K ≥ 3 classes (softmax, column k for ``classes[k]``).
+A model file (format version 4) is a safetensors file holding exactly the tensors ``W`` (n_x,
+K'), ``b`` (K',) and, with a training record, ``costs`` (the cost history, float64) and the
+rest of the per-iteration record, ``history.gradient_norm``, ``history.step``,
+``history.elapsed`` and, after early stopping, ``history.validation_cost`` (float64, one entry
+per cost), and one metadata entry, ``logreg``, a JSON object: the format name and version, n_x,
+the class names, the preprocessing (scaling, image shape, feature names, label column) and the
+training settings. K' is the number of output neurons: 1 for two classes (the notes' sigmoid
+neuron, ``classes[1]`` positive), K for K ≥ 3 classes (softmax, column k for ``classes[k]``).
 
-Older versions still load: version 3 had no history tensors (a loaded model's history is
-its costs, the other columns NaN); version 2 held ``w`` (n_x, 1), ``b``
-(1,) and ``costs``; version 1 kept the costs in the JSON, which cannot hold a long run
-(safetensors caps its header at 100 MB, about 5 million costs). ``read_model`` gives every
-version the same shapes: W (n_x, K'), b (K',). Nothing is ever unpickled: safetensors parses
-a length-prefixed JSON header and raw little-endian numbers, nothing else, and the metadata is
-checked against ``logreg.model_schema`` before anything reads it.
+Older versions still load: version 3 had no history tensors (a loaded model's history is its
+costs, the other columns NaN); version 2 held ``w`` (n_x, 1), ``b`` (1,) and ``costs``; version
+1 kept the costs in the JSON, which cannot hold a long run (safetensors caps its header at 100
+MB, about 5 million costs). ``read_model`` gives every version the same shapes: W (n_x, K'), b
+(K',). Nothing is ever unpickled: safetensors parses a length-prefixed JSON header and raw
+little-endian numbers, nothing else, and the metadata is checked against
+``logreg.model_schema`` before anything reads it.
 
 Every write goes to a temporary file beside the target, then ``os.replace``: a failed or
 interrupted run leaves either the old file or the new one, never half of one.
@@ -272,8 +272,9 @@ def write_model(path, W, b, metadata):
     K ≥ 3 classes: ``metadata["classes"]`` names them, one per column of W.
     ``metadata["training"]["costs"]`` (a list) is stored as the float64 tensor ``costs``, not
     in the JSON, and ``metadata["training"]["history"]`` (a dict of ``HISTORY_COLUMNS``, each
-    one entry per cost) as the tensors ``history.<column>``; ``read_model`` puts them back. The metadata and the shapes are checked first,
-    as a reader will check them, so that every file written here can be read back.
+    one entry per cost) as the tensors ``history.<column>``; ``read_model`` puts them back. The
+    metadata and the shapes are checked first, as a reader will check them, so that every file
+    written here can be read back.
     """
     from safetensors import SafetensorError
     from safetensors.numpy import save
