@@ -127,6 +127,17 @@ def build_parser():
                        "limit, else every core)")
     train.add_argument("--l2", type=float, default=0.0,
                        help="L2 penalty λ, cost + (λ/2m)‖w‖² (default: 0, the notes' cost)")
+    train.add_argument("--early-stopping", action="store_true",
+                       help="hold out part of the training data and stop when its cost has "
+                       "not improved for --n-iter-no-change iterations, keeping the best "
+                       "parameters")
+    train.add_argument("--validation-fraction", type=float, default=None, metavar="F",
+                       help="with --early-stopping: the share held out (default: 0.1)")
+    train.add_argument("--n-iter-no-change", type=int, default=None, metavar="N",
+                       help="with --early-stopping: iterations without improvement before "
+                       "stopping (default: 10)")
+    train.add_argument("--seed", type=int, default=None,
+                       help="with --early-stopping: the seed of the held-out split")
     train.add_argument("--out", default=DEFAULT_OUT, help="folder for model.safetensors and "
                        "learning_curve.png, or a path ending in .safetensors (the PNG goes "
                        f"beside it) (default: {DEFAULT_OUT})")
@@ -582,11 +593,21 @@ def _estimator(args):
     """The estimator that `logreg train`'s options describe."""
     from logreg.estimator import LogisticRegression  # imports scikit-learn: only when needed
 
+    stopping = {"validation_fraction": args.validation_fraction,
+                "n_iter_no_change": args.n_iter_no_change, "random_state": args.seed}
+    given = [name for name, value in stopping.items() if value is not None]
+    if given and not args.early_stopping:
+        options = ", ".join("--" + {"random_state": "seed"}.get(name, name).replace("_", "-")
+                            for name in given)
+        verb = "applies" if len(given) == 1 else "apply"
+        raise InvalidInputError(f"{options} {verb} only with --early-stopping; add it, or "
+                                f"leave {'it' if len(given) == 1 else 'them'} out.")
     estimator = LogisticRegression(
         learning_rate=args.learning_rate, num_iterations=args.iterations, tol=args.tol,
         l2=args.l2, solver=args.solver, dtype=args.dtype, backprop=args.backprop,
         implementation=args.implementation, n_threads=args.threads,
-        verbose=0 if args.quiet else 2)
+        verbose=0 if args.quiet else 2, early_stopping=args.early_stopping,
+        **{name: value for name, value in stopping.items() if value is not None})
     estimator._check_params()
     return estimator
 
@@ -674,6 +695,9 @@ def _interrupted(args, estimator, save, model_path):
 
 def _finish(estimator, accuracies, save, model_path, curve_path):
     """Print the accuracies as the exercise does; write the model and the learning curve."""
+    if getattr(estimator, "best_iteration_", None) is not None:
+        print(f"Early stopping: kept iteration {estimator.best_iteration_} of "
+              f"{estimator.n_iter_} (held-out cost {estimator.best_validation_cost_:.6f})")
     for name, value in accuracies.items():
         print(f"{name} accuracy: {value} %")
     _write_model_and_curve(estimator, accuracies, save, model_path, curve_path)
