@@ -14,9 +14,15 @@ $(STAMP): pyproject.toml
 	  && { apt-get install -y -qq graphviz >/dev/null 2>&1 \
 	       || { apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq graphviz >/dev/null 2>&1; }; }; } \
 	  || echo "note: graphviz's dot is not installed; 'logreg graph' will write .dot files instead"
+	@# Debian's chromium runs the playground's browser tests (Playwright's own download is not
+	@# reachable from our machines); installed where we may, the tests say why they skip elsewhere
+	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 \
+	  && { apt-get install -y -qq chromium >/dev/null 2>&1 \
+	       || { apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq chromium >/dev/null 2>&1; }; }; } \
+	  || echo "note: chromium is not installed; the playground's browser tests will be skipped"
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev,torch,docs]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,torch,docs,playground]'
 	touch $(STAMP)
 
 install: $(STAMP)
