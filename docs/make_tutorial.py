@@ -794,7 +794,72 @@ plt.show()
 
 # ---------------------------------------------------------------------------------------------
 md(r"""
-## 14. Errata — what the notes got wrong, what the code does
+## 14. What the fitted neuron knows about itself
+
+Beyond the notes. **Where is it wrong?** Section 11 showed six test pictures; here are *all* the
+test pictures the exercise's model gets wrong, each with its true label and the probability it
+gave its (wrong) answer: `logreg.evaluation.misclassified_grid`, the picture that
+`logreg evaluate MODEL --data test_catvnoncat.h5 --plots DIR` writes as `misclassified.png`.
+""")
+
+code(r"""
+from logreg import evaluation
+
+A_test = neuron.sigmoid(d["w"].T @ X_test + d["b"])        # ŷ = σ(wᵀx + b) on the test set
+wrong = np.flatnonzero(d["Y_prediction_test"][0] != test.Y[0])
+predicted = d["Y_prediction_test"][0, wrong].astype(int)
+confidence = np.where(predicted == 1, A_test[0, wrong], 1 - A_test[0, wrong])
+evaluation.misclassified_grid(
+    test_images[wrong], [str(test.classes[int(t)]) for t in test.Y[0, wrong]],
+    [str(test.classes[p]) for p in predicted], confidence, total=test.Y.shape[1])
+""", "misclassified")
+
+md(r"""
+**How sure are the weights?** With few features and no penalty, the fitted neuron is a
+maximum-likelihood estimate, and the curvature of $\mathcal{J}$ at its minimum, the notes'
+second derivative $a(1 - a)$ summed into $X^T \mathrm{diag}(a(1-a)) X$, gives each weight a
+standard error, hence a $z$ statistic, a p-value and an interval: `model.summary()` (equal to
+statsmodels' `Logit` in the tests). Three measurements of breast tumours, standardised:
+""")
+
+code(r"""
+from sklearn.datasets import load_breast_cancer
+from sklearn.preprocessing import StandardScaler
+
+cancer = load_breast_cancer(as_frame=True)
+tumours = cancer.data[["mean radius", "mean texture", "mean smoothness"]]
+tumours = tumours.set_axis(["radius", "texture", "smoothness"], axis=1)
+tumours.loc[:, :] = StandardScaler().fit_transform(tumours)
+clf = logreg.LogisticRegression(solver="newton", l2=0.0).fit(tumours, cancer.target)
+print(clf.summary())
+""", "summary")
+
+md(r"""
+**How did training go?** `history_` records every iteration: the cost, the norm of the
+gradient $\|(dw, db)\|$, the step the parameters took and the time. Gradient descent's gradient
+shrinks steadily; the Newton method above needed a handful of steps. A fit that stops short
+warns, naming the causes it sees (unscaled features, a learning rate too large, too few
+iterations, separable data) and the fix for each.
+""")
+
+code(r"""
+import pandas as pd
+
+gd = logreg.LogisticRegression(learning_rate=1.0, num_iterations=300).fit(tumours, cancer.target)
+history = pd.DataFrame(gd.history_)
+print(history.iloc[[0, 1, 10, 100, 299]].to_string(index=False))
+print(pd.DataFrame(clf.history_).to_string(index=False))
+fig, ax = plt.subplots(figsize=(5, 3))
+ax.semilogy(history["gradient_norm"], label="gradient descent, α = 1")
+ax.semilogy(pd.DataFrame(clf.history_)["gradient_norm"], "o-", label="Newton")
+ax.set(xlabel="iteration", ylabel="‖∇J‖", title="the gradient's norm per iteration")
+ax.legend()
+plt.show()
+""", "history")
+
+# ---------------------------------------------------------------------------------------------
+md(r"""
+## 15. Errata — what the notes got wrong, what the code does
 
 From `notes/errata.md`:
 

@@ -417,3 +417,19 @@ print(json.dumps([matplotlib.get_backend(), pyplot.get_fignums() if pyplot else 
     assert "Warning" not in result.stderr, result.stderr
     assert json.loads(result.stdout.strip().splitlines()[-1]) == ["svg", []]
     assert len(list(Path(tmp_path).glob("*.png"))) == 5
+
+
+def test_float_images_on_0_to_255_are_drawn_as_their_uint8_selves():
+    """An image rebuilt from a column of X keeps its 0..255 pixel values as floats: drawn
+    as the same image in uint8, never clipped to white."""
+    from logreg.evaluation import misclassified_grid
+
+    rng = np.random.default_rng(3)
+    images = rng.integers(0, 256, size=(2, 4, 4, 3)).astype(np.uint8)
+    drawn = []
+    for given in (images, images.astype(np.float64)):
+        figure = misclassified_grid(given, ["a", "b"], ["b", "a"], [0.6, 0.7])
+        drawn.append([axes.get_images()[0].get_array() for axes in figure.axes[:2]])
+    for as_uint8, as_float in zip(*drawn):
+        np.testing.assert_allclose(np.asarray(as_float, dtype=np.float64),
+                                   np.asarray(as_uint8, dtype=np.float64) / 255.0)

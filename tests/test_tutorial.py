@@ -144,8 +144,9 @@ def _check_common(nb):
     assert "corrected    L     : [0.1054 2.3026]" in errata, errata
     assert "b = 3: dJ/db = 6 (= 3c),  dJ/dc = 9 (= 3b)" in errata, errata
     # pictures: example 25, σ, the two costs, descent, columns, learning curve, predictions, rates,
-    # and the ten digits' weights
-    assert len(_data(nb, "image/png")) == 9
+    # the ten digits' weights, every misclassified test picture, the gradient's norm per iteration
+    assert len(_data(nb, "image/png")) == 11
+    _check_what_the_model_knows(nb)
     _check_layer(nb)
 
 
@@ -234,3 +235,16 @@ def test_tutorial_runs_without_the_cat_images(tmp_path, monkeypatch):
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(pytest.main([__file__, "-v", "-s"]))
+
+
+def _check_what_the_model_knows(nb):
+    """Section 14: one picture of the misclassified test images; the summary is a table of
+    the three terms; the history starts at the notes' J = log 2 (w = 0, b = 0)."""
+    pictures = [out for out in _cell(nb, "misclassified").outputs if "image/png" in
+                out.get("data", {})]
+    assert len(pictures) == 1
+    summary = _stdout(nb, "summary")
+    for term in ("intercept", "radius", "texture", "smoothness", "P>|z|", "AIC"):
+        assert term in summary, summary
+    history = _stdout(nb, "history")
+    assert "0.693147" in history, history

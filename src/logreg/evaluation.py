@@ -575,7 +575,7 @@ def misclassified_grid(images, true_labels, predicted_labels, probabilities, *, 
         axes.set_axis_off()
         if i >= shown:
             continue
-        image = np.asarray(images[i])
+        image = _displayable(np.asarray(images[i]))
         if image.ndim == 2 or image.shape[-1] == 1:  # one channel: gray, 0 black
             axes.imshow(image.reshape(image.shape[:2]), cmap="gray", interpolation="nearest",
                         vmin=0, vmax=255 if image.dtype == np.uint8 else 1)
@@ -584,6 +584,20 @@ def misclassified_grid(images, true_labels, predicted_labels, probabilities, *, 
         axes.set_title(f"true: {true_labels[i]:.12}\nP({predicted_labels[i]:.12}) = "
                        f"{probabilities[i]:.2f}", fontsize="x-small")
     return figure
+
+
+def _displayable(image):
+    """uint8 as it is; floats in [0, 1] as they are; other floats (pixel values 0..255 kept
+    as floats, as an image rebuilt from a column of X) on 0..255, or their own range."""
+    if image.dtype == np.uint8 or image.size == 0:
+        return image
+    image = np.nan_to_num(image.astype(np.float64), nan=0.0, posinf=0.0, neginf=0.0)
+    low, high = float(image.min()), float(image.max())
+    if low >= 0.0 and high <= 1.0:
+        return image
+    if low >= 0.0 and high <= 255.0:
+        return image / 255.0
+    return (image - low) / (high - low) if high > low else np.zeros_like(image)
 
 
 def to_json(report):
