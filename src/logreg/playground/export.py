@@ -1,0 +1,216 @@
+"""Exports of a playground run: the model file and a Python script that reproduces the run.
+
+The model file is written by the estimator's own ``save``: a fitted ``LogisticRegression``
+built from the session's w, b, classes, feature names and costs. It takes the raw features
+(x1, x2, x1sq, ... as the features module computes them from the original coordinates): the
+standardisation is folded into its parameters, w_raw = w / σ and b_raw = b − Σ_j w_j μ_j / σ_j,
+so ``logreg.load(path).predict_proba(rows)`` gives the page's ŷ.
+
+The script rebuilds the same data and features, standardises them as the session did and
+trains with ``LogisticRegression(solver="gd", ...)`` for the same number of iterations.
+"""
+
+import os
+import tempfile
+
+import numpy as np
+
+from logreg.errors import InvalidInputError
+from logreg.playground.features import FEATURES
+
+_FORMULAS = {"x1": "x1", "x2": "x2", "x1sq": "x1 ** 2", "x2sq": "x2 ** 2", "x1x2": "x1 * x2",
+             "sin1": "np.sin(x1)", "sin2": "np.sin(x2)"}
+
+
+def fitted_model(session):
+    """A fitted ``LogisticRegression`` holding the session's model, on the raw features.
+
+    Parameters
+    ----------
+    session : Session
+
+    Returns
+    -------
+    logreg.LogisticRegression
+        ``coef_``, ``intercept_`` (standardisation folded in), ``classes_``,
+        ``feature_names_in_``, ``costs_``, ``n_iter_`` and ``learning_rate_`` of the run.
+    """
+    from logreg.estimator import LogisticRegression, _history_of
+
+    with session.lock:
+        s = session.settings
+        w, b = np.array(session.w, dtype=np.float64), session.b
+        if not (np.isfinite(w).all() and np.isfinite(b).all()):
+            raise InvalidInputError("the parameters are not finite numbers; press Reset and "
+                                    "train with a smaller learning rate.")
+        # z = Σ_j w_j (r_j − μ_j)/σ_j + b = Σ_j (w_j/σ_j) r_j + (b − Σ_j w_j μ_j/σ_j)
+        W_raw = w / session.std[:, None]
+        b_raw = np.reshape(b, -1) - (session.mean / session.std) @ w
+        estimator = LogisticRegression(learning_rate=s["learning_rate"], l2=s["l2"],
+                                       num_iterations=max(session.iteration, 1), solver="gd")
+        estimator.classes_ = np.asarray(session.classes)
+        estimator._set_parameters(W_raw, b_raw)
+        estimator.n_features_in_ = len(session.feature_names)
+        estimator.feature_names_in_ = np.asarray(session.feature_names, dtype=object)
+        estimator.costs_ = [float(c) for c in session.costs["train"][:session.iteration]]
+        estimator.n_iter_ = session.iteration
+        estimator.learning_rate_ = float(s["learning_rate"])
+        estimator.history_ = _history_of(estimator.costs_)
+        estimator.best_iteration_ = None
+        estimator.best_validation_cost_ = None
+        estimator.engine_ = {"name": session.plan.engine.name}
+        record = {"features": list(session.feature_names),
+                  "standardisation": {"mean": session.mean.tolist(),
+                                      "std": session.std.tolist(),
+                                      "folded": True},
+                  "settings": {k: v for k, v in s.items() if v is not None},
+                  "iteration": session.iteration}
+        return estimator, record
+
+
+def model_bytes(session):
+    """The session's model as the bytes of a logreg model file (``logreg.load`` reads it).
+
+    Parameters
+    ----------
+    session : Session
+
+    Returns
+    -------
+    bytes
+    """
+    estimator, record = fitted_model(session)
+    with tempfile.TemporaryDirectory(prefix="logreg-playground-") as folder:
+        path = os.path.join(folder, "playground-model.safetensors")
+        estimator.save(path, playground=record)
+        with open(path, "rb") as file:
+            return file.read()
+
+
+_DATA_CODE = {
+    "blobs": '''rng = np.random.default_rng(SEED)
+y = np.arange(POINTS) % CLASSES
+angles = 2 * np.pi * np.arange(CLASSES) / CLASSES + np.pi / 4
+centres = 2.5 * np.stack([np.cos(angles), np.sin(angles)], axis=1)
+X = centres[y] + rng.normal(scale=0.3 + NOISE, size=(POINTS, 2))''',
+    "overlap": '''rng = np.random.default_rng(SEED)
+y = np.arange(POINTS) % 2
+centres = np.array([[-1.0, -1.0], [1.0, 1.0]])
+X = centres[y] + rng.normal(scale=1.0 + NOISE, size=(POINTS, 2))''',
+    "xor": '''rng = np.random.default_rng(SEED)
+X = rng.uniform(-3.0, 3.0, size=(POINTS, 2))
+y = (X[:, 0] * X[:, 1] > 0).astype(np.int64)
+X = X + rng.normal(scale=2 * NOISE, size=(POINTS, 2))''',
+    "circles": '''from sklearn.datasets import make_circles
+
+X, y = make_circles(n_samples=POINTS, noise=NOISE, factor=0.5, random_state=SEED)''',
+    "moons": '''from sklearn.datasets import make_moons
+
+X, y = make_moons(n_samples=POINTS, noise=NOISE, random_state=SEED)''',
+}
+
+
+def snippet(session):
+    """A self-contained Python script that reproduces the session's run with logreg.
+
+    Parameters
+    ----------
+    session : Session
+
+    Returns
+    -------
+    str
+        The script: the data, the split, the features, their standardisation, then
+        ``LogisticRegression(solver="gd", learning_rate=α, l2=λ, num_iterations=T)``; it
+        prints ``coef_`` and ``intercept_`` (on the standardised features, the page's w, b).
+    """
+    with session.lock:
+        s = dict(session.settings)
+        iteration = session.iteration
+        changes = list(session.changes)
+        diverged = session.diverged
+        names = list(session.feature_names)
+        if s["data"] == "upload":
+            X, y, classes = session.table.points(s["columns"])
+            labels = np.asarray(classes)[y].tolist()
+            data = (f"# the uploaded CSV's columns {s['columns']['x1']!r} (x1), "
+                    f"{s['columns']['x2']!r} (x2) and {s['columns']['label']!r} (the label)\n"
+                    f"X = np.array({X.tolist()!r})\n"
+                    f"y = np.array({labels!r})")
+        else:
+            code = _DATA_CODE[s["data"]]
+            for name, value in (("SEED", s["seed"]), ("POINTS", s["points"]),
+                                ("CLASSES", s["classes"]), ("NOISE", repr(s["noise"]))):
+                code = code.replace(name, str(value))
+            data = f"# the data set {s['data']!r}: {s['points']} points, noise {s['noise']!r}\n"
+            data += code
+    lines = [
+        '"""Reproduces a run of the logreg playground with the library itself.',
+        "",
+        f"Data {s['data']!r}, features {', '.join(names)}, learning rate "
+        f"{s['learning_rate']!r}, L2 {s['l2']!r}, {iteration} iterations of gradient "
+        "descent from w = 0, b = 0.",
+        '"""',
+        "",
+        "import numpy as np",
+        "from sklearn.model_selection import train_test_split",
+        "",
+        "from logreg import LogisticRegression",
+        "",
+        data,
+        "",
+    ]
+    if s["test_fraction"] > 0:
+        lines += [
+            "# the split: stratified by class, seeded",
+            "index = np.arange(len(y))",
+            f"train, test = train_test_split(index, test_size={s['test_fraction']!r}, "
+            f"random_state={s['seed']}, stratify=y)",
+            "train, test = np.sort(train), np.sort(test)",
+        ]
+    else:
+        lines += ["train = test = np.arange(len(y))  # no test part"]
+    lines += [
+        "",
+        "# the features, from the original coordinates",
+        "x1, x2 = X[:, 0], X[:, 1]",
+        "features = np.stack([" + ", ".join(_FORMULAS[n] for n in names) + "], axis=1)",
+        f"feature_names = {names!r}",
+        "",
+        "# standardised with the training part's mean and standard deviation",
+        "mean, std = features[train].mean(axis=0), features[train].std(axis=0)",
+        "std = np.where(std > 0, std, 1.0)",
+        "X_train = (features[train] - mean) / std",
+        "X_test = (features[test] - mean) / std",
+        "",
+    ]
+    if changes:
+        lines.append("# settings were changed during the run, so this script (which uses the "
+                     "last ones throughout)")
+        lines.append("# does not reproduce it exactly: " + "; ".join(changes))
+    if diverged:
+        lines.append(f"# the run diverged ({diverged['message']}); on_divergence='warn' keeps "
+                     f"the best parameters")
+    if iteration == 0:
+        lines.append("# the page had taken no step yet (w = 0, b = 0); one step is the least "
+                     "that fit takes")
+    divergence = ', on_divergence="warn"' if diverged else ""
+    lines += [
+        f"model = LogisticRegression(solver=\"gd\", learning_rate={s['learning_rate']!r}, "
+        f"l2={s['l2']!r},",
+        f"                           num_iterations={max(iteration, 1)}{divergence})",
+        "model.fit(X_train, y[train])",
+        "",
+        'print("train accuracy:", model.score(X_train, y[train]) * 100, "%")',
+    ]
+    if s["test_fraction"] > 0:
+        lines.append('print("test accuracy:", model.score(X_test, y[test]) * 100, "%")')
+    lines += [
+        'print("coef_ =", model.coef_.tolist())',
+        'print("intercept_ =", model.intercept_.tolist())',
+        "",
+    ]
+    return "\n".join(lines)
+
+
+__all__ = ["FEATURES", "fitted_model", "model_bytes", "snippet"]
