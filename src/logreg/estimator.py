@@ -169,9 +169,9 @@ def _check_fitted(estimator):
 LBFGS_TOL = 1e-6  # L-BFGS's default gradient tolerance (tol=None)
 NEWTON_TOL = 1e-10  # the Newton solver's (tol=None): its last iterations are cheap
 COST_BYTES = 32  # one cost in costs_: a Python float (24 bytes) and its list entry (8)
-# an iteration's record: costs_, and history_'s four float columns while training (32 bytes
-# each) and as arrays at the end (8 each), with validation_cost under early stopping
-ITERATION_BYTES = COST_BYTES + 5 * (COST_BYTES + 8)
+# an iteration's record: costs_, and history_'s columns (cost, gradient_norm, step, elapsed,
+# validation_cost under early stopping) as C doubles, 8 bytes each
+ITERATION_BYTES = COST_BYTES + 5 * 8
 
 
 def _sample_weight(sample_weight, X, class_weight=None, y=None, classes=None):
@@ -449,7 +449,7 @@ class LogisticRegression(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
     def _check_history_fits(self):
         """Refuse, before any work, a num_iterations whose record (``costs_`` and
         ``history_``: ``ITERATION_BYTES`` per iteration) cannot fit in memory. A record of at
-        most a million iterations (232 MB) is not worth asking the system."""
+        most a million iterations (72 MB) is not worth asking the system."""
         from logreg.checks import check_memory
 
         if int(self.num_iterations) <= 10**6:

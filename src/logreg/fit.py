@@ -4,6 +4,7 @@ early stopping, the callbacks), and what Ctrl-C during training raises: shared b
 
 import math
 import time
+from array import array
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -84,9 +85,10 @@ class Recorder:
         self.observers = [observer for observer in observers if observer is not None]
         self.validation = validation
         self.patience, self.threshold = int(patience), float(threshold)
-        self.columns = {key: [] for key in HISTORY_KEYS[1:]}
+        # 8 bytes an entry (array of C doubles), not a list of Python floats (32)
+        self.columns = {key: array("d") for key in HISTORY_KEYS[1:]}
         if validation is not None:
-            self.columns[VALIDATION_KEY] = []
+            self.columns[VALIDATION_KEY] = array("d")
         self.best = (math.inf, None, None)  # (validation cost, row, state)
         self.without_improvement = 0
         self.stopped_by = None
@@ -151,7 +153,8 @@ class Recorder:
         others float64."""
         n = len(self.columns["cost"])
         history = {"iteration": np.arange(n, dtype=np.int64)}
-        history.update((key, np.asarray(values, dtype=np.float64))
+        # views of the recorded doubles, no copy (nothing is recorded after this)
+        history.update((key, np.frombuffer(values, dtype=np.float64))
                        for key, values in self.columns.items())
         return history
 
