@@ -419,3 +419,18 @@ def test_a_new_upload_that_does_not_fit_keeps_the_table_in_use():
         session.upload(csv_bytes(one_class))
     assert session.table.column("kind")[:2] == ["no", "yes"] and session.iteration == 5
     assert session.settings["columns"] == {"x1": "a", "x2": "b", "label": "kind"}
+
+
+def test_a_session_stops_at_its_iteration_limit_with_a_message(monkeypatch):
+    """A tab left playing stops at MAX_ITERATIONS (its costs are kept in memory), saying
+    what to do; Reset starts again."""
+    from logreg.playground import session as session_module
+
+    monkeypatch.setattr(session_module, "MAX_ITERATIONS", 25)
+    s = Session(settings={"data": "blobs", "points": 40})
+    assert s.step(20) == 20 and s.step(20) == 5  # the last 5 up to the limit
+    with pytest.raises(InvalidInputError, match="limit; press Reset"):
+        s.step(1)
+    assert s.iteration == 25 and len(s.costs["train"]) == 25
+    s.handle({"type": "reset"})
+    assert s.step(3) == 3

@@ -36,6 +36,9 @@ DATA_KEYS = ("data", "noise", "points", "seed", "test_fraction", "classes", "fea
 LIMITS = {"points": [10, datasets.MAX_ROWS], "steps_per_frame": [1, 1000],
           "upload_bytes": datasets.MAX_UPLOAD_BYTES}
 MAX_STEPS = 10000  # one "step" message runs at most this many steps
+# a session keeps every cost (train and test): a tab left playing stops here, not at the
+# machine's memory (two lists of 10⁶ floats: about 64 MB)
+MAX_ITERATIONS = 1_000_000
 GRID = 64  # the heat map of ŷ: GRID × GRID points over the original x1, x2
 
 
@@ -368,6 +371,12 @@ class Session:
         with self.lock:
             if self.diverged:
                 return 0
+            if self.iteration >= MAX_ITERATIONS:
+                raise InvalidInputError(
+                    f"this session has run {self.iteration:,} iterations, the playground's "
+                    f"limit; press Reset to start again, or train longer with the Python "
+                    f"snippet (Export).")
+            steps = min(steps, MAX_ITERATIONS - self.iteration)
             gradient = self.plan.loss_and_gradient
             X, Y = self.X["train"], self.Y["train"]
             alpha, l2 = self.settings["learning_rate"], self.settings["l2"]
