@@ -190,6 +190,19 @@ def warn_not_converged(message):
     warnings.warn(message, ConvergenceWarning, stacklevel=level)
 
 
+def warn_stopped_short(name, measured, advice, X, Y, fit, costs, *, num_iterations,
+                       **context):
+    """The ConvergenceWarning of a solver that reached ``num_iterations`` short of its
+    tolerance: what stopped and what it measured, the usual advice, then the causes seen.
+
+    ``name`` names the solver in words ("L-BFGS"), ``measured`` says how far from converged,
+    ``context`` goes to ``explain`` (l2, learning_rate, solver)."""
+    warn_not_converged(f"{name} stopped at num_iterations={num_iterations} before "
+                       f"converging ({measured}). {advice}"
+                       + explain(X, Y, fit.w, fit.b, costs, num_iterations=num_iterations,
+                                 **context))
+
+
 def sentence(found):
     """The findings as one line for a warning."""
     if not found:

@@ -424,12 +424,10 @@ def newton(X, Y, w, b, *, num_iterations, tol=0.0, sample_weight=None, l2=0.0, c
     if not fit.converged:
         from logreg import diagnostics
 
-        diagnostics.warn_not_converged(
-            f"the Newton solver stopped at num_iterations={num_iterations} before converging "
-            f"(gradient max |dJ/dθ| {largest:.3g} > tol={tol:g}). Raise num_iterations, or "
-            f"standardise the features." + diagnostics.explain(
-                X, Y, fit.w, fit.b, costs, l2=l2, num_iterations=num_iterations,
-                solver="newton"))
+        diagnostics.warn_stopped_short(
+            "the Newton solver", f"gradient max |dJ/dθ| {largest:.3g} > tol={tol:g}",
+            "Raise num_iterations, or standardise the features.", X, Y, fit, costs,
+            num_iterations=num_iterations, l2=l2, solver="newton")
     return fit
 
 

@@ -219,12 +219,10 @@ def gradient_descent(X, Y, w, b, *, learning_rate, num_iterations, tol=0.0,
         from logreg import diagnostics
 
         drop = costs[-2] - costs[-1] if len(costs) > 1 else 0.0
-        diagnostics.warn_not_converged(
-            f"gradient descent stopped at num_iterations={num_iterations} before converging "
-            f"(the last step lowered the cost by {drop:.3g}, not below tol={tol:g}). Raise "
-            f"num_iterations, or raise tol."
-            + diagnostics.explain(X, Y, fit.w, fit.b, costs, l2=l2, learning_rate=learning_rate,
-                                  num_iterations=num_iterations))
+        diagnostics.warn_stopped_short(
+            "gradient descent", f"the last step lowered the cost by {drop:.3g}, not below "
+            f"tol={tol:g}", "Raise num_iterations, or raise tol.", X, Y, fit, costs,
+            num_iterations=num_iterations, l2=l2, learning_rate=learning_rate)
     return fit
 
 
@@ -446,12 +444,10 @@ def lbfgs(X, Y, w, b, *, num_iterations, tol=0.0, sample_weight=None, l2=0.0, ca
     if result.status == 1 and not stopped:  # the iteration limit
         from logreg import diagnostics
 
-        diagnostics.warn_not_converged(
-            f"L-BFGS stopped at num_iterations={num_iterations} before converging (gradient "
-            f"norm {np.max(np.abs(result.jac)):.3g} > tol={tol:g}). Raise num_iterations, or "
-            f"standardise the features." + diagnostics.explain(
-                X, Y, fit.w, fit.b, costs, l2=l2, num_iterations=num_iterations,
-                solver="lbfgs"))
+        diagnostics.warn_stopped_short(
+            "L-BFGS", f"gradient norm {np.max(np.abs(result.jac)):.3g} > tol={tol:g}",
+            "Raise num_iterations, or standardise the features.", X, Y, fit, costs,
+            num_iterations=num_iterations, l2=l2, solver="lbfgs")
     return fit
 
 
