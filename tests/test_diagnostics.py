@@ -300,3 +300,15 @@ def test_a_history_too_large_for_memory_is_refused_before_any_work():
     # 10¹⁵ iterations of costs_ and history_ cannot fit: refused, naming both and the fix
     with pytest.raises(InvalidInputError, match=f"history_, {ITERATION_BYTES} bytes.*fewer"):
         LogisticRegression(num_iterations=10**15).fit(X, y)
+
+
+def test_a_rising_cost_is_not_convergence_under_tol():
+    """With tol > 0, gradient descent stops when a step lowers the cost by less than tol; a
+    step that raises it (α too large) is no such step: training goes on, and ends with the
+    warning naming the learning rate."""
+    X, y = load_breast_cancer(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    with pytest.warns(ConvergenceWarning, match="learning rate too large"):
+        model = LogisticRegression(learning_rate=30, tol=1e-9, num_iterations=300).fit(X, y)
+    assert model.costs_[1] > model.costs_[0]  # the first step rose: not taken as converged
+    assert model.n_iter_ == 300

@@ -10,6 +10,7 @@ import json
 import os
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -433,3 +434,31 @@ def test_float_images_on_0_to_255_are_drawn_as_their_uint8_selves():
     for as_uint8, as_float in zip(*drawn):
         np.testing.assert_allclose(np.asarray(as_float, dtype=np.float64),
                                    np.asarray(as_uint8, dtype=np.float64) / 255.0)
+
+
+def test_a_confident_models_curves_rank_by_z_not_by_its_saturated_probabilities():
+    """Beyond |z| ≈ 37 a probability is exactly 0 or 1: ranked by P, examples tie and the
+    ROC AUC and average precision come out low. Ranked by z = wᵀx + b (the same order where
+    P differs), they are scikit-learn's on the decision function."""
+    from sklearn.datasets import load_breast_cancer
+    from sklearn.metrics import average_precision_score, roc_auc_score
+    from sklearn.model_selection import train_test_split
+    from sklearn.preprocessing import StandardScaler
+
+    from logreg import LogisticRegression
+    from logreg.evaluation import evaluate
+
+    X, y = load_breast_cancer(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    X_train, X_test, y_train, y_test = train_test_split(X, y, random_state=0, stratify=y)
+    model = LogisticRegression(solver="lbfgs", num_iterations=5000)
+    with warnings.catch_warnings():  # separable: L-BFGS runs on towards ‖w‖ → ∞
+        warnings.simplefilter("ignore")
+        model.fit(X_train, y_train)
+    P = model.predict_proba(X_test)[:, 1]
+    assert np.mean((P == 0) | (P == 1)) > 0.5  # saturated: the case this test is about
+    z = model.decision_function(X_test)
+    assert roc_auc_score(y_test, P) < roc_auc_score(y_test, z)  # ties do cost something
+    report = evaluate(model, X_test, y_test)
+    assert report["roc_auc"] == roc_auc_score(y_test, z)
+    assert report["average_precision"] == average_precision_score(y_test, z)

@@ -451,6 +451,47 @@ def test_command_summary_equals_statsmodels(spector_csv, capsys):
         assert figures[ours] == pytest.approx(getattr(result, theirs), rel=RTOL)
 
 
+def test_command_summary_finds_the_training_part_that_train_kept(tmp_path, capsys,
+                                                                   monkeypatch):
+    """`logreg train` holds out 25 % of --data by default; `summary --data` on the same file
+    (by another path, from another folder) gives the standard errors of the examples the
+    model was fitted to: statsmodels' Logit on those rows (scikit-learn's stratified split,
+    seed 0, as the command documents it); the whole file would not be at the maximum."""
+    from sklearn.datasets import load_breast_cancer
+    from sklearn.model_selection import train_test_split
+
+    from helpers import run_cli, run_quietly
+
+    cancer = load_breast_cancer(as_frame=True).frame
+    data = cancer[["mean radius", "mean texture", "mean smoothness", "target"]]
+    csv = tmp_path / "tumours.csv"
+    data.to_csv(csv, index=False)
+    monkeypatch.chdir(tmp_path)
+    code, _, err = run_quietly(["train", "--data", "tumours.csv", "--label-column", "target",
+                                "--solver", "newton", "--tol", "1e-12", "--quiet",
+                                "--out", "m"])
+    assert code == 0, err
+    monkeypatch.chdir("/")
+    code, out, err = run_cli(["summary", tmp_path / "m" / "model.safetensors", "--data", csv,
+                              "--json"], capsys)
+    assert code == 0, err
+    figures = json.loads(out)
+    kept, _ = train_test_split(np.arange(len(data)), test_size=0.25, random_state=0,
+                               stratify=data["target"])
+    rows = data.iloc[np.sort(kept)]
+    result = statsmodels_fit(sm.Logit(rows["target"], sm.add_constant(rows.iloc[:, :3])))
+    assert figures["n_obs"] == len(kept) == 426
+    np.testing.assert_allclose([row["z"] for row in figures["coefficients"][1:]],
+                               result.tvalues[1:], rtol=RTOL)
+    assert figures["log_likelihood"] == pytest.approx(result.llf, rel=RTOL)
+    assert any("426 training examples" in note for note in figures["notes"]), figures["notes"]
+    # another file at the same path is no longer the training data: taken whole, and refused
+    data.iloc[:500].to_csv(csv, index=False)
+    code, out, err = run_cli(["summary", tmp_path / "m" / "model.safetensors", "--data", csv],
+                             capsys)
+    assert code == 2 and "training rows" in err, err
+
+
 def test_command_refuses_a_penalised_model(spector_csv, capsys):
     from helpers import assert_user_error, run_cli
 

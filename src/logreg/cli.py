@@ -213,8 +213,9 @@ def build_parser():
         "with --solver newton).")
     summary.add_argument("model", help="a model file written by `logreg train`")
     summary.add_argument("--data", required=True, help="labelled data, in any form that "
-                         "`logreg train --data` takes (a built-in image set: its held-out "
-                         "part); the training data reproduce the fit's standard errors")
+                         "`logreg train --data` takes; the model's own --data gives the "
+                         "examples it was trained on (train held out --test-size of them), "
+                         "whose standard errors these are")
     summary.add_argument("--labels", metavar="FILE", help="the labels of a sparse .npz "
                          "--data: " + LABELS_HELP)
     _add_data_options(summary, default=None)
@@ -678,7 +679,8 @@ def _run_train_numpy(args):
               + (f", testing on {test.m}" if test else "") + f"; {_classes_line(train.classes)}.")
     def save(accuracies):
         estimator.classes_ = np.asarray(train.classes)  # 0/1 → the data's class names
-        _save(estimator, model_path, train, scaling, accuracies)
+        _save(estimator, model_path, train, scaling, accuracies,
+              split=_split_record(args, train, test))
 
     try:
         estimator.fit(scaling.apply(train.X).T, train.Y.ravel())
@@ -829,14 +831,16 @@ def _accuracy(estimator, scaling, dataset):
     return rates.accuracy(estimator, scaling.apply(dataset.X), dataset.Y)
 
 
-def _save(estimator, path, train, scaling, accuracies):
+def _save(estimator, path, train, scaling, accuracies, split=None):
+    """The model file, with what predict, evaluate and summary need to read data as training
+    did: the preprocessing, and the share of --data held out for testing (``split``)."""
     preprocessing = {"scaling": scaling.to_dict(),
                      "image_shape": list(train.image_shape) if train.image_shape else None,
                      "label_column": train.label_column}
     if train.sparse:  # predict and evaluate read sparse tables, numbered as this one
         preprocessing.update(sparse=True, zero_based=train.zero_based)
     estimator.save(path, feature_names=train.feature_names, data=train.source,
-                   accuracy=accuracies, preprocessing=preprocessing)
+                   accuracy=accuracies, preprocessing=preprocessing, split=split)
 
 
 def _model_and_scaling(path):
@@ -855,10 +859,12 @@ def _model_and_scaling(path):
     return estimator, scaling, preprocessing
 
 
-def _model_data(estimator, preprocessing, source, label_column, labels=None):
+def _model_data(estimator, preprocessing, source, label_column, labels=None, part="test"):
     """Labelled data shaped as the model was trained: same kind, image size, classes and
     features, Y the index of each label among the model's classes; data of another kind are
-    refused before they are read."""
+    refused before they are read. ``part="test"`` (evaluate): a built-in set's held-out part,
+    a file whole; ``part="train"`` (summary): the examples the model was trained on where
+    ``source`` is its training data (``logreg train`` held out the model's recorded share)."""
     image_shape, n_x = preprocessing.get("image_shape"), estimator.n_features_in_
     if label_column is not None and not _is_csv(str(source)):
         raise InvalidInputError(f"--label-column {label_column!r:.80} names a column of a "
@@ -870,14 +876,21 @@ def _model_data(estimator, preprocessing, source, label_column, labels=None):
                            "the model was trained on")
     classes = estimator.classes_.tolist()
     if source in BUILT_IN_IMAGES:
-        dataset = BUILT_IN_IMAGES[source]()[1]
+        held_out = _training_part(estimator, source, None) if part == "train" else None
+        dataset = (BUILT_IN_IMAGES[source]()[1] if held_out is None else
+                   BUILT_IN_IMAGES[source](test_size=held_out)[0])
+        dataset.held_out = held_out or 0.0
     else:
         dataset = load_dataset(
             source, label_column=label_column or preprocessing.get("label_column") or "label",
             image_size=tuple(image_shape[:2]) if image_shape else None,
             channels=image_shape[2] if image_shape else 3, classes=classes,
-            feature_names=estimator.metadata_.get("feature_names"), split="test",
+            feature_names=estimator.metadata_.get("feature_names"), split=part,
             labels=labels, n_features=n_x, zero_based=preprocessing.get("zero_based"))
+        held_out = _training_part(estimator, source, dataset) if part == "train" else 0.0
+        if held_out:
+            dataset = split_dataset(dataset, held_out)[0]  # the split `logreg train` made
+            dataset.held_out = held_out
     check_same_kind(dataset, image_shape, n_x)
     _check_same_density(dataset, bool(preprocessing.get("sparse")), "the model was trained on")
     if list(dataset.classes) != classes:  # an .h5's or a built-in set's own classes: by name
@@ -887,6 +900,32 @@ def _model_data(estimator, preprocessing, source, label_column, labels=None):
         except InvalidInputError as error:
             raise InvalidInputError(f"{dataset.source}: {error}") from None
     return dataset
+
+
+def _split_record(args, train, test):
+    """What `logreg train` held out of --data, for summary to find the training examples
+    again: the share, the data (a built-in set's name, or the file's absolute path) and how
+    many examples they held. None where nothing of --data was held out."""
+    if args.test_data or not test:
+        return None
+    source = args.data if args.data in BUILT_IN_IMAGES else str(Path(args.data).resolve())
+    return {"test_size": float(args.test_size), "data": source, "m": train.m + test.m}
+
+
+def _training_part(estimator, source, dataset):
+    """The share of ``dataset`` that `logreg train` held out for this model, where
+    ``dataset`` is the whole of that model's --data (same place, same number of examples);
+    else 0. Nothing the file says is trusted: a record that is not one gives 0."""
+    split = estimator.metadata_.get("split")
+    if not isinstance(split, dict):
+        return 0.0
+    test_size, recorded, m = split.get("test_size"), split.get("data"), split.get("m")
+    if not (isinstance(test_size, float) and 0.0 < test_size < 1.0):
+        return 0.0
+    if source in BUILT_IN_IMAGES:
+        return test_size if recorded == source else 0.0
+    same = isinstance(recorded, str) and str(Path(source).resolve()) == recorded
+    return test_size if same and m == dataset.m else 0.0
 
 
 def run_predict(args):
@@ -1027,7 +1066,8 @@ def _print_evaluation(dataset, report):
     width = max(max(len(n) for n in names) + 2, len(str(matrix.max())) + 1)
     print(f"Evaluated on {dataset.source}: {dataset.m} examples")
     print(f"accuracy: {report['accuracy']} %")
-    print(f"log loss: {report['log_loss']:.6f}")
+    log_loss = report["log_loss"]  # six decimals; a huge one (a model certain and wrong) short
+    print(f"log loss: {log_loss:.6f}" if log_loss < 1e6 else f"log loss: {log_loss:.6g}")
     print("confusion matrix (rows: true class, columns: predicted class):")
     print(" " * width + "".join(f"{n:>{width}}" for n in names))
     for name, row in zip(names, matrix):
@@ -1085,12 +1125,16 @@ def run_summary(args):
     from logreg.inference import summarize
 
     estimator, scaling, preprocessing = _model_and_scaling(args.model)
-    dataset = _model_data(estimator, preprocessing, args.data, args.label_column, args.labels)
+    dataset = _model_data(estimator, preprocessing, args.data, args.label_column, args.labels,
+                          part="train")
     X_rows = scaling.apply(dataset.X).T
     y = estimator.classes_[dataset.Y.ravel().astype(np.int64)]
     summary = summarize(estimator, X_rows, y, alpha=args.alpha,
                         feature_names=_summary_feature_names(estimator, preprocessing))
-    summary.notes.append(f"on {dataset.source}; features as the model sees them: "
+    held_out = getattr(dataset, "held_out", 0.0)
+    part = (f"the {dataset.m} training examples of {dataset.source} ({held_out:.0%} held out "
+            f"by `logreg train`)" if held_out else dataset.source)
+    summary.notes.append(f"on {part}; features as the model sees them: "
                          f"{SCALING_WORDS.get(scaling.kind, scaling.kind)}")
     print(json.dumps(summary.to_dict(), indent=2) if args.json else summary)
     return 0

@@ -112,6 +112,19 @@ class _Scores:
         # the estimator's own decision: z > 0 for the neuron, the largest softmax output for K
         self.y_pred = class_indices(self.classes, estimator.predict(X))
         self.P = np.asarray(estimator.predict_proba(X), dtype=np.float64)
+        self.ranking = self._ranking()
+
+    def _ranking(self):
+        """Scores in the order of P that never tie where P does: z (and −z) for two classes,
+        log a_k for K. A confident model's P is exactly 0 or 1 beyond |z| ≈ 37, which would
+        tie its examples and understate the ROC AUC and average precision."""
+        if self.K == 2:
+            z = np.asarray(self.estimator.decision_function(self.X), dtype=np.float64).ravel()
+            ranking = np.stack([-z, z], axis=1)
+        else:
+            ranking = np.asarray(self.estimator.predict_log_proba(self.X), dtype=np.float64)
+        largest = np.finfo(np.float64).max  # ±inf from huge weights: still in order
+        return np.nan_to_num(ranking, nan=0.0, posinf=largest, neginf=-largest)
 
     def is_class(self, k):
         return self.y == k
@@ -194,7 +207,7 @@ def _curve_figure(scores, which, notes):
             undefined.setdefault(reason, []).append(scores.names[k])
             values.append(None)
         else:
-            values.append(float(score(scores.is_class(k), scores.P[:, k])))
+            values.append(float(score(scores.is_class(k), scores.ranking[:, k])))
     for reason, names in undefined.items():
         which_classes = "class" if len(names) == 1 else "classes"
         notes.append(f"{title} undefined for {which_classes} {_quoted(names)}: {reason}")
@@ -207,7 +220,7 @@ def _curve_figure(scores, which, notes):
     one_hot = np.eye(scores.K, dtype=np.int64)[scores.y]
     return {"per_class": values,
             "macro": float(np.mean(defined)) if defined else None,
-            "micro": float(score(one_hot, scores.P, average="micro"))}
+            "micro": float(score(one_hot, scores.ranking, average="micro"))}
 
 
 def _quoted(names, limit=10):
@@ -419,12 +432,12 @@ def _curves(scores, which, display, title):
         if _undefined(scores, k, which):
             continue
         name = scores.names[k] if scores.K == 2 else f"{scores.names[k]} vs rest"
-        display.from_predictions(scores.is_class(k), scores.P[:, k], pos_label=True,
+        display.from_predictions(scores.is_class(k), scores.ranking[:, k], pos_label=True,
                                  name=name, ax=axes)
         drawn += 1
     if scores.K > 2 and drawn:
         one_hot = np.eye(scores.K, dtype=bool)[scores.y]
-        display.from_predictions(one_hot.ravel(), scores.P.ravel(), pos_label=True,
+        display.from_predictions(one_hot.ravel(), scores.ranking.ravel(), pos_label=True,
                                  name="micro-average", ax=axes,
                                  curve_kwargs={"color": "black", "linestyle": ":"})
         drawn += 1

@@ -553,7 +553,9 @@ def _check_at_maximum(decrement, estimator):
         return
     solver = estimator.get_params().get("solver")
     fix = ("refit with solver='newton' (it reaches the maximum in a few iterations) or more "
-           "iterations / a smaller tol")
+           "iterations / a smaller tol" if solver != "newton" else
+           "pass the data the model was fitted to (its training rows, not held-out ones), or "
+           "refit with more iterations / a smaller tol")
     said = (f"the parameters are up to {decrement:.2g} standard errors from the maximum of "
             f"the likelihood on these data (Newton decrement √(gᵀI⁻¹g); the fit used "
             f"solver={solver!r})")

@@ -201,7 +201,8 @@ def gradient_descent(X, Y, w, b, *, learning_rate, num_iterations, tol=0.0,
                     end = parameters(before)  # the parameters this row describes
                     converged = True
                     break
-                if tol > 0 and len(costs) > 1 and costs[-2] - cost < tol:
+                # converged: the last step lowered the cost by less than tol (a rise is not)
+                if tol > 0 and len(costs) > 1 and 0 <= costs[-2] - cost < tol:
                     # the parameters this cost was measured at
                     end = parameters(before)
                     converged = True
@@ -220,8 +221,8 @@ def gradient_descent(X, Y, w, b, *, learning_rate, num_iterations, tol=0.0,
 
         drop = costs[-2] - costs[-1] if len(costs) > 1 else 0.0
         diagnostics.warn_stopped_short(
-            "gradient descent", f"the last step lowered the cost by {drop:.3g}, not below "
-            f"tol={tol:g}", "Raise num_iterations, or raise tol.", X, Y, fit, costs,
+            "gradient descent", f"the last step changed the cost by {-drop:+.3g}, not a fall "
+            f"below tol={tol:g}", "Raise num_iterations, or raise tol.", X, Y, fit, costs,
             num_iterations=num_iterations, l2=l2, learning_rate=learning_rate)
     return fit
 
