@@ -237,6 +237,27 @@ def test_a_long_grid_is_capped_and_says_how_many_it_left_out():
     assert "30 left out" in figure.get_suptitle()
 
 
+def test_every_mistake_is_drawn_on_as_many_pages_as_it_takes(tmp_path):
+    """More mistakes than one picture holds: further pages (misclassified-2, -3, ...), every
+    mistake on exactly one; a later run with fewer pages leaves no stale page behind."""
+    _, test = load_digits_task()
+    X, y = test.X.T / 255, test.Y.ravel().astype(int)
+    model = logreg.LogisticRegression(num_iterations=40, learning_rate=0.005).fit(X, y)
+    P = model.predict_proba(X)
+    wrong = np.flatnonzero(P[np.arange(y.size), y] < 0.5)  # counted independently
+    images = vectors_to_images(test.X, test.image_shape)
+    per_page = 2
+    pages = -(-wrong.size // per_page)
+    assert pages >= 2
+    paths = write_plots(model, X, y, tmp_path, images=images, max_panels=per_page)
+    grids = [tmp_path / "misclassified.png"] + [
+        tmp_path / f"misclassified-{n}.png" for n in range(2, pages + 1)]
+    assert paths[4:] == grids and all(path.is_file() for path in grids)
+    assert not (tmp_path / f"misclassified-{pages + 1}.png").exists()
+    write_plots(model, X, y, tmp_path, images=images)  # one page now: the others go
+    assert sorted(p.name for p in tmp_path.glob("misclassified*")) == ["misclassified.png"]
+
+
 def test_no_mistake_draws_a_grid_that_says_so():
     figure = misclassified_grid(np.zeros((0, 8, 8)), [], [], [], total=12)
     assert panels(figure) == []

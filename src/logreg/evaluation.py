@@ -296,13 +296,14 @@ def write_plots(estimator, X, y, directory, images=None, *, format="png",
     n_bins : int, default=10
         Bins of the calibration (reliability) diagram.
     max_panels : int, default=100
-        The most images the misclassified grid shows; it says how many it left out.
+        The most images in one picture of misclassified images; more go on further pages,
+        ``misclassified-2``, ``misclassified-3``, ...
 
     Returns
     -------
     list of pathlib.Path
         The files written: ``roc``, ``precision_recall``, ``calibration``,
-        ``confusion_matrix`` and, with ``images``, ``misclassified``.
+        ``confusion_matrix`` and, with ``images``, ``misclassified`` (and its further pages).
     """
     names = picture_names(images is not None, format)
     folder = plots_folder(directory)
@@ -312,15 +313,34 @@ def write_plots(estimator, X, y, directory, images=None, *, format="png",
     if images is not None:
         images = _images(images, scores.m)
         wrong = np.flatnonzero(scores.y_pred != scores.y)
-        figures.append(misclassified_grid(
-            images[wrong], [scores.names[k] for k in scores.y[wrong]],
-            [scores.names[k] for k in scores.y_pred[wrong]],
-            scores.P[wrong, scores.y_pred[wrong]], total=scores.m, limit=max_panels))
+        per_page = max(int(max_panels), 1)
+        pages = [wrong[i:i + per_page] for i in range(0, wrong.size, per_page)] or [wrong]
+        for number, page in enumerate(pages, start=1):
+            if number > 1:  # every misclassified image: misclassified-2.png, -3.png, ...
+                names.append(f"misclassified-{number}.{format}")
+            first = (number - 1) * per_page + 1
+            shown = (f"page {number} of {len(pages)}: {first}–{first + page.size - 1}"
+                     if len(pages) > 1 else None)
+            figures.append(misclassified_grid(
+                images[page], [scores.names[k] for k in scores.y[page]],
+                [scores.names[k] for k in scores.y_pred[page]],
+                scores.P[page, scores.y_pred[page]], total=scores.m,
+                misclassified=wrong.size, page=shown, limit=per_page))
     paths = [folder / name for name in names]
     with atomic_paths(*paths, elsewhere="another folder") as temporaries:
         for figure, temporary in zip(figures, temporaries):
             figure.savefig(temporary, format=format)
+    _remove_stale_pages(folder, len(paths) - 4, format)
     return paths
+
+
+def _remove_stale_pages(folder, pages, format):
+    """Pages of the misclassified images left by an earlier run with more mistakes: gone, so
+    the folder shows this evaluation only."""
+    number = max(pages, 1) + 1
+    while (folder / f"misclassified-{number}.{format}").is_file():
+        (folder / f"misclassified-{number}.{format}").unlink()
+        number += 1
 
 
 def _check_format(format):
@@ -541,7 +561,7 @@ def _confusion_matrix_figure(scores):
 
 
 def misclassified_grid(images, true_labels, predicted_labels, probabilities, *, total=None,
-                       limit=MAX_PANELS):
+                       limit=MAX_PANELS, misclassified=None, page=None):
     """A grid of misclassified images, each titled with its true label and the predicted
     probability of the predicted class (the exercise's mislabelled-picture cell, for all).
 
@@ -557,6 +577,10 @@ def misclassified_grid(images, true_labels, predicted_labels, probabilities, *, 
         How many examples were evaluated, for the title.
     limit : int, default=100
         The most images shown; the title says how many were left out.
+    misclassified : int, optional
+        How many examples are misclassified in all, where these are one page of them.
+    page : str, optional
+        Which page this is (e.g. "page 2 of 3: mistakes 101–200"), for the title.
 
     Returns
     -------
@@ -579,8 +603,10 @@ def misclassified_grid(images, true_labels, predicted_labels, probabilities, *, 
     columns = min(GRID_COLUMNS, shown)
     rows = math.ceil(shown / columns)
     figure = _figure((1.25 * columns + 0.4, 1.5 * rows + 0.6))
-    title = f"Misclassified: {count}{of} examples"
-    if shown < count:
+    title = f"Misclassified: {misclassified or count}{of} examples"
+    if page is not None:
+        title += f" ({page})"
+    elif shown < count:
         title += f" (the first {shown} shown, {count - shown} left out)"
     figure.suptitle(title, fontsize="medium")
     grid = figure.subplots(rows, columns, squeeze=False)
