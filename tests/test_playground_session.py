@@ -434,3 +434,11 @@ def test_a_session_stops_at_its_iteration_limit_with_a_message(monkeypatch):
     assert s.iteration == 25 and len(s.costs["train"]) == 25
     s.handle({"type": "reset"})
     assert s.step(3) == 3
+
+
+def test_an_upload_with_values_whose_square_overflows_is_refused():
+    from logreg.playground.datasets import read_csv
+
+    rows = "\n".join(f"{i},{i % 3},{i % 2}" for i in range(20))
+    with pytest.raises(InvalidInputError, match="line 4, column 'x1'.*too large.*rescale"):
+        read_csv(("x1,x2,label\n0,0,0\n1,1,1\n1e300,0,0\n" + rows).encode())

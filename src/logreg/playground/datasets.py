@@ -18,6 +18,7 @@ from logreg.errors import InvalidInputError
 
 DATASETS = ("blobs", "overlap", "xor", "circles", "moons")
 MAX_ROWS = 5000
+LARGEST_VALUE = 1e150  # |x| above this: x² (a crossed feature, the spread) overflows
 MIN_ROWS = 10
 MAX_UPLOAD_BYTES = 2 * 1024 * 1024
 MAX_CLASSES = 4
@@ -296,6 +297,12 @@ def read_csv(data):
                 raise InvalidInputError(
                     f"line {bad + 2}, column {name!r:.40}: {cells[bad][index]!r:.20} is not a "
                     f"finite number; remove that row or fill in a value.")
+            huge = next((i for i, v in enumerate(values) if abs(v) > LARGEST_VALUE), None)
+            if huge is not None:  # x², a spread or a mean of such values overflow
+                raise InvalidInputError(
+                    f"line {huge + 2}, column {name!r:.40}: {cells[huge][index]!r:.20} is too "
+                    f"large (beyond ±{LARGEST_VALUE:g}: its square overflows); rescale that "
+                    f"column, e.g. to other units.")
             numeric[name] = np.asarray(values, dtype=np.float64)
     if len(numeric) < 2:
         raise InvalidInputError(
