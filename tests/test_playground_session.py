@@ -442,3 +442,16 @@ def test_an_upload_with_values_whose_square_overflows_is_refused():
     rows = "\n".join(f"{i},{i % 3},{i % 2}" for i in range(20))
     with pytest.raises(InvalidInputError, match="line 4, column 'x1'.*too large.*rescale"):
         read_csv(("x1,x2,label\n0,0,0\n1,1,1\n1e300,0,0\n" + rows).encode())
+
+
+def test_a_certain_and_wrong_points_graph_takes_l_from_z():
+    """z = 60, y = 0: a rounds to 1, log(1 − a) would be −inf. L comes from z instead,
+    log(1 + e^z) − y z = 60 (to 1e-12), dL/dz = a − y = 1, and the graph's edge into L
+    comes from z, the node L was computed from."""
+    from logreg.playground.graphs import point_graph
+
+    graph = point_graph([2.0], 0, np.array([[30.0]]), 0.0, ["x1"], 2)
+    nodes = {node["name"]: node for node in graph["nodes"]}
+    assert nodes["L"]["value"] == pytest.approx(60.0, rel=1e-12)
+    assert nodes["z"]["grad"] == pytest.approx(1.0, rel=1e-12)
+    assert graph["note"] and ["z", "L"] in graph["edges"] and ["a", "L"] not in graph["edges"]

@@ -63,8 +63,9 @@ def point_graph(x, y, w, b, feature_names, K):
         L.backward()
         nodes = ([_node(v, "x") for v in xs] + [_node(v, "w") for v in ws]
                  + [_node(bias, "b"), _node(z, "z"), _node(a, "a"), _node(L, "L")])
+        # L from z (the note) depends on z, not on the rounded a
         edges = ([[v.name, "z"] for v in xs] + [[v.name, "z"] for v in ws]
-                 + [["b", "z"], ["z", "a"], ["a", "L"]])
+                 + [["b", "z"], ["z", "a"], ["z", "L"] if note else ["a", "L"]])
     else:
         ws = [[Value(float(w[j, k]), name=f"w{j + 1}_{k + 1}") for k in range(K)]
               for j in range(len(xs))]
