@@ -312,3 +312,26 @@ def test_a_rising_cost_is_not_convergence_under_tol():
         model = LogisticRegression(learning_rate=30, tol=1e-9, num_iterations=300).fit(X, y)
     assert model.costs_[1] > model.costs_[0]  # the first step rose: not taken as converged
     assert model.n_iter_ == 300
+
+
+def test_warnings_point_at_the_users_line():
+    """A DivergenceWarning (on_divergence="warn") and a ConvergenceWarning name the line that
+    called fit, whatever stands between (scikit-learn's callback wrapper, by version)."""
+    import inspect
+
+    from logreg.solvers import DivergenceWarning
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((200, 3))
+    y = (X[:, 0] + 0.5 * rng.standard_normal(200) > 0).astype(int)
+    for settings, category in [
+            (dict(learning_rate=1e3, num_iterations=200, on_divergence="warn"),
+             DivergenceWarning),
+            (dict(solver="lbfgs", num_iterations=1), ConvergenceWarning)]:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            line = inspect.currentframe().f_lineno + 1
+            LogisticRegression(**settings).fit(X, y)
+        ours = [w for w in caught if issubclass(w.category, category)]
+        assert ours and all((w.filename, w.lineno) == (__file__, line) for w in ours), \
+            [(w.filename, w.lineno) for w in ours]

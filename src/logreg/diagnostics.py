@@ -178,16 +178,11 @@ def explain(X, Y, w, b, costs, *, l2=0.0, learning_rate=None, num_iterations=Non
 def warn_not_converged(message):
     """A ConvergenceWarning pointing at the user's line: the first caller outside logreg and
     scikit-learn (the estimator's ``fit``, a solver called directly, the command)."""
-    import sys
-    import warnings
-
     from sklearn.exceptions import ConvergenceWarning
 
-    level, frame = 1, sys._getframe(0)
-    while frame is not None and frame.f_globals.get("__name__", "").partition(".")[0] in (
-            "logreg", "sklearn"):
-        frame, level = frame.f_back, level + 1
-    warnings.warn(message, ConvergenceWarning, stacklevel=level)
+    from logreg.errors import warn
+
+    warn(message, ConvergenceWarning)
 
 
 def warn_stopped_short(name, measured, advice, X, Y, fit, costs, *, num_iterations,

@@ -6,10 +6,11 @@ scikit-learn users already catch (``ValueError`` or ``TypeError``), so ``except 
 keeps working. The command turns any of them into one line on stderr and exit status 2.
 """
 
-__all__ = [
-    "LogregError", "InvalidInputError", "InvalidTypeError", "DataFileError", "ModelFileError",
-    "OutputError", "TrainingDivergedError", "NotFittedError", "InvalidParameterError",
-    "InferenceError", "MissingDependencyError", "InferenceWarning", "ParameterNotSavedWarning",
+__all__ = [  # NotFittedError and InvalidParameterError are made on first use (__getattr__)
+    "warn", "LogregError", "InvalidInputError", "InvalidTypeError", "DataFileError",
+    "ModelFileError", "OutputError", "TrainingDivergedError", "NotFittedError",  # noqa: F822
+    "InvalidParameterError", "InferenceError", "MissingDependencyError",  # noqa: F822
+    "InferenceWarning", "ParameterNotSavedWarning",
 ]
 
 
@@ -39,6 +40,19 @@ class OutputError(LogregError, OSError):
 
 class TrainingDivergedError(LogregError, ArithmeticError):
     """Gradient descent whose cost turned non-finite or kept rising."""
+
+
+def warn(message, category):
+    """``warnings.warn`` pointing at the user's line: the first caller outside logreg and
+    scikit-learn (whose callback wrapper may or may not stand between, by version)."""
+    import sys
+    import warnings
+
+    level, frame = 1, sys._getframe(0)
+    while frame is not None and frame.f_globals.get("__name__", "").partition(".")[0] in (
+            "logreg", "sklearn"):
+        frame, level = frame.f_back, level + 1
+    warnings.warn(message, category, stacklevel=level)
 
 
 def __getattr__(name):

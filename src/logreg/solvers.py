@@ -8,14 +8,13 @@ only drives it: when to stop, what to record, what to do when training goes wron
 import math
 import os
 import threading
-import warnings
 
 import numpy as np
 from array_api_compat import array_namespace, device
 from scipy.sparse import issparse
 
 from logreg import arrays, neuron
-from logreg.errors import InvalidInputError, TrainingDivergedError
+from logreg.errors import InvalidInputError, TrainingDivergedError, warn
 from logreg.fit import Fit, Recorder, TrainingInterrupted  # noqa: F401 (re-exported)
 
 RISING_STEPS = 10  # the cost rose this many steps in a row
@@ -249,8 +248,7 @@ def _diverged_fit(costs, rising, learning_rate, on_divergence, best, ended=False
     message = _divergence_message(costs, rising, learning_rate, ended)
     if on_divergence == "raise":
         raise TrainingDivergedError(message)
-    warnings.warn(message + " Kept the parameters with the lowest cost.", DivergenceWarning,
-                  stacklevel=5)
+    warn(message + " Kept the parameters with the lowest cost.", DivergenceWarning)
     return Fit(*best, costs)
 
 
