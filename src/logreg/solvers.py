@@ -31,7 +31,16 @@ class DivergenceWarning(UserWarning):
     """Gradient descent diverged; the best parameters seen were kept."""
 
 
-def _diverged(cost, rising, high):
+def divergence_counts(cost, previous, lowest, rising, high):
+    """The counters of the divergence rule after one more cost: (rising, high), the steps in
+    a row the cost rose above its ``previous`` value (None at the start), and in a row it
+    stayed above ``BLOW_UP`` times its ``lowest`` value so far (this cost included)."""
+    rising = rising + 1 if previous is not None and cost > previous else 0
+    high = high + 1 if cost > BLOW_UP * lowest else 0
+    return rising, high
+
+
+def diverged(cost, rising, high):
     """Signs that α is too large for this data: J is not finite or keeps rising.
 
     On a convex cost, gradient descent with a small enough α lowers J at every step. A larger
@@ -182,15 +191,15 @@ def gradient_descent(X, Y, w, b, *, learning_rate, num_iterations, tol=0.0,
             for i, (cost, squared_norm, before, after) in zip(range(num_iterations), steps):
                 cost = float(cost)  # the one scalar that leaves the array's device per step
                 costs.append(cost)
-                rising = rising + 1 if len(costs) > 1 and cost > costs[-2] else 0
                 if cost < best[0]:
                     best = (cost, before)
-                high = high + 1 if cost > BLOW_UP * best[0] else 0
+                rising, high = divergence_counts(cost, costs[-2] if len(costs) > 1 else None,
+                                                 best[0], rising, high)
                 if callback is not None:
                     callback(i, cost)
                 norm = math.sqrt(squared_norm)
                 stop = record(cost, norm, learning_rate * norm, before)
-                if _diverged(cost, rising, high):
+                if diverged(cost, rising, high):
                     if not math.isfinite(cost):
                         _check_not_too_large(X, cost, i, learning_rate)
                     recorder.validation = None  # no best by validation: the lowest cost's
@@ -238,7 +247,7 @@ def _squared_norm(array):
 
 def _ended_blown_up(costs):
     """The run ended with its cost above ``BLOW_UP`` times its lowest value and above where it
-    started: α too large, even when the run was too short for the rules of ``_diverged``
+    started: α too large, even when the run was too short for the rules of ``diverged``
     (a run that jumps and settles below its start, as the cats at α = 0.01, is not)."""
     return len(costs) > 1 and costs[-1] > BLOW_UP * min(costs) and costs[-1] > costs[0]
 

@@ -26,7 +26,7 @@ from logreg.playground.features import (
     feature_matrix,
     standardisation,
 )
-from logreg.solvers import BLOW_UP, PATIENCE, RISING_STEPS
+from logreg.solvers import diverged, divergence_counts
 
 DEFAULTS = {"data": "circles", "noise": 0.1, "points": 400, "seed": 0, "test_fraction": 0.2,
             "classes": 2, "features": ["x1", "x2"], "learning_rate": 0.5, "l2": 0.0,
@@ -410,11 +410,12 @@ class Session:
         """Update the divergence counters with a new cost; True when training diverged."""
         if not math.isfinite(cost):
             return True
-        self._rising = self._rising + 1 if len(self.costs["train"]) > 1 and \
-            cost > self.costs["train"][-2] else 0
+        train = self.costs["train"]
         self._lowest = min(self._lowest, cost)
-        self._high = self._high + 1 if cost > BLOW_UP * self._lowest else 0
-        return self._rising >= RISING_STEPS or self._high >= PATIENCE
+        # the solvers' rule: rising RISING_STEPS in a row, or above BLOW_UP × lowest for long
+        self._rising, self._high = divergence_counts(
+            cost, train[-2] if len(train) > 1 else None, self._lowest, self._rising, self._high)
+        return diverged(cost, self._rising, self._high)
 
     def _diverge(self, cost):
         """Mark training as diverged with a message naming α and the fix."""
