@@ -137,10 +137,8 @@ class _Scores:
         """Two classes: the exercise's 100 − mean|Ŷ − Y|·100; K classes: 100 · mean(ŷ = y)."""
         from logreg import neuron
 
-        Y_prediction, Y = self.y_pred.reshape(1, -1), self.y.reshape(1, -1).astype(np.float64)
-        if self.K == 2:
-            return neuron.accuracy(Y_prediction, Y)
-        return float(np.mean(Y_prediction == Y) * 100)
+        Y = self.y.reshape(1, -1).astype(np.float64)
+        return neuron.class_accuracy(self.y_pred.reshape(1, -1), Y, self.K)
 
     def log_loss(self):
         """J, computed as ``logreg evaluate`` has always printed it (finite where sensible)."""

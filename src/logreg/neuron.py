@@ -265,6 +265,16 @@ def accuracy(Y_prediction, Y):
     return float(100 - np.mean(np.abs(Y_prediction - Y)) * 100)
 
 
+def class_accuracy(Y_prediction, Y, K):
+    """``accuracy`` for predicted and true class indices of K classes: for two (0/1), the
+    exercise's 100 − mean|Ŷ − Y|·100; for K ≥ 3, 100 · mean(ŷ = y) (|Ŷ − Y| would count
+    class 0 for class 2 as two mistakes)."""
+    if K == 2:
+        return accuracy(Y_prediction, Y)
+    Y_prediction, Y = np.asarray(Y_prediction).ravel(), np.asarray(Y).ravel()
+    return float(np.mean(Y_prediction == Y) * 100)
+
+
 def model(X_train, Y_train, X_test, Y_test, num_iterations=2000, learning_rate=0.5,
           print_cost=False):
     """The exercise's ``model``: start at zeros, run ``optimize``, predict both sets.

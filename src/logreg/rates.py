@@ -72,9 +72,7 @@ def accuracy(estimator, X, Y):
     index into ``estimator.classes_``, with the estimator's own predictions. Two classes: the
     exercise's figure, 100 − mean|Ŷ − Y|·100 (Ŷ, Y of 0/1); K classes: 100 · mean(ŷ = y)."""
     Y_prediction = class_indices(estimator.classes_, estimator.predict(X.T)).reshape(1, -1)
-    if len(estimator.classes_) == 2:
-        return neuron.accuracy(Y_prediction, Y)
-    return float(np.mean(Y_prediction == np.asarray(Y).reshape(1, -1)) * 100)
+    return neuron.class_accuracy(Y_prediction, Y, len(estimator.classes_))
 
 
 def train_rate(learning_rate, X_train, Y_train, X_test=None, Y_test=None,

@@ -469,9 +469,11 @@ class Session:
     def _accuracy(self, part):
         if self.X[part].shape[1] == 0:
             return None
-        P = self.probabilities(part)
-        predicted = (P[:, 1] > 0.5) if self.K == 2 else np.argmax(P, axis=1)
-        return float(np.mean(predicted == self.labels[part]) * 100)
+        # the estimator's decision: z > 0 for the neuron (ŷ > 0.5 without rounding σ), the
+        # largest z for a layer
+        Z = neuron.decision_function(self.w, self.b, self.X[part])
+        predicted = (Z[0] > 0).astype(float) if self.K == 2 else np.argmax(Z, axis=0)
+        return neuron.class_accuracy(predicted, self.labels[part], self.K)
 
     def equations(self):
         """The notes' quantities at the current w, b on the training part.
