@@ -245,3 +245,12 @@ def test_sparse_torch_and_dask_hold_out_the_same_examples(scaled):
                                    reference.history_["validation_cost"], rtol=1e-10)
         np.testing.assert_allclose(logreg.arrays.to_numpy(clf.coef_), reference.coef_,
                                    rtol=1e-8, atol=1e-12)
+
+
+@pytest.mark.parametrize("written", [-5, 10**30, 4.5e300])
+def test_a_best_iteration_outside_the_history_is_not_believed(scaled, tmp_path, written):
+    X, y = scaled
+    clf = LogisticRegression(num_iterations=5).fit(X, y)
+    clf.best_iteration_ = written  # as an edited file would say
+    clf.save(tmp_path / "m.safetensors")
+    assert logreg.load(tmp_path / "m.safetensors").best_iteration_ is None

@@ -853,7 +853,10 @@ def load(path):
     estimator.n_iter_ = int(training.get("n_iter", len(estimator.costs_)))
     estimator.learning_rate_ = training.get("learning_rate")
     estimator.history_ = _history_of(estimator.costs_, **(training.get("history") or {}))
-    estimator.best_iteration_ = _saved_number(training.get("best_iteration"), int)
+    best = _saved_number(training.get("best_iteration"), int)
+    # a row of the history, or nothing: a file cannot make the estimator claim another
+    estimator.best_iteration_ = best if best is not None and 0 <= best < len(
+        estimator.costs_) else None
     estimator.best_validation_cost_ = _saved_number(training.get("best_validation_cost"), float)
     estimator.engine_ = dict(metadata.get("engine") or {"name": "unrecorded"})
     estimator._metadata = metadata
