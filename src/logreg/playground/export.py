@@ -18,8 +18,6 @@ import numpy as np
 from logreg.errors import InvalidInputError
 from logreg.playground.features import FEATURES
 
-_FORMULAS = {"x1": "x1", "x2": "x2", "x1sq": "x1 ** 2", "x2sq": "x2 ** 2", "x1x2": "x1 * x2",
-             "sin1": "np.sin(x1)", "sin2": "np.sin(x2)"}
 
 
 def fitted_model(session):
@@ -87,31 +85,9 @@ def model_bytes(session):
             return file.read()
 
 
-_DATA_CODE = {
-    "blobs": '''rng = np.random.default_rng(SEED)
-y = np.arange(POINTS) % CLASSES
-angles = 2 * np.pi * np.arange(CLASSES) / CLASSES + np.pi / 4
-centres = 2.5 * np.stack([np.cos(angles), np.sin(angles)], axis=1)
-X = centres[y] + rng.normal(scale=0.3 + NOISE, size=(POINTS, 2))''',
-    "overlap": '''rng = np.random.default_rng(SEED)
-y = np.arange(POINTS) % 2
-centres = np.array([[-1.0, -1.0], [1.0, 1.0]])
-X = centres[y] + rng.normal(scale=1.0 + NOISE, size=(POINTS, 2))''',
-    "xor": '''rng = np.random.default_rng(SEED)
-X = rng.uniform(-3.0, 3.0, size=(POINTS, 2))
-y = (X[:, 0] * X[:, 1] > 0).astype(np.int64)
-X = X + rng.normal(scale=2 * NOISE, size=(POINTS, 2))''',
-    "circles": '''from sklearn.datasets import make_circles
-
-X, y = make_circles(n_samples=POINTS, noise=NOISE, factor=0.5, random_state=SEED)''',
-    "moons": '''from sklearn.datasets import make_moons
-
-X, y = make_moons(n_samples=POINTS, noise=NOISE, random_state=SEED)''',
-}
-
-
 def snippet(session):
-    """A self-contained Python script that reproduces the session's run with logreg.
+    """A Python script that reproduces the session's run with logreg: its data, split and
+    features made by the same functions as the page's (``logreg.playground``'s).
 
     Parameters
     ----------
@@ -133,17 +109,15 @@ def snippet(session):
         if s["data"] == "upload":
             X, y, classes = session.table.points(s["columns"])
             labels = np.asarray(classes)[y].tolist()
-            data = (f"# the uploaded CSV's columns {s['columns']['x1']!r} (x1), "
-                    f"{s['columns']['x2']!r} (x2) and {s['columns']['label']!r} (the label)\n"
-                    f"X = np.array({X.tolist()!r})\n"
-                    f"y = np.array({labels!r})")
+            data = [f"# the uploaded CSV's columns {s['columns']['x1']!r} (x1), "
+                    f"{s['columns']['x2']!r} (x2) and {s['columns']['label']!r} (the label)",
+                    f"X = np.array({X.tolist()!r})",
+                    f"y = np.array({labels!r})"]
         else:
-            code = _DATA_CODE[s["data"]]
-            for name, value in (("SEED", s["seed"]), ("POINTS", s["points"]),
-                                ("CLASSES", s["classes"]), ("NOISE", repr(s["noise"]))):
-                code = code.replace(name, str(value))
-            data = f"# the data set {s['data']!r}: {s['points']} points, noise {s['noise']!r}\n"
-            data += code
+            classes = s["classes"] if s["data"] == "blobs" else 2
+            data = [f"# the data set {s['data']!r}, as the playground makes it",
+                    f"X, y = datasets.make_points({s['data']!r}, points={s['points']}, "
+                    f"noise={s['noise']!r}, seed={s['seed']}, classes={classes})"]
     lines = [
         '"""Reproduces a run of the logreg playground with the library itself.',
         "",
@@ -153,35 +127,21 @@ def snippet(session):
         '"""',
         "",
         "import numpy as np",
-        "from sklearn.model_selection import train_test_split",
         "",
         "from logreg import LogisticRegression",
+        "from logreg.playground import datasets, features",
         "",
-        data,
+        *data,
         "",
-    ]
-    if s["test_fraction"] > 0:
-        lines += [
-            "# the split: stratified by class, seeded",
-            "index = np.arange(len(y))",
-            f"train, test = train_test_split(index, test_size={s['test_fraction']!r}, "
-            f"random_state={s['seed']}, stratify=y)",
-            "train, test = np.sort(train), np.sort(test)",
-        ]
-    else:
-        lines += ["train = test = np.arange(len(y))  # no test part"]
-    lines += [
+        "# the split: stratified by class, seeded (a test_fraction of 0 leaves test empty)",
+        f"train, test = datasets.split(y, {s['test_fraction']!r}, {s['seed']})",
         "",
-        "# the features, from the original coordinates",
-        "x1, x2 = X[:, 0], X[:, 1]",
-        "features = np.stack([" + ", ".join(_FORMULAS[n] for n in names) + "], axis=1)",
+        "# the features of the original coordinates, standardised with the training part's",
+        "# mean and standard deviation",
         f"feature_names = {names!r}",
-        "",
-        "# standardised with the training part's mean and standard deviation",
-        "mean, std = features[train].mean(axis=0), features[train].std(axis=0)",
-        "std = np.where(std > 0, std, 1.0)",
-        "X_train = (features[train] - mean) / std",
-        "X_test = (features[test] - mean) / std",
+        "rows = features.feature_matrix(X, feature_names)",
+        "mean, std = features.standardisation(rows[train])",
+        "X_train, X_test = (rows[train] - mean) / std, (rows[test] - mean) / std",
         "",
     ]
     if changes:
@@ -202,9 +162,9 @@ def snippet(session):
         "model.fit(X_train, y[train])",
         "",
         'print("train accuracy:", model.score(X_train, y[train]) * 100, "%")',
+        'if test.size:',
+        '    print("test accuracy:", model.score(X_test, y[test]) * 100, "%")',
     ]
-    if s["test_fraction"] > 0:
-        lines.append('print("test accuracy:", model.score(X_test, y[test]) * 100, "%")')
     lines += [
         'print("coef_ =", model.coef_.tolist())',
         'print("intercept_ =", model.intercept_.tolist())',
