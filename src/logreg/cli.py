@@ -1067,7 +1067,7 @@ def _print_evaluation(dataset, report):
     print(f"Evaluated on {dataset.source}: {dataset.m} examples")
     print(f"accuracy: {report['accuracy']} %")
     log_loss = report["log_loss"]  # six decimals; a huge one (a model certain and wrong) short
-    print(f"log loss: {log_loss:.6f}" if log_loss < 1e6 else f"log loss: {log_loss:.6g}")
+    print(f"log loss: {log_loss:.6f}" if log_loss < 1e15 else f"log loss: {log_loss:.6g}")
     print("confusion matrix (rows: true class, columns: predicted class):")
     print(" " * width + "".join(f"{n:>{width}}" for n in names))
     for name, row in zip(names, matrix):
