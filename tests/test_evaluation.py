@@ -85,6 +85,15 @@ def calibration_truth(positives, probabilities, bins):
 # --- the figures against scikit-learn ---------------------------------------------------------
 
 
+
+def _assert_per_class_equals_scikit_learn(report, y, predicted):
+    """Precision, recall, F1 and support per class: scikit-learn's function's."""
+    precision, recall, f1, support = precision_recall_fscore_support(y, predicted)
+    np.testing.assert_allclose(report["per_class"]["precision"], precision, rtol=1e-12)
+    np.testing.assert_allclose(report["per_class"]["recall"], recall, rtol=1e-12)
+    np.testing.assert_allclose(report["per_class"]["f1"], f1, rtol=1e-12)
+    assert report["per_class"]["support"] == support.tolist()
+
 def test_binary_figures_equal_scikit_learns(binary):
     model, X, labels = binary
     report = evaluate(model, X, labels)
@@ -99,11 +108,7 @@ def test_binary_figures_equal_scikit_learns(binary):
     assert report["brier_score"] == pytest.approx(brier_score_loss(y, P[:, 1]), abs=1e-12)
     assert report["log_loss"] == pytest.approx(log_loss(y, P), rel=1e-9)
     assert report["accuracy"] == pytest.approx(100 * np.mean(predicted == y), abs=1e-9)
-    precision, recall, f1, support = precision_recall_fscore_support(y, predicted)
-    np.testing.assert_allclose(report["per_class"]["precision"], precision, rtol=1e-12)
-    np.testing.assert_allclose(report["per_class"]["recall"], recall, rtol=1e-12)
-    np.testing.assert_allclose(report["per_class"]["f1"], f1, rtol=1e-12)
-    assert report["per_class"]["support"] == support.tolist()
+    _assert_per_class_equals_scikit_learn(report, y, predicted)
     assert report["confusion_matrix"] == confusion_matrix(y, predicted).tolist()
     assert 0 < sum(map(sum, report["confusion_matrix"])) - np.trace(report["confusion_matrix"])
     [bins] = report["calibration"]
@@ -138,11 +143,7 @@ def test_three_class_figures_equal_scikit_learns(iris):
                                                   abs=1e-12)
     assert report["log_loss"] == pytest.approx(log_loss(y, P), rel=1e-9)
     assert report["accuracy"] == pytest.approx(100 * np.mean(predicted == y), abs=1e-9)
-    precision, recall, f1, support = precision_recall_fscore_support(y, predicted)
-    np.testing.assert_allclose(report["per_class"]["precision"], precision, rtol=1e-12)
-    np.testing.assert_allclose(report["per_class"]["recall"], recall, rtol=1e-12)
-    np.testing.assert_allclose(report["per_class"]["f1"], f1, rtol=1e-12)
-    assert report["per_class"]["support"] == support.tolist()
+    _assert_per_class_equals_scikit_learn(report, y, predicted)
     matrix = confusion_matrix(y, predicted)
     assert report["confusion_matrix"] == matrix.tolist() and np.trace(matrix) < len(y)
     assert [bins["class"] for bins in report["calibration"]] == report["classes"]

@@ -161,31 +161,28 @@ def create_app(max_sessions=MAX_SESSIONS):
             return _error(400, _one_line(error))
         return JSONResponse(reply)
 
-    async def export_model(request):
+    async def download(request, make, media_type, filename):
+        """The session's export ``make(session)`` as a file to save, or one line of error."""
         session, missing = session_of(request)
         if missing:
             return missing
+        try:
+            content = await run_in_threadpool(make, session)
+        except Exception as error:
+            return _error(400, _one_line(error))
+        return Response(content, media_type=media_type, headers={
+            "Content-Disposition": f'attachment; filename="{filename}"'})
+
+    async def export_model(request):
         from logreg.playground.export import model_bytes
 
-        try:
-            data = await run_in_threadpool(model_bytes, session)
-        except Exception as error:
-            return _error(400, _one_line(error))
-        return Response(data, media_type="application/octet-stream", headers={
-            "Content-Disposition": 'attachment; filename="playground-model.safetensors"'})
+        return await download(request, model_bytes, "application/octet-stream",
+                              "playground-model.safetensors")
 
     async def export_snippet(request):
-        session, missing = session_of(request)
-        if missing:
-            return missing
         from logreg.playground.export import snippet
 
-        try:
-            text = await run_in_threadpool(snippet, session)
-        except Exception as error:
-            return _error(400, _one_line(error))
-        return Response(text, media_type="text/x-python", headers={
-            "Content-Disposition": 'attachment; filename="playground_run.py"'})
+        return await download(request, snippet, "text/x-python", "playground_run.py")
 
     async def websocket(ws: WebSocket):
         await ws.accept()
