@@ -40,7 +40,7 @@ class Entry:
 
 GALLERY = [
     Entry("Learning curve", "logreg train --out train", ("train/learning_curve.png",),
-          "The cost every hundred iterations of gradient descent on the built-in digits (3 "
+          "The cost J at every iteration of gradient descent on the built-in digits (3 "
           "against 8), with the exercise's learning rate 0.005."),
     Entry("Learning curve, ten classes", "logreg train --data digits10 --out train10",
           ("train10/learning_curve.png",),
