@@ -11,18 +11,21 @@ def test_early_stopping_keeps_the_best_iteration_and_says_which(tmp_path, capsys
     out_dir = tmp_path / "es"
     code, out, err = run_cli(["train", "--early-stopping", "--n-iter-no-change", "3",
                               "--validation-fraction", "0.2", "--seed", "4",
-                              "--learning-rate", "0.5", "--iterations", "300", "--quiet",
+                              "--learning-rate", "0.5", "--iterations", "300",
                               "--out", out_dir], capsys)
     assert code == 0, err
     model = logreg.load(out_dir / "model.safetensors")
     params = model.get_params()
     assert params["early_stopping"] and params["n_iter_no_change"] == 3
     assert params["validation_fraction"] == 0.2 and params["random_state"] == 4
-    # the line names the kept row of the history, and the held-out cost there is its lowest
+    # the final line names the kept row of the history, and the held-out cost there is its
+    # lowest
     history = model.history_["validation_cost"]
-    assert f"kept iteration {model.best_iteration_} of {model.n_iter_}" in out
     assert model.best_validation_cost_ == pytest.approx(np.min(history), rel=0, abs=0)
-    assert f"{model.best_validation_cost_:.6f}" in out
+    (final,) = [line for line in out.splitlines() if line.startswith("stopped after")]
+    assert final.startswith(f"stopped after {model.n_iter_} iterations: ")
+    assert final.endswith(f"; kept iteration {model.best_iteration_}, held-out cost "
+                          f"{model.best_validation_cost_:.6g})")
 
 
 @pytest.mark.parametrize("options, named", [

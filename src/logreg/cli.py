@@ -29,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
-from logreg import __version__, bench, graph, rates
+from logreg import __version__, bench, graph, rates, text
 from logreg.data import (
     BUILT_IN,
     Scaling,
@@ -539,9 +539,7 @@ def _check_same_density(dataset, sparse, expected):
 
 def _names(classes, limit=10):
     """'a', 'b' and 'c', for messages: at most ``limit`` names, then how many more."""
-    shown = [repr(c) for c in list(classes)[:limit]]
-    more = len(classes) - len(shown)
-    return ", ".join(shown) + (f" and {more} more" if more else "")
+    return text.quoted_list(classes, limit)
 
 
 def _check_data_options(args):
@@ -695,7 +693,7 @@ def _run_train_numpy(args):
 
 def _classes_line(classes):
     """"classes 'a' (0) and 'b' (1)", or "10 classes '0' (0), '1' (1), ..." for K ≥ 3."""
-    named = [f"{name!r} ({k})" for k, name in enumerate(classes)]
+    named = [f"{text.quoted(name)} ({k})" for k, name in enumerate(classes)]
     if len(named) == 2:
         return f"classes {named[0]} and {named[1]}"
     shown = named if len(named) <= 12 else [*named[:10], "...", named[-1]]
@@ -717,9 +715,6 @@ def _interrupted(args, estimator, save, model_path):
 
 def _finish(estimator, accuracies, save, model_path, curve_path):
     """Print the accuracies as the exercise does; write the model and the learning curve."""
-    if getattr(estimator, "best_iteration_", None) is not None:
-        print(f"Early stopping: kept iteration {estimator.best_iteration_} of "
-              f"{estimator.n_iter_} (held-out cost {estimator.best_validation_cost_:.6f})")
     for name, value in accuracies.items():
         print(f"{name} accuracy: {value} %")
     _write_model_and_curve(estimator, accuracies, save, model_path, curve_path)

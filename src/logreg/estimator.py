@@ -28,10 +28,10 @@ from sklearn.utils._param_validation import (
     StrOptions,
 )
 
-from logreg import __version__, arrays, engines, fused, io, neuron
+from logreg import __version__, arrays, engines, fused, io, neuron, text
 from logreg.checks import check_sample_weight, classes_of_labels
 from logreg.errors import InvalidInputError, InvalidTypeError, NotFittedError
-from logreg.fit import HISTORY_KEYS, VALIDATION_KEY, Recorder, Validation
+from logreg.fit import HISTORY_KEYS, VALIDATION_KEY, Recorder, Validation, ending
 from logreg.solvers import SOLVERS, TrainingInterrupted, auto_learning_rate
 
 try:  # scikit-learn's callback API (1.9 on); older ones get the plain ``callback`` only
@@ -268,8 +268,11 @@ class LogisticRegression(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
     warm_start : bool, default=False
         Start from the previous fit's parameters instead of zeros.
     verbose : int, default=0
-        1 prints the cost every 100 iterations, as the exercise does; 2 also shows a progress
-        bar on a terminal.
+        1 prints "Cost after iteration i: J" every 100 rows of ``history_`` (J its row i), as
+        the exercise does, and at the end one line, "stopped after N iterations: cost J, ‖∇J‖
+        g (converged)" (or "the limit", "early stopping" with the kept row, ...: see
+        ``logreg.fit.ending``), N = ``n_iter_``, J and ‖∇J‖ the last row of ``history_``; 2
+        also shows a progress bar on a terminal.
     backprop : {"closed-form", "graph"}, default="closed-form"
         Where the gradients come from: the notes' dZ = A − Y, dw = X dZᵀ / m, or
         backpropagation through ``logreg.graph``'s computation graph (the same numbers).
@@ -328,7 +331,9 @@ class LogisticRegression(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
     learning_rate_ : float or None
         The α used (the one "auto" found, or ``learning_rate``); None for "lbfgs" and "newton".
     n_iter_ : int
-        Iterations run.
+        Iterations run: for "gd" the rows of ``history_`` (one per iteration, its cost
+        measured before its update); for "lbfgs" and "newton" the iterations after the start,
+        ``history_`` holding one row more (row 0: the start).
     costs_ : list of float
         The cost J at every iteration (before that iteration's update).
     history_ : dict of 1-D arrays, one entry per entry of ``costs_``
@@ -578,18 +583,26 @@ class LogisticRegression(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
                                                   outputs=outputs(classes),
                                                   fit_intercept=self.fit_intercept)
                                if self.learning_rate == "auto" else float(self.learning_rate))
+        recorder = recorder or Recorder()
+        report = self._reporter() if self.verbose else None
+        if report is not None:  # the progress lines come from the fit's one record
+            recorder.observers.insert(0, report)
         try:
             result = SOLVERS[self.solver](
                 X, Y, w, b, learning_rate=self.learning_rate_,
                 num_iterations=int(self.num_iterations), tol=self._tol(),
                 sample_weight=sample_weight, l2=self.l2, on_divergence=self.on_divergence,
-                callback=self._reporter() if self.verbose else None,
                 gradient=plan.loss_and_gradient, example_space=plan.example_space,
                 fit_intercept=self.fit_intercept, recorder=recorder)
         except TrainingInterrupted as stop:
             if stop.fit.n_iter:  # keep the last good parameters, then let Ctrl-C go on
                 self._store(classes, stop.fit, plan)
             raise
+        finally:
+            if report is not None:
+                report.end()  # the bar, on every way out
+        if report is not None:
+            report.end(result)
         return self._store(classes, result, plan)
 
     def _tol(self):
@@ -643,20 +656,29 @@ class LogisticRegression(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
         self.intercept_ = np.asarray(b, dtype=self.coef_.dtype).reshape(-1)
 
     def _reporter(self):
-        """Print the cost every 100 iterations as the exercise does (and a bar at verbose 2)."""
+        """verbose: an observer of the fit's record (``fit.Recorder``) that prints row i of
+        ``history_`` every 100 rows, "Cost after iteration i: J" as the exercise does (for gd
+        iteration i's cost before its update; for lbfgs and newton the cost after iteration
+        i, row 0 the start), with a bar at verbose 2; ``report.end(result)`` closes the bar
+        and prints how the fit ended (``fit.ending``)."""
         from tqdm.auto import tqdm
 
         bar = tqdm(total=int(self.num_iterations), unit="it", leave=False,
                    disable=None if self.verbose >= 2 else True)
 
-        def report(i, cost):
+        def report(row, parameters):
+            i, cost = row["iteration"], row["cost"]
             bar.update(1)
             if i % 100 == 0:
-                bar.set_postfix(cost=f"{cost:.6f}")
-                tqdm.write("Cost after iteration %i: %f" % (i, cost))
-            if i + 1 == int(self.num_iterations):
-                bar.close()
+                bar.set_postfix(cost=text.fixed(cost))
+                tqdm.write("Cost after iteration %i: %s" % (i, text.fixed(cost)))
 
+        def end(result=None):
+            bar.close()
+            if result is not None:
+                tqdm.write(ending(result, int(self.num_iterations), self._tol()))
+
+        report.end = end
         return report
 
     def decision_function(self, X):

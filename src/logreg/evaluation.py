@@ -25,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
+from logreg import text
 from logreg.errors import InvalidInputError, OutputError
 from logreg.io import atomic_paths
 
@@ -422,6 +423,12 @@ def _legend(figure, axes, count):
                       fontsize="x-small")
 
 
+def _name_curve(drawing, name, label, figure):
+    """The curve's legend entry with the figure ``evaluate`` computed, in the title's format
+    (the display's own label rounds its own AUC to two decimals)."""
+    drawing.line_.set_label(f"{name} ({label} = {text.fixed(figure, 4)})")
+
+
 def _roc_figure(scores):
     """The ROC curve with its AUC (K classes: one-vs-rest per class and the micro average)."""
     from sklearn.metrics import RocCurveDisplay
@@ -446,23 +453,27 @@ def _curves(scores, which, display, title):
     x_label, y_label = (("false positive rate", "true positive rate") if which == "roc_auc"
                         else ("recall", "precision"))
     drawn = 0
-    for k in scores.drawn_classes():
-        if _undefined(scores, k, which):
+    for k, figure_k in zip(scores.drawn_classes(), [value] if scores.K == 2
+                           else value["per_class"]):
+        if figure_k is None:  # undefined on these data (the note says why)
             continue
         name = scores.names[k] if scores.K == 2 else f"{scores.names[k]} vs rest"
-        display.from_predictions(scores.is_class(k), scores.ranking[:, k], pos_label=True,
-                                 name=name, ax=axes)
+        drawing = display.from_predictions(scores.is_class(k), scores.ranking[:, k],
+                                           pos_label=True, name=name, ax=axes)
+        _name_curve(drawing, name, label, figure_k)
         drawn += 1
     if scores.K > 2 and drawn:
         one_hot = np.eye(scores.K, dtype=bool)[scores.y]
-        display.from_predictions(one_hot.ravel(), scores.ranking.ravel(), pos_label=True,
-                                 name="micro-average", ax=axes,
-                                 curve_kwargs={"color": "black", "linestyle": ":"})
+        drawing = display.from_predictions(one_hot.ravel(), scores.ranking.ravel(),
+                                           pos_label=True, name="micro-average", ax=axes,
+                                           curve_kwargs={"color": "black", "linestyle": ":"})
+        _name_curve(drawing, "micro-average", label, value["micro"])
         drawn += 1
-        macro = "undefined" if value["macro"] is None else f"{value['macro']:.4f}"
-        title += f", one-vs-rest\nmacro {label} = {macro}, micro {label} = {value['micro']:.4f}"
+        macro = "undefined" if value["macro"] is None else text.fixed(value["macro"], 4)
+        title += (f", one-vs-rest\nmacro {label} = {macro}, micro {label} = "
+                  f"{text.fixed(value['micro'], 4)}")
     elif scores.K == 2:
-        shown = "undefined" if value is None else f"{value:.4f}"
+        shown = "undefined" if value is None else text.fixed(value, 4)
         title += f", positive class {scores.names[1]}: {label} = {shown}"
     axes.set_title(title, fontsize="medium")
     axes.set_xlabel(x_label)
@@ -470,13 +481,13 @@ def _curves(scores, which, display, title):
     if drawn:
         _legend(figure, axes, drawn)
     if notes:  # wrapped inside the axes: a long line would squeeze the curves
-        text = "\n".join(textwrap.fill(note, 60) for note in notes)
+        wrapped = "\n".join(textwrap.fill(note, 60) for note in notes)
         if drawn:
-            axes.text(0.97, 0.45, text, transform=axes.transAxes, ha="right", va="center",
+            axes.text(0.97, 0.45, wrapped, transform=axes.transAxes, ha="right", va="center",
                       color="tab:red", fontsize="x-small",
                       bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.8})
         else:
-            _note(axes, text)
+            _note(axes, wrapped)
     return figure
 
 

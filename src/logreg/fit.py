@@ -31,7 +31,8 @@ class Fit:
     iterations: int = None  # when it differs from len(costs), as for L-BFGS (costs[0]: start)
     history: dict = None  # Recorder.history(): one row per entry of costs
     converged: bool = True  # False: stopped at num_iterations short of the tolerance
-    stopped_by: str = None  # "early_stopping" or "callback" when one of them ended the fit
+    stopped_by: str = None  # "early_stopping", "callback" or "divergence" (warned, the lowest
+    # cost's parameters kept) when one of them ended the fit
     best_iteration: int = None  # early stopping: the row whose parameters were kept
     best_validation_cost: float = None
 
@@ -161,10 +162,39 @@ class Recorder:
     def finish(self, fit, parameters_of_state=None):
         """``fit`` with the history, and, under early stopping, the best parameters seen."""
         fit.history = self.history()
-        fit.stopped_by = self.stopped_by
+        fit.stopped_by = self.stopped_by or fit.stopped_by  # the solver's own: "divergence"
         if self.validation is not None and self.best[2] is not None:
             to_parameters = parameters_of_state or self._parameters_of_state
             fit.w, fit.b = to_parameters(self.best[2])
             fit.best_iteration = int(self.best[1])
             fit.best_validation_cost = float(self.best[0])
         return fit
+
+
+def ending(fit, num_iterations, tol):
+    """How ``fit`` ended, as one line for people: "stopped after N iterations: cost J, ‖∇J‖ g
+    (converged)", or "(the limit)" (``num_iterations`` ran out: every gradient-descent run
+    with ``tol`` = 0, or a solver that says it stopped short of ``tol``), "(early stopping)",
+    "(stopped by a callback)", "(diverged: kept the lowest cost's parameters)"; early
+    stopping adds the row whose parameters were kept and its held-out cost.
+
+    N is ``fit.n_iter`` (``n_iter_``). J and ‖∇J‖ are the last row of the history, the last
+    ones measured: for gradient descent row N − 1 (θ before its update), for L-BFGS and
+    Newton row N (θ after iteration N; row 0 is the start).
+    """
+    from logreg import text
+
+    history = fit.history
+    cost, norm = history["cost"][-1], history["gradient_norm"][-1]
+    if fit.stopped_by is not None:
+        how = {"early_stopping": "early stopping", "callback": "stopped by a callback",
+               "divergence": "diverged: kept the lowest cost's parameters"}[fit.stopped_by]
+    elif not fit.converged or (tol == 0 and fit.n_iter >= num_iterations):
+        how = "the limit"
+    else:
+        how = "converged"
+    if fit.best_iteration is not None:
+        how += (f"; kept iteration {fit.best_iteration}, held-out cost "
+                f"{text.number(fit.best_validation_cost)}")
+    return (f"stopped after {fit.n_iter} iterations: cost {text.number(cost)}, ‖∇J‖ "
+            f"{text.number(norm, 3)} ({how})")

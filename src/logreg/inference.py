@@ -60,7 +60,7 @@ import warnings
 
 import numpy as np
 
-from logreg import arrays
+from logreg import arrays, text
 from logreg.errors import (
     InferenceError,
     InferenceWarning,
@@ -669,21 +669,24 @@ class Summary:
 
     def _figures(self):
         return [
-            ("Observations", _number(self.n_obs)), ("Log-likelihood", f"{self.log_likelihood:.4f}"),
+            ("Observations", _number(self.n_obs)),
+            ("Log-likelihood", text.fixed(self.log_likelihood, 4)),
             ("Parameters", str(self.n_params)),
-            ("Null log-likelihood", f"{self.null_log_likelihood:.4f}"),
+            ("Null log-likelihood", text.fixed(self.null_log_likelihood, 4)),
             ("Converged", "yes" if self.converged else "no"),
-            ("Pseudo R² (McFadden)", f"{self.pseudo_r2:.4f}"),
-            ("Newton decrement", f"{self.newton_decrement:.2g}"), ("AIC", f"{self.aic:.4f}"),
-            ("Condition number", f"{self.condition_number:.3g}"), ("BIC", f"{self.bic:.4f}"),
+            ("Pseudo R² (McFadden)", text.fixed(self.pseudo_r2, 4)),
+            ("Newton decrement", text.number(self.newton_decrement, 2)),
+            ("AIC", text.fixed(self.aic, 4)),
+            ("Condition number", text.number(self.condition_number, 3)),
+            ("BIC", text.fixed(self.bic, 4)),
         ]
 
     def _title(self):
         if len(self.classes) == 2:
-            return (f"Logistic regression: log-odds of {self.classes[1]!r} "
-                    f"(against {self.classes[0]!r})")
+            return (f"Logistic regression: log-odds of {text.quoted(self.classes[1])} "
+                    f"(against {text.quoted(self.classes[0])})")
         return (f"Multinomial logistic regression: {len(self.classes)} classes, each against "
-                f"{self.reference_class!r}")
+                f"{text.quoted(self.reference_class)}")
 
     def __str__(self):
         low, high = f"[{self.alpha / 2:.3g}", f"{1 - self.alpha / 2:.3g}]"
@@ -705,12 +708,15 @@ class Summary:
                                                  widths))
         for equation, rows in self._rows():
             if len(self.classes) > 2:
-                lines.append(f"{equation!r} against {self.reference_class!r}")
+                lines.append(f"{text.quoted(equation)} against "
+                             f"{text.quoted(self.reference_class)}")
             lines += [header, thin]
             for term, row in zip(self.terms, rows):
                 coef, se, z, p, ci_low, ci_high = row
-                lines.append(f"{_clipped(term, name_width):<{name_width}}{coef:>12.4f}"
-                             f"{se:>11.4f}{z:>9.3f}{p:>9.3f}{ci_low:>12.4f}{ci_high:>12.4f}")
+                lines.append(f"{_clipped(term, name_width):<{name_width}}"
+                             + "".join(f"{text.fixed(v, d):>{w}}" for v, d, w in zip(
+                                 (coef, se, z, p, ci_low, ci_high), (4, 4, 3, 3, 4, 4),
+                                 widths)))
             lines.append(rule)
         return "\n".join(lines)
 
@@ -729,9 +735,10 @@ class Summary:
             + "</tbody></table>")
         for equation, rows in self._rows():
             if len(self.classes) > 2:
-                parts.append(f"<p>{e(repr(equation))} against {e(repr(self.reference_class))}</p>")
+                parts.append(f"<p>{e(text.quoted(equation))} against "
+                             f"{e(text.quoted(self.reference_class))}</p>")
             body = "".join(
-                f"<tr><th>{e(term)}</th>" + "".join(f"<td>{v:.4f}</td>" for v in row) + "</tr>"
+                f"<tr><th>{e(term)}</th>" + "".join(f"<td>{text.fixed(v, 4)}</td>" for v in row) + "</tr>"
                 for term, row in zip(self.terms, rows))
             parts.append("<table><thead><tr>" + "".join(f"<th>{e(h)}</th>" for h in heads)
                          + f"</tr></thead><tbody>{body}</tbody></table>")
@@ -788,8 +795,8 @@ class Summary:
 
 
 def _number(value):
-    return str(int(value)) if float(value).is_integer() else f"{value:.4g}"
+    return str(int(value)) if float(value).is_integer() else text.number(value, 4)
 
 
-def _clipped(text, width):
-    return text if len(text) <= width else text[:width - 1] + "…"
+def _clipped(term, width):
+    return term if len(term) <= width else term[:width - 1] + "…"

@@ -473,7 +473,7 @@ def _trust_region(problem, theta, Z, cost, g, curvature, costs, num_iterations, 
             iterations += 1
             costs.append(cost)
             if callback is not None:
-                callback(iterations - 1, cost)
+                callback(iterations, cost)  # row i of the history: after iteration i
             if recorder.record(cost, _norm(g), _norm(s), theta):
                 break
         if not math.isfinite(cost_trial) and not math.isfinite(cost):

@@ -258,7 +258,7 @@ def _diverged_fit(costs, rising, learning_rate, on_divergence, best, ended=False
     if on_divergence == "raise":
         raise TrainingDivergedError(message)
     warn(message + " Kept the parameters with the lowest cost.", DivergenceWarning)
-    return Fit(*best, costs)
+    return Fit(*best, costs, stopped_by="divergence")
 
 
 def _without_intercept(gradient):
@@ -421,7 +421,7 @@ def lbfgs(X, Y, w, b, *, num_iterations, tol=0.0, sample_weight=None, l2=0.0, ca
         costs.append(float(intermediate_result.fun))
         last[:] = parameters(theta)
         if callback is not None:
-            callback(len(costs) - 2, costs[-1])
+            callback(len(costs) - 1, costs[-1])  # row i of the history: after iteration i
         # ∇J at θ: SciPy's last evaluation was there (the line search's accepted point)
         grad = (evaluated[1] if evaluated[0] is not None and np.array_equal(evaluated[0], theta)
                 else cost_and_gradient(theta)[1])
