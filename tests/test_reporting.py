@@ -227,3 +227,12 @@ def test_the_roc_legend_shows_each_classes_auc_and_the_micro_average():
     assert legend == [f"{k} vs rest (AUC = {a:.4f})" for k, a in enumerate(per_class)] + [
         f"micro-average (AUC = {micro:.4f})"]
     assert f"macro AUC = {np.mean(per_class):.4f}, micro AUC = {micro:.4f}" in title
+
+
+def test_graph_prints_a_zero_product_as_0(capsys):
+    # J = a·b at a = 0, b = −1 is −0.0 in IEEE arithmetic: people read 0
+    code, out, err = run_cli(["graph", "J = a*b", "a=0", "b=-1"], capsys)
+    assert code == 0, err
+    rows = {line.split()[0]: line.split()[1:] for line in out.splitlines()[1:]}
+    assert rows["J"] == ["0", "1"] and rows["a"] == ["0", "-1"] and rows["b"] == ["-1", "0"]
+    assert_for_people(out)

@@ -19,7 +19,7 @@ import time
 
 import numpy as np
 
-from logreg import loop
+from logreg import loop, text
 from logreg.checks import check_memory
 from logreg.errors import InvalidInputError
 
@@ -176,9 +176,9 @@ def format_vectorize(result):
     lines = [f"c = a·b, two random vectors of {result['size']:,} elements",
              f"(median of {dot['repeats']} runs for np.dot, {for_loop['repeats']} for the loop)"]
     lines += _table(("", "time (ms)", "× np.dot", "c"), [
-        ("np.dot(a, b)", _ms(dot["seconds"]), "1.0", f"{dot['result']:.9f}"),
+        ("np.dot(a, b)", _ms(dot["seconds"]), "1.0", text.fixed(dot['result'], 9)),
         ("for i: c += a[i]*b[i]", _ms(for_loop["seconds"]), f"{result['ratio']:.1f}",
-         f"{for_loop['result']:.9f}")])
+         text.fixed(for_loop['result'], 9))])
     lines.append(f"the two results agree: relative difference "
                  f"{result['relative_difference']:.1e}")
     lines.append("")

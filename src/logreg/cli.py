@@ -1198,8 +1198,8 @@ def run_graph(args):
         width = max(len(f"d{output}/d{name}") for name in nodes)
         print(f"{'node':<{width}}  {'value':>12}  {f'd{output}/dnode':>12}")
         for name in nodes:
-            gradient = "-" if gradients[name] is None else f"{gradients[name]:g}"
-            print(f"{name:<{width}}  {values[name]:>12g}  {gradient:>12}")
+            gradient = "-" if gradients[name] is None else text.number(gradients[name])
+            print(f"{name:<{width}}  {text.number(values[name]):>12}  {gradient:>12}")
     if missing_dot is not None:
         print(f"logreg graph: {missing_dot}", file=sys.stderr)
     elif target is not None and not args.json:
@@ -1242,7 +1242,7 @@ def run_rates(args):
 
 def _rate_finished(run):
     how = (f"diverged after {len(run.costs)} iterations" if run.diverged
-           else f"final cost {run.final_cost:.6f}")
+           else f"final cost {text.fixed(run.final_cost)}")
     print(f"learning rate {run.learning_rate:g}: {how} ({run.seconds:.1f} s)", file=sys.stderr,
           flush=True)
 

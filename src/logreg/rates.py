@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from logreg import neuron
+from logreg import neuron, text
 from logreg.errors import InvalidInputError
 from logreg.solvers import DivergenceWarning
 
@@ -116,7 +116,7 @@ def format_table(runs):
               "status")
     rows = [(f"{run.learning_rate:g}", f"{run.train_accuracy}",
              "-" if run.test_accuracy is None else f"{run.test_accuracy}",
-             f"{run.final_cost:.6g}",
+             text.number(run.final_cost),
              f"diverged after {len(run.costs)} iterations" if run.diverged else "ok")
             for run in runs]
     widths = [max(len(row[i]) for row in (header, *rows)) for i in range(len(header))]

@@ -34,6 +34,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
+from logreg import text
 from logreg.errors import InvalidInputError, InvalidTypeError
 
 
@@ -146,7 +147,7 @@ def _describe(x):
         return f"array{x.shape}"
     if _is_sparse(x):
         return f"sparse{x.shape}"
-    return f"{x:.4g}"
+    return text.number(x, 4)
 
 
 # ----------------------------------------------------------------------------------------------
