@@ -1,15 +1,29 @@
 # The README's two commands: `make demo` (the main job) and `make test` (every test, then the
 # documentation site). `make docs` builds the site alone, into docs/_build/html.
-# Each creates .venv and installs the project with what it needs when missing.
+# Each creates .venv when missing and installs what it needs, with a stamp of its own: `demo` the
+# core package only (pip install -e .: what `logreg train` needs); `test` and `docs` the extras
+# on top (dev, docs, playground), Graphviz and Chromium, and PyTorch's CPU-only build.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+CORE := $(VENV)/.installed-core
 STAMP := $(VENV)/.installed
+# PyTorch for the array-API tests and the benchmark against autograd: the CPU-only build, where
+# the package index (or pip's find-links) offers it; never the bare pin, which on a plain index
+# is the CUDA build with gigabytes of nvidia-* wheels. Without it those tests skip, saying why.
+TORCH_CPU := torch==2.13.0+cpu
 
 .PHONY: demo test docs install bench clean
 
-$(STAMP): pyproject.toml
-	@# graphviz's `dot` draws computation graphs; installed where we may, optional elsewhere
+$(CORE): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e .
+	touch $(CORE)
+
+$(STAMP): $(CORE) pyproject.toml
+	@# graphviz's `dot` draws computation graphs (the tests, the tutorial, the docs' gallery);
+	@# installed where we may, optional elsewhere
 	@command -v dot >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 \
 	  && { apt-get install -y -qq graphviz >/dev/null 2>&1 \
 	       || { apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq graphviz >/dev/null 2>&1; }; }; } \
@@ -20,14 +34,14 @@ $(STAMP): pyproject.toml
 	  && { apt-get install -y -qq chromium >/dev/null 2>&1 \
 	       || { apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq chromium >/dev/null 2>&1; }; }; } \
 	  || echo "note: chromium is not installed; the playground's browser tests will be skipped"
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev,torch,docs,playground]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,docs,playground]'
+	@$(BIN)/python -m pip install --quiet '$(TORCH_CPU)' >/dev/null 2>&1 \
+	  || echo "note: the package index offers no CPU-only PyTorch ($(TORCH_CPU)); its tests will be skipped"
 	touch $(STAMP)
 
 install: $(STAMP)
 
-demo: $(STAMP)
+demo: $(CORE)
 	$(BIN)/logreg train --out demo-output
 
 # the Dask tests in a pytest of their own: after the rest of the suite in the same worker

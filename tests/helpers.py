@@ -48,3 +48,16 @@ def assert_user_error(result, *fragments):
     for fragment in fragments:
         assert str(fragment).lower() in lines[0].lower(), (fragment, lines[0])
     return lines[0]
+
+
+# `make test` installs PyTorch's CPU-only build where the package index offers one (Makefile)
+TORCH_ABSENT = ("PyTorch is not installed: `make test` installs its CPU-only build "
+                "(torch==2.13.0+cpu) where the package index offers one, and these tests skip "
+                "where it does not")
+
+
+def import_torch():
+    """PyTorch, or a skip of the calling test saying why it is absent."""
+    import pytest
+
+    return pytest.importorskip("torch", reason=TORCH_ABSENT)

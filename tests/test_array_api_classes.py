@@ -12,6 +12,7 @@ from sklearn.preprocessing import LabelBinarizer
 from logreg import LogisticRegression, arrays, neuron
 from logreg.checks import classes_of_labels
 from logreg.errors import InvalidInputError
+from helpers import import_torch
 
 K = 3
 
@@ -22,7 +23,7 @@ def library(name):
         xp = pytest.importorskip("array_api_strict")
         return xp.asarray, lambda a: np.from_dlpack(a), lambda a: type(a) is type(xp.asarray(0))
     if name in ("torch", "torch-cuda"):
-        torch = pytest.importorskip("torch")
+        torch = import_torch()
         where = "cuda" if name == "torch-cuda" else "cpu"
         if where == "cuda" and not torch.cuda.is_available():
             pytest.skip("no CUDA device for PyTorch")

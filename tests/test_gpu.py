@@ -5,10 +5,11 @@ import numpy as np
 import pytest
 
 from logreg import LogisticRegression, neuron
+from helpers import import_torch
 
 
 def cuda_torch():
-    torch = pytest.importorskip("torch")
+    torch = import_torch()
     if not torch.cuda.is_available():
         pytest.skip("no CUDA device for PyTorch")
     return torch
