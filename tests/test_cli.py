@@ -454,7 +454,8 @@ def test_csv_predict_prints_no_warning(table, tmp_path):
     model_path = tmp_path / "m.safetensors"
     assert run_script(["train", "--data", table.path, "--label-column", "outcome",
                        "--iterations", "5", "--out", model_path], tmp_path)[0] == 0
-    code, out, err = run_script(["predict", model_path, table.path], tmp_path, module=True)
+    code, out, err = run_script(["predict", model_path, table.path, "--all-rows"], tmp_path,
+                                module=True)
     assert code == 0
     assert len(parse_predict(out)) == len(table.rows)
     assert err == ""
@@ -465,7 +466,8 @@ def test_csv_evaluate(table, tmp_path, capsys):
     assert run_in_process(["train", "--data", table.path, "--label-column", "outcome",
                            "--iterations", "200", "--learning-rate", "0.1", "--out",
                            model_path], capsys)[0] == 0
-    code, out, err = run_in_process(["evaluate", model_path, "--data", table.path], capsys)
+    code, out, err = run_in_process(["evaluate", model_path, "--data", table.path,
+                                     "--all-rows"], capsys)  # its own data: all 80 rows
     assert code == 0, err  # the model remembers its label column
     accuracy, _, names, matrix = parse_evaluate(out)
     assert names == ["no", "yes"]

@@ -318,7 +318,10 @@ def test_json_equals_the_python_api_and_the_text(trained, tmp_path, capsys):
         assert printed.pop("pictures") == [str(tmp_path / data / name) for name in
                                            picture_names(images=True)]
         model = logreg.load(trained[data])
-        test = loader()[1]
+        train, test = loader()
+        # the model's own data: the part train held out (logreg.data.split), and it says so
+        assert [printed.pop(key) for key in ("rows", "m_data", "m_trained_on")] == \
+            ["held-out", train.m + test.m, train.m]
         labels = np.asarray(model.classes_)[test.Y.ravel().astype(int)]
         expected = evaluate(model, test.X.T / 255, labels)
         assert printed.keys() == expected.keys()
@@ -355,7 +358,8 @@ def test_text_output_keeps_its_lines_and_adds_after_them(trained, tmp_path, caps
     code, out, err = run_cli(["evaluate", trained["digits"], "--data", "digits"], capsys)
     assert code == 0, err
     lines = out.splitlines()
-    assert lines[0] == "Evaluated on scikit-learn digits, 3 against 8: 90 examples"
+    assert lines[0] == ("Evaluated on 90 held-out examples of scikit-learn digits, 3 against 8 "
+                        "(train kept the other 267; --all-rows scores all 357)")
     assert lines[1].startswith("accuracy: ") and lines[2].startswith("log loss: ")
     assert lines[3:7] == ["confusion matrix (rows: true class, columns: predicted class):",
                           "     3  8",

@@ -43,7 +43,6 @@ from logreg.data import (
 )
 from logreg.data.images import check_image_size, flatten_images, list_images
 from logreg.data.loaders import (
-    BUILT_IN_IMAGES,
     DEFAULT_IMAGE_SIZE,
     LABEL_SUFFIXES,
     SVMLIGHT_SUFFIXES,
@@ -59,6 +58,7 @@ from logreg.data.loaders import (
     source_kind,
     split_dataset,
 )
+from logreg.data.split import load_whole, model_rows, split_record, take
 from logreg.errors import InvalidInputError, LogregError, OutputError
 from logreg.io import check_writable
 
@@ -164,12 +164,17 @@ def build_parser():
                                   "class of the model and the predicted label, for each image "
                                   "file, each row of a CSV, or each row of a sparse table (an "
                                   "svmlight file, whose labels are ignored, or a sparse .npz), "
-                                  "scaled as the model's training data were.")
+                                  "scaled as the model's training data were. The CSV the "
+                                  "model was trained on (or a copy) gives the rows train held "
+                                  "out, unless --all-rows.")
     predict.add_argument("model", help="a model file written by `logreg train`")
     predict.add_argument("inputs", nargs="+", help="image files, folders of images, a CSV, or "
                          "one sparse table (svmlight, or an .npz of scipy.sparse.save_npz) for "
                          "a model trained on one")
     _add_data_options(predict, default=None)
+    _add_rows_option(predict, "predict every row (without it, the CSV the model was trained "
+                     "on, or a copy of it, gives only the rows train held out, said in one "
+                     "line on stderr; other inputs are predicted whole)")
     predict.set_defaults(run=run_predict)
 
     evaluate = commands.add_parser("evaluate", help="accuracy, log loss and K×K confusion "
@@ -184,11 +189,14 @@ def build_parser():
                                    "misclassified image.")
     evaluate.add_argument("model", help="a model file written by `logreg train`")
     evaluate.add_argument("--data", required=True, help="labelled data, in any form that "
-                          "`logreg train --data` takes (a built-in image set: its held-out "
-                          "part)")
+                          "`logreg train --data` takes; the model's own --data (a built-in "
+                          "set, that file or a copy of it) is scored on the part train held "
+                          "out, other data whole")
     evaluate.add_argument("--labels", metavar="FILE", help="the labels of a sparse .npz "
                           "--data: " + LABELS_HELP)
     _add_data_options(evaluate, default=None)
+    _add_rows_option(evaluate, "score every row of the model's own --data, the ones train "
+                     "kept included (other data are scored whole anyway)")
     evaluate.add_argument("--plots", metavar="DIR", help="write the pictures into DIR "
                           "(created if missing): roc, precision_recall, calibration, "
                           "confusion_matrix and, for images, misclassified (every "
@@ -213,9 +221,9 @@ def build_parser():
         "with --solver newton).")
     summary.add_argument("model", help="a model file written by `logreg train`")
     summary.add_argument("--data", required=True, help="labelled data, in any form that "
-                         "`logreg train --data` takes; the model's own --data gives the "
-                         "examples it was trained on (train held out --test-size of them), "
-                         "whose standard errors these are")
+                         "`logreg train --data` takes; the model's own --data (a copy "
+                         "too) gives the examples it was trained on (train held out "
+                         "--test-size of them), whose standard errors these are")
     summary.add_argument("--labels", metavar="FILE", help="the labels of a sparse .npz "
                          "--data: " + LABELS_HELP)
     _add_data_options(summary, default=None)
@@ -432,6 +440,12 @@ def _add_training_data_options(parser):
                         help="read a folder's images as grayscale (1 channel) instead of RGB")
 
 
+def _add_rows_option(parser, text):
+    """--all-rows: the data policy's (logreg.data.split) one switch, for the data `logreg
+    train` split; data it did not split are used whole anyway."""
+    parser.add_argument("--all-rows", action="store_true", help=text)
+
+
 def _add_data_options(parser, default="label"):
     parser.add_argument("--label-column", help="the CSV column holding the labels" + (
                             f" (default: {default})" if default else
@@ -471,12 +485,11 @@ def _training_sets(args):
     check_image_size(image_size, channels, name="--image-size")  # before any work
     label_column = args.label_column or "label"
     held_out = 0 if args.test_data else args.test_size
-    if args.data in BUILT_IN_IMAGES:
-        train, test = BUILT_IN_IMAGES[args.data](test_size=held_out)
-    else:
-        train = load_dataset(args.data, label_column=label_column, image_size=image_size,
-                             channels=channels, split="train", labels=args.labels)
-        train, test = split_dataset(train, held_out) if held_out else (train, None)
+    whole = load_whole(args.data, "train", label_column=label_column, image_size=image_size,
+                       channels=channels, labels=args.labels)
+    train, test = split_dataset(whole, held_out) if held_out else (whole, None)
+    if test is not None:  # recorded once in the model file (logreg.data.split)
+        train.split = split_record(whole, test, held_out, args.data)
     if args.test_data:
         image_shape, expected = train.image_shape, f"--data {args.data} holds"
         check_source_kind(args.test_data, image_shape, train.X.shape[0], expected)
@@ -854,12 +867,14 @@ def _model_and_scaling(path):
     return estimator, scaling, preprocessing
 
 
-def _model_data(estimator, preprocessing, source, label_column, labels=None, part="test"):
+def _model_data(estimator, preprocessing, source, label_column, labels=None, part="test",
+                all_rows=False):
     """Labelled data shaped as the model was trained: same kind, image size, classes and
     features, Y the index of each label among the model's classes; data of another kind are
-    refused before they are read. ``part="test"`` (evaluate): a built-in set's held-out part,
-    a file whole; ``part="train"`` (summary): the examples the model was trained on where
-    ``source`` is its training data (``logreg train`` held out the model's recorded share)."""
+    refused before they are read. Where ``source`` is the model's training data (the data
+    policy, logreg.data.split), ``part="test"`` (evaluate) gives the part `logreg train` held
+    out, ``part="train"`` (summary) the part it trained on; ``all_rows``, or other data: every
+    row. ``dataset.rows`` says which (a ``Rows``)."""
     image_shape, n_x = preprocessing.get("image_shape"), estimator.n_features_in_
     if label_column is not None and not _is_csv(str(source)):
         raise InvalidInputError(f"--label-column {label_column!r:.80} names a column of a "
@@ -870,22 +885,16 @@ def _model_data(estimator, preprocessing, source, label_column, labels=None, par
     _check_density_by_name(source, labels, bool(preprocessing.get("sparse")), image_shape, n_x,
                            "the model was trained on")
     classes = estimator.classes_.tolist()
-    if source in BUILT_IN_IMAGES:
-        held_out = _training_part(estimator, source, None) if part == "train" else None
-        dataset = (BUILT_IN_IMAGES[source]()[1] if held_out is None else
-                   BUILT_IN_IMAGES[source](test_size=held_out)[0])
-        dataset.held_out = held_out or 0.0
-    else:
-        dataset = load_dataset(
-            source, label_column=label_column or preprocessing.get("label_column") or "label",
-            image_size=tuple(image_shape[:2]) if image_shape else None,
-            channels=image_shape[2] if image_shape else 3, classes=classes,
-            feature_names=estimator.metadata_.get("feature_names"), split=part,
-            labels=labels, n_features=n_x, zero_based=preprocessing.get("zero_based"))
-        held_out = _training_part(estimator, source, dataset) if part == "train" else 0.0
-        if held_out:
-            dataset = split_dataset(dataset, held_out)[0]  # the split `logreg train` made
-            dataset.held_out = held_out
+    dataset = load_whole(
+        source, part, label_column=label_column or preprocessing.get("label_column") or "label",
+        image_size=tuple(image_shape[:2]) if image_shape else None,
+        channels=image_shape[2] if image_shape else 3, classes=classes,
+        feature_names=estimator.metadata_.get("feature_names"), labels=labels,
+        n_features=n_x, zero_based=preprocessing.get("zero_based"))
+    rows = model_rows(estimator.metadata_.get("split"), dataset, source,
+                      "held-out" if part == "test" else "training", all_rows)
+    dataset = take(dataset, rows)
+    dataset.rows = rows
     check_same_kind(dataset, image_shape, n_x)
     _check_same_density(dataset, bool(preprocessing.get("sparse")), "the model was trained on")
     if list(dataset.classes) != classes:  # an .h5's or a built-in set's own classes: by name
@@ -898,29 +907,9 @@ def _model_data(estimator, preprocessing, source, label_column, labels=None, par
 
 
 def _split_record(args, train, test):
-    """What `logreg train` held out of --data, for summary to find the training examples
-    again: the share, the data (a built-in set's name, or the file's absolute path) and how
-    many examples they held. None where nothing of --data was held out."""
-    if args.test_data or not test:
-        return None
-    source = args.data if args.data in BUILT_IN_IMAGES else str(Path(args.data).resolve())
-    return {"test_size": float(args.test_size), "data": source, "m": train.m + test.m}
-
-
-def _training_part(estimator, source, dataset):
-    """The share of ``dataset`` that `logreg train` held out for this model, where
-    ``dataset`` is the whole of that model's --data (same place, same number of examples);
-    else 0. Nothing the file says is trusted: a record that is not one gives 0."""
-    split = estimator.metadata_.get("split")
-    if not isinstance(split, dict):
-        return 0.0
-    test_size, recorded, m = split.get("test_size"), split.get("data"), split.get("m")
-    if not (isinstance(test_size, float) and 0.0 < test_size < 1.0):
-        return 0.0
-    if source in BUILT_IN_IMAGES:
-        return test_size if recorded == source else 0.0
-    same = isinstance(recorded, str) and str(Path(source).resolve()) == recorded
-    return test_size if same and m == dataset.m else 0.0
+    """What `logreg train` held out of --data (logreg.data.split.split_record, made where the
+    whole was loaded); None where nothing of --data was held out."""
+    return getattr(train, "split", None) if test is not None and not args.test_data else None
 
 
 def run_predict(args):
@@ -974,7 +963,9 @@ def _inputs(args, estimator, preprocessing):
                 f"leave --label-column out.")
         features, _, _ = read_csv_table(paths[0], None, estimator.metadata_.get(
             "feature_names") or _csv_features(paths[0], label_column))
-        return [f"row {i}" for i in range(1, len(features) + 1)], features.T
+        index = _predicted_rows(args, estimator, paths[0], label_column or "label")
+        index = np.arange(len(features)) if index is None else index
+        return [f"row {i + 1}" for i in index], features[index].T
     if not image_shape:
         raise InvalidInputError(
             f"{paths[0]} is not a CSV table; this model was trained on "
@@ -993,6 +984,26 @@ def _inputs(args, estimator, preprocessing):
                                 "folders holding images.")
     stack = read_images(files, tuple(image_shape[:2]), image_shape[2])
     return [str(f) for f in files], flatten_images(stack)
+
+
+def _predicted_rows(args, estimator, path, label_column):
+    """The rows of a CSV to predict (None: all): where it is the model's training data (the
+    data policy, logreg.data.split), the part train held out, said in one line on stderr;
+    --all-rows, a CSV without the label column or with labels the model does not know: all."""
+    split = estimator.metadata_.get("split")
+    if split is None or args.all_rows or label_column not in csv_columns(path):
+        return None
+    try:
+        dataset = load_dataset(path, label_column=label_column,
+                               classes=estimator.classes_.tolist(),
+                               feature_names=estimator.metadata_.get("feature_names"))
+    except LogregError:  # not labelled data the model knows: not its training data
+        return None
+    dataset.rows = model_rows(split, dataset, path, "held-out")
+    if dataset.rows.index is None:
+        return None
+    print(f"logreg predict: predicting {_rows_words(dataset, 'predicts')}", file=sys.stderr)
+    return dataset.rows.index
 
 
 def _sparse_inputs(args, estimator, preprocessing, paths):
@@ -1035,10 +1046,14 @@ def run_evaluate(args):
                                 f"DIR; give --plots DIR or leave --format out.")
     folder = None if args.plots is None else evaluation.plots_folder(args.plots)
     estimator, scaling, preprocessing = _model_and_scaling(args.model)
-    dataset = _model_data(estimator, preprocessing, args.data, args.label_column, args.labels)
+    dataset = _model_data(estimator, preprocessing, args.data, args.label_column, args.labels,
+                          all_rows=args.all_rows)
     X_rows = scaling.apply(dataset.X).T
     labels = np.asarray(estimator.classes_)[dataset.Y.ravel().astype(np.int64)]
     report = evaluation.evaluate(estimator, X_rows, labels)
+    rows = dataset.rows  # which rows were scored, for machines too
+    report.update(rows="held-out" if rows.kind == "held-out" else "all", m_data=rows.total,
+                  m_trained_on=rows.total - rows.held_out if rows.held_out else 0)
     if folder is not None:  # drawn before anything is printed: a refusal prints nothing else
         images = None
         if dataset.image_shape and not dataset.sparse:
@@ -1059,7 +1074,7 @@ def _print_evaluation(dataset, report):
     matrix = np.asarray(report["confusion_matrix"])
     names = [str(c) for c in report["classes"]]
     width = max(max(len(n) for n in names) + 2, len(str(matrix.max())) + 1)
-    print(f"Evaluated on {dataset.source}: {dataset.m} examples")
+    print(f"Evaluated on {_rows_words(dataset, 'scores')}")
     print(f"accuracy: {report['accuracy']} %")
     log_loss = report["log_loss"]  # six decimals; a huge one (a model certain and wrong) short
     print(f"log loss: {log_loss:.6f}" if log_loss < 1e15 else f"log loss: {log_loss:.6g}")
@@ -1078,6 +1093,19 @@ def _print_evaluation(dataset, report):
     if report.get("pictures"):
         print(f"Pictures written to {Path(report['pictures'][0]).parent}: "
               + ", ".join(Path(path).name for path in report["pictures"]))
+
+
+def _rows_words(dataset, verb):
+    """Which rows of ``dataset`` a command used (``dataset.rows``), in words: "143 held-out
+    examples of X (train kept the other 426; --all-rows scores all 569)"."""
+    rows, source = dataset.rows, dataset.source
+    if rows.kind == "held-out":
+        return (f"{rows.m} held-out examples of {source} (train kept the other "
+                f"{rows.total - rows.m}; --all-rows {verb} all {rows.total})")
+    if rows.held_out:  # --all-rows on the model's own data
+        return (f"all {rows.m} examples of {source}, the {rows.total - rows.held_out} train "
+                f"kept included (--all-rows)")
+    return f"{source}: {rows.m} examples"
 
 
 def _figure_text(value):
@@ -1126,9 +1154,10 @@ def run_summary(args):
     y = estimator.classes_[dataset.Y.ravel().astype(np.int64)]
     summary = summarize(estimator, X_rows, y, alpha=args.alpha,
                         feature_names=_summary_feature_names(estimator, preprocessing))
-    held_out = getattr(dataset, "held_out", 0.0)
-    part = (f"the {dataset.m} training examples of {dataset.source} ({held_out:.0%} held out "
-            f"by `logreg train`)" if held_out else dataset.source)
+    rows = dataset.rows
+    part = (f"the {rows.m} training examples of {dataset.source} ({rows.held_out} of "
+            f"{rows.total} held out by `logreg train`)" if rows.kind == "training"
+            else dataset.source)
     summary.notes.append(f"on {part}; features as the model sees them: "
                          f"{SCALING_WORDS.get(scaling.kind, scaling.kind)}")
     print(json.dumps(summary.to_dict(), indent=2) if args.json else summary)

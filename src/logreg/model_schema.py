@@ -77,6 +77,26 @@ def _scaling(n_x, count):
                                 **per_feature))])
 
 
+def _split():
+    """What `logreg train` held out of --data (logreg.data.split.split_record): the share, the
+    rule and seed, m and how many held out, the data's SHA-256 and place; a file written
+    before the fingerprint holds test_size, data and m only."""
+    count = {"type": "integer", "minimum": 1}
+    return _node(
+        "null or an object with test_size, data and m (and rule, random_state, held_out, "
+        "sha256)", type=["object", "null"], required=["test_size", "data", "m"], properties={
+            "test_size": _node("a number > 0 and < 1", type="number", exclusiveMinimum=0,
+                               exclusiveMaximum=1),
+            "data": _node("a string", type="string"),
+            "m": _node("an integer ≥ 2", type="integer", minimum=2),
+            "held_out": _node("an integer ≥ 1", **count),
+            "rule": _node('"stratified"', const="stratified"),
+            "random_state": _node("an integer from 0 to 2**32 − 1", type="integer", minimum=0,
+                                  maximum=2**32 - 1),
+            "sha256": _node("64 hexadecimal digits", type="string",
+                            pattern="^[0-9a-f]{64}$")})
+
+
 def _engine_names():
     from logreg.engines import ENGINES  # on the first check only: io stays light
 
@@ -146,6 +166,7 @@ def schema(n_x=None):
             "accuracy": _node("an object of numbers", type="object",
                               additionalProperties=_node("a number", type="number")),
             "data": text,
+            "split": _split(),
             "engine": _node("an object with a name", type="object", required=["name"],
                             properties={"name": _node(
                                 "one of " + ", ".join(map(json.dumps, engine_names)),

@@ -716,7 +716,6 @@ def load_digits_images(digits, source, test_size=0.25, random_state=0):
     """The ``digits`` of scikit-learn's set as 8×8×1 uint8 images, label k for ``digits[k]``
     (class name ``str(digits[k])``); (train, test), a stratified split (test None for 0)."""
     from sklearn.datasets import load_digits
-    from sklearn.model_selection import train_test_split
 
     data = load_digits()
     keep = np.isin(data.target, digits)
@@ -725,15 +724,10 @@ def load_digits_images(digits, source, test_size=0.25, random_state=0):
     labels = np.searchsorted(np.sort(digits), data.target[keep])
     labels = np.argsort(digits)[labels].astype(np.float64)
     names = [str(digit) for digit in digits]
-    if not test_size:
-        return Dataset(flatten_images(images), labels.reshape(1, -1), names, source,
-                       image_shape=images.shape[1:]), None
-    check_split_sizes(labels.size, test_size, source, len(digits))
-    train_images, test_images, train_labels, test_labels = train_test_split(
-        images, labels, test_size=test_size, random_state=random_state, stratify=labels)
-    return tuple(Dataset(flatten_images(stack), y.reshape(1, -1), names, source,
-                         image_shape=stack.shape[1:])
-                 for stack, y in ((train_images, train_labels), (test_images, test_labels)))
+    whole = Dataset(flatten_images(images), labels.reshape(1, -1), names, source,
+                    image_shape=images.shape[1:])
+    # the one split every data set takes (logreg.data.split: the policy that finds it again)
+    return split_dataset(whole, test_size, random_state) if test_size else (whole, None)
 
 
 def load_breast_cancer_table(features=None):
@@ -818,6 +812,13 @@ def split_dataset(dataset, test_size, random_state=0):
     """(train, test): a stratified split of the examples, the same for the same seed."""
     from dataclasses import replace
 
+    return tuple(replace(dataset, X=dataset.X[:, part], Y=dataset.Y[:, part])
+                 for part in split_indices(dataset, test_size, random_state))
+
+
+def split_indices(dataset, test_size, random_state=0):
+    """(train, test) example indices of the one split `logreg train` makes: scikit-learn's
+    ``train_test_split``, stratified by label, seeded by ``random_state`` (in its order)."""
     from sklearn.model_selection import train_test_split
 
     labels = dataset.Y.ravel()
@@ -826,10 +827,8 @@ def split_dataset(dataset, test_size, random_state=0):
             f"{dataset.source} has too few examples of a class to hold some out for testing; "
             f"give --test-data, or --test-size 0 to test on nothing.")
     check_split_sizes(dataset.m, test_size, dataset.source, len(dataset.classes))
-    train, test = train_test_split(np.arange(dataset.m), test_size=test_size,
-                                   random_state=random_state, stratify=labels)
-    return tuple(replace(dataset, X=dataset.X[:, part], Y=dataset.Y[:, part])
-                 for part in (train, test))
+    return train_test_split(np.arange(dataset.m), test_size=test_size,
+                            random_state=random_state, stratify=labels)
 
 
 def check_split_sizes(m, test_size, source, n_classes=2):
