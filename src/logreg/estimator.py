@@ -282,6 +282,9 @@ class LogisticRegression(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
         ``logreg.fused``); "auto": the fastest way to the same numbers — fused for NumPy data
         too large for the cache, gradient descent in the span of the examples when there are
         far more features than examples (``solvers._example_space_steps``), else vectorized.
+        With solver="newton" the same engine computes the second derivatives (H v, diag H):
+        "fused" in one pass over X (numba kernels), "vectorized" with NumPy and SciPy; "auto"
+        takes fused where H is applied, not formed, on large X (sparse, or two classes).
         "semi" and "loop": the notes' loop versions (``logreg.loop``), slow on purpose.
     dtype : {None, "float32", "float64"}, default=None
         The precision of the computation. None keeps float32 input as float32 and makes
@@ -352,7 +355,8 @@ class LogisticRegression(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
         Early stopping: the validation cost there; None without.
     engine_ : dict
         How the gradients were computed: ``engine_["name"]`` is the row of the engine table
-        (``logreg.engines``) that served the fit; the dask engine adds what it did.
+        (``logreg.engines``) that served the fit (with solver="newton", its second
+        derivatives too); the dask engine adds what it did.
 
     Examples
     --------
@@ -472,7 +476,8 @@ class LogisticRegression(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
         return engines.resolve(X, backprop=self.backprop, implementation=self.implementation,
                                solver=self.solver, dtype=self.dtype,
                                sample_weight=sample_weight, l2=self.l2,
-                               num_iterations=int(self.num_iterations), classes=classes)
+                               num_iterations=int(self.num_iterations), classes=classes,
+                               fit_intercept=self.fit_intercept)
 
     @with_callbacks
     def fit(self, X, y, sample_weight=None):
@@ -593,7 +598,7 @@ class LogisticRegression(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
                 num_iterations=int(self.num_iterations), tol=self._tol(),
                 sample_weight=sample_weight, l2=self.l2, on_divergence=self.on_divergence,
                 gradient=plan.loss_and_gradient, example_space=plan.example_space,
-                fit_intercept=self.fit_intercept, recorder=recorder)
+                curvature=plan.curvature, fit_intercept=self.fit_intercept, recorder=recorder)
         except TrainingInterrupted as stop:
             if stop.fit.n_iter:  # keep the last good parameters, then let Ctrl-C go on
                 self._store(classes, stop.fit, plan)
@@ -966,8 +971,8 @@ def _class_weight_keys(path, class_weight, classes):
         from logreg.errors import ModelFileError
 
         raise ModelFileError(f"{path}: its class_weight names {unknown[0]!r}, which is none of "
-                             f"its classes {classes}. The file was edited or damaged; train "
-                             f"again or restore a good copy.")
+                             f"its classes {text.quoted_list(classes)}. The file was edited or "
+                             f"damaged; train again or restore a good copy.")
     return {by_text[key]: value for key, value in class_weight.items()}
 
 
