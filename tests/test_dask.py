@@ -243,6 +243,11 @@ def test_train_engine_dask_end_to_end(tmp_path, capsys):
     stored = Scaling.from_dict(model.metadata_["preprocessing"]["scaling"], 4)
     np.testing.assert_allclose(stored.mean, scaling.mean, rtol=1e-12)
     assert model.metadata_["engine"]["name"] == "dask"
+    # the progress lines and the final line print the record the model file keeps
+    history = model.history_
+    assert f"Cost after iteration 100: {history['cost'][100]:.6f}" in stdout
+    assert (f"stopped after {model.n_iter_} iterations: cost {history['cost'][-1]:.6g}, ‖∇J‖ "
+            f"{history['gradient_norm'][-1]:.3g} (the limit)") in stdout
     predictions = model.predict(stored.apply(test_rows.T).T)
     assert set(np.unique(predictions).tolist()) <= {0, 1}
     test_accuracy = float(stdout.split("test accuracy: ")[1].split(" %")[0])
