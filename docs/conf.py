@@ -21,6 +21,7 @@ release = version = logreg.__version__
 extensions = [
     "sphinx.ext.autodoc",
     "sphinx.ext.mathjax",
+    "sphinx-mathjax-offline",  # MathJax 3 copied into _static: the maths render offline, no CDN
     "numpydoc",
     "myst_nb",
     "sphinxarg.ext",

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-for _module in ("sphinx", "numpydoc", "myst_nb", "sphinxarg"):
+for _module in ("sphinx", "numpydoc", "myst_nb", "sphinxarg", "sphinx-mathjax-offline"):
     pytest.importorskip(_module, reason="the docs extra: pip install -e '.[docs]'")
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -57,6 +57,53 @@ def built(tmp_path_factory):
     assert done.returncode == 0, done.stderr[-3000:]
     return {page: (out / page).with_suffix(".html").read_text(encoding="utf-8")
             for page in REFERENCE}
+
+
+@pytest.fixture(scope="module")
+def site_with_maths(tmp_path_factory):
+    """A page of mathematics and the stored tutorial (not executed), built with the site's own
+    configuration and extensions (less the gallery, which runs its commands); the output folder."""
+    import runpy
+
+    extensions = [name for name in runpy.run_path(str(DOCS / "conf.py"))["extensions"]
+                  if name != "gallery"]
+    source = tmp_path_factory.mktemp("maths")
+    shutil.copy(DOCS / "conf.py", source / "conf.py")
+    shutil.copytree(DOCS / "_ext", source / "_ext")
+    shutil.copy(DOCS / "tutorial.ipynb", source / "tutorial.ipynb")
+    (source / "index.md").write_text(
+        "# logreg\n\nThe cost $J = -\\frac{1}{m}\\sum_i y^{(i)}\\log a^{(i)}$, and\n\n"
+        "$$\\sigma(z) = \\frac{1}{1 + e^{-z}}$$\n\n```{toctree}\ntutorial\n```\n",
+        encoding="utf-8")
+    out = source / "_build" / "html"
+    done = subprocess.run(
+        [sys.executable, "-m", "sphinx", "-b", "html", "-q", "-E",
+         "-D", f"extensions={','.join(extensions)}", "-D", "nb_execution_mode=off",
+         str(source), str(out)], capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return out
+
+
+def test_the_site_loads_nothing_from_another_host(site_with_maths):
+    """Every <script src> and <link href> of the built pages is a file of the site itself, so
+    the mathematics (MathJax, served from _static) renders offline; no CDN."""
+    pages = sorted(site_with_maths.rglob("*.html"))
+    assert {"index.html", "tutorial.html"} <= {page.name for page in pages}
+    outside, mathjax = [], []
+    for page in pages:
+        html = page.read_text(encoding="utf-8")
+        for tag in re.findall(r"<(?:script|link)\b[^>]*>", html):
+            url = re.search(r"\b(?:src|href)=[\"']([^\"']+)", tag)
+            if url is None:
+                continue
+            if re.match(r"(?:[a-z][a-z0-9+.-]*:)?//", url[1], re.IGNORECASE):
+                outside.append(f"{page.name}: {tag}")
+            elif "mathjax" in url[1].lower() and tag.startswith("<script"):
+                mathjax.append(page.parent / url[1].split("?")[0])
+    assert not outside, f"pages load from another host: {outside}"
+    assert mathjax and all(path.is_file() for path in mathjax), mathjax  # MathJax, served here
+    tutorial = (site_with_maths / "tutorial.html").read_text(encoding="utf-8")
+    assert r"\(\sigma(z) = \frac{1}{1 + e^{-z}}\)" in tutorial  # the maths, for MathJax to set
 
 
 def _ids(html):

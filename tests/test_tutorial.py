@@ -92,11 +92,40 @@ def _data(nb, mime):
             for out in cell.outputs if mime in out.get("data", {})]
 
 
+def _said(nb):
+    """The paragraphs the run wrote from its own figures (the notebook's say(): Markdown)."""
+    return "\n".join(_data(nb, "text/markdown"))
+
+
+def _all_outputs(nb):
+    """Everything the run printed or displayed as text."""
+    texts = [out.text for cell in nb.cells if cell.cell_type == "code" for out in cell.outputs
+             if out.output_type == "stream"]
+    return "\n".join(texts + _data(nb, "text/plain") + _data(nb, "text/markdown"))
+
+
+# What only the course's cat/non-cat images show: their counts and shapes, their published
+# accuracies (from ../shared/data/catvnoncat/README.md), their pixels' meaning, their classes.
+CAT_ONLY = [r"\b209\b", r"12288, 209", r"64×64", r"64 · 64", r"99\.04", r"70\.0 %",
+            r"R, G, B", r"top-left pixel", r"red, green", r"'cat'", r"non-cat'", r"\bcats?\b \(",
+            r"68\.00 %", r"99\.52"]
+WITH_CAT_DATA = "with the course's images"  # how a sentence says what those images would show
+
+
 def _check_common(nb):
     """What every run shows, whichever data it found."""
     stderr = {cell.id: out.text for cell in nb.cells if cell.cell_type == "code"
               for out in cell.outputs if out.output_type == "stream" and out.name == "stderr"}
     assert not stderr, f"cells wrote to stderr (warnings?): {stderr}"
+    # class names and numbers print as themselves, never as NumPy's repr of a scalar
+    assert not re.search(r"np\.(str_|int\d+|float\d+|bool_?)\(", _all_outputs(nb))
+
+    # every sentence of the stored text that quotes the cat images' figures says it is theirs
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            for sentence in re.split(r"(?<=[.!?])\s+", cell.source):
+                if any(re.search(pattern, sentence) for pattern in CAT_ONLY):
+                    assert WITH_CAT_DATA in sentence.lower(), (cell.id, sentence)
 
     layout = _stdout(nb, "layout")
     assert re.search(r"X: \(\d+, \d+\)\s+Y: \(1, \d+\)", layout), layout
@@ -219,6 +248,14 @@ def test_tutorial_runs_on_the_cat_images(catvnoncat, tmp_path, monkeypatch):
     assert "the exercise's published figures" in recipe
     rates = _stdout(nb, "rates")
     assert "learning rate 0.01: train accuracy 99.52 %, test accuracy 68.00 %" in rates, rates
+    # the text written from the run: the README's shapes and the exercise's figures
+    said = _said(nb)
+    assert "an image of 64×64 pixels, colour (red, green, blue)" in said, said
+    assert "m = 209 images and the test set 50" in said, said
+    assert "first values (R, G, B of the top-left pixel" in _stdout(nb, "example")
+    assert ("99 % on the training set against 70 % on the test set: the model overfits the 209 "
+            "training images") in said, said
+    assert "With α = 0.01 the cost rises from 0.6931" in said, said  # the exercise's early jump
 
 
 @pytest.mark.slow
@@ -231,6 +268,18 @@ def test_tutorial_runs_without_the_cat_images(tmp_path, monkeypatch):
     setup = _stdout(nb, "setup")
     assert "note: the cat/non-cat files" in setup and "digits" in setup, setup
     assert "X: (64, " in _stdout(nb, "layout")
+    # nothing the run printed or wrote is a figure of the cat images
+    outputs = _all_outputs(nb)
+    found = [pattern for pattern in CAT_ONLY if re.search(pattern, outputs)]
+    assert not found, (found, outputs)
+    # what it wrote is the digits' own: their shape and counts, as the loader gives them
+    from logreg.data import load_digits_task
+
+    train, test = load_digits_task()
+    said = _said(nb)
+    assert "an image of 8×8 pixels, grayscale" in said, said
+    assert f"m = {train.X.shape[1]} images and the test set {test.X.shape[1]}." in said, said
+    assert "the top row's first pixels" in _stdout(nb, "example")
 
 
 if __name__ == "__main__":  # pragma: no cover
