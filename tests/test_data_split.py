@@ -205,6 +205,29 @@ def test_predict_on_rows_without_labels_predicts_them_all(cancer_csv, tmp_path, 
     assert code == 0 and err == "" and len(out.splitlines()) == 1 + 569
 
 
+def test_a_sparse_table_takes_the_same_policy(tmp_path, capsys):
+    """svmlight: evaluate a copy scores the held-out rows, predict predicts them (a sparse X's
+    fingerprint is its canonical CSC arrays)."""
+    from sklearn.datasets import dump_svmlight_file
+
+    data = load_breast_cancer()
+    dump_svmlight_file(data.data, data.target, str(tmp_path / "bc.svm"))
+    code, _, err = run_quietly(["train", "--data", tmp_path / "bc.svm", "--iterations", "50",
+                                "--out", tmp_path / "m", "--quiet"])
+    assert code == 0, err
+    model = tmp_path / "m" / "model.safetensors"
+    copy = shutil.copy(tmp_path / "bc.svm", tmp_path / "copy.svm")
+    _, held = held_out_rows(data.target)
+    code, out, err = run_cli(["evaluate", model, "--data", copy, "--json"], capsys)
+    assert code == 0, err
+    assert (json.loads(out)["rows"], json.loads(out)["m"]) == ("held-out", 143)
+    code, out, err = run_cli(["predict", model, copy], capsys)
+    assert code == 0 and "143 held-out examples" in err
+    assert [line.split()[1] for line in out.splitlines()[1:]] == [str(i + 1) for i in held]
+    code, out, err = run_cli(["predict", model, copy, "--all-rows"], capsys)
+    assert code == 0 and err == "" and len(out.splitlines()) == 1 + 569
+
+
 def test_summary_on_a_copy_uses_the_training_part(tmp_path, capsys):
     """summary takes the 426 training rows of a copy as of the file itself (the figures
     against statsmodels: test_inference's test of the training part)."""

@@ -164,17 +164,17 @@ def build_parser():
                                   "class of the model and the predicted label, for each image "
                                   "file, each row of a CSV, or each row of a sparse table (an "
                                   "svmlight file, whose labels are ignored, or a sparse .npz), "
-                                  "scaled as the model's training data were. The CSV the "
-                                  "model was trained on (or a copy) gives the rows train held "
-                                  "out, unless --all-rows.")
+                                  "scaled as the model's training data were. The CSV or "
+                                  "svmlight file the model was trained on (or a copy) gives the "
+                                  "rows train held out, unless --all-rows.")
     predict.add_argument("model", help="a model file written by `logreg train`")
     predict.add_argument("inputs", nargs="+", help="image files, folders of images, a CSV, or "
                          "one sparse table (svmlight, or an .npz of scipy.sparse.save_npz) for "
                          "a model trained on one")
     _add_data_options(predict, default=None)
-    _add_rows_option(predict, "predict every row (without it, the CSV the model was trained "
-                     "on, or a copy of it, gives only the rows train held out, said in one "
-                     "line on stderr; other inputs are predicted whole)")
+    _add_rows_option(predict, "predict every row (without it, the CSV or svmlight file the "
+                     "model was trained on, or a copy of it, gives only the rows train held "
+                     "out, said in one line on stderr; other inputs are predicted whole)")
     predict.set_defaults(run=run_predict)
 
     evaluate = commands.add_parser("evaluate", help="accuracy, log loss and K×K confusion "
@@ -963,7 +963,8 @@ def _inputs(args, estimator, preprocessing):
                 f"leave --label-column out.")
         features, _, _ = read_csv_table(paths[0], None, estimator.metadata_.get(
             "feature_names") or _csv_features(paths[0], label_column))
-        index = _predicted_rows(args, estimator, paths[0], label_column or "label")
+        index = _predicted_rows(args, estimator, paths[0], label_column=label_column or "label",
+                                feature_names=estimator.metadata_.get("feature_names"))
         index = np.arange(len(features)) if index is None else index
         return [f"row {i + 1}" for i in index], features[index].T
     if not image_shape:
@@ -986,17 +987,17 @@ def _inputs(args, estimator, preprocessing):
     return [str(f) for f in files], flatten_images(stack)
 
 
-def _predicted_rows(args, estimator, path, label_column):
-    """The rows of a CSV to predict (None: all): where it is the model's training data (the
-    data policy, logreg.data.split), the part train held out, said in one line on stderr;
-    --all-rows, a CSV without the label column or with labels the model does not know: all."""
+def _predicted_rows(args, estimator, path, **options):
+    """The rows of a CSV or an svmlight file to predict (None: all): where it is the model's
+    training data (the data policy, logreg.data.split), the part train held out, said in one
+    line on stderr; --all-rows, a CSV without the label column, labels the model does not
+    know: all. ``options``: how ``load_dataset`` reads the file as the model's data."""
     split = estimator.metadata_.get("split")
-    if split is None or args.all_rows or label_column not in csv_columns(path):
+    if split is None or args.all_rows or (
+            "label_column" in options and options["label_column"] not in csv_columns(path)):
         return None
     try:
-        dataset = load_dataset(path, label_column=label_column,
-                               classes=estimator.classes_.tolist(),
-                               feature_names=estimator.metadata_.get("feature_names"))
+        dataset = load_dataset(path, classes=estimator.classes_.tolist(), **options)
     except LogregError:  # not labelled data the model knows: not its training data
         return None
     dataset.rows = model_rows(split, dataset, path, "held-out")
@@ -1025,11 +1026,15 @@ def _sparse_inputs(args, estimator, preprocessing, paths):
             f"this model was trained on a sparse table of {n_x} features; give one svmlight "
             f"file ({', '.join(SVMLIGHT_SUFFIXES)}) or one .npz written by "
             f"scipy.sparse.save_npz, not {len(paths)} input(s) such as {paths[0]!s:.200}.")
-    if is_svmlight(paths[0]):  # its labels are read and ignored
+    index = None
+    if is_svmlight(paths[0]):  # its labels only tell whether it is the model's training data
         rows = read_svmlight(paths[0], n_x, preprocessing.get("zero_based"))[0]
+        index = _predicted_rows(args, estimator, paths[0], n_features=n_x,
+                                zero_based=preprocessing.get("zero_based"))
     else:
         rows = read_sparse_npz(paths[0])
-    return [f"row {i}" for i in range(1, rows.shape[0] + 1)], rows.T
+    index = np.arange(rows.shape[0]) if index is None else index
+    return [f"row {i + 1}" for i in index], rows[index].T
 
 
 def _csv_features(path, label_column):
