@@ -57,6 +57,17 @@ def test_notebook_is_the_generators_and_has_no_outputs():
     assert all(not cell.outputs and cell.execution_count is None for cell in code)
 
 
+def test_the_readmes_command_runs_with_what_make_test_installs():
+    """The README runs the notebook with `.venv/bin/jupyter execute` (nbclient's command, in the
+    dev extra): it is installed beside this interpreter, with the kernel it starts."""
+    if sys.prefix == sys.base_prefix:
+        pytest.skip("not in a virtual environment: the README's command is .venv's")
+    readme = " ".join((ROOT / "README.md").read_text(encoding="utf-8").split())
+    assert "`.venv/bin/jupyter execute docs/tutorial.ipynb`" in readme
+    assert (Path(sys.executable).parent / "jupyter-execute").is_file()
+    assert (Path(sys.prefix) / "share" / "jupyter" / "kernels" / "python3").is_dir()
+
+
 # ---------------------------------------------------------------------------------------------
 # executing it
 
