@@ -200,3 +200,27 @@ def test_the_table_is_documented():
 def test_resolve_names_an_unknown_setting(settings, fragment):
     with pytest.raises(InvalidInputError, match=fragment):
         engines.resolve(np.ones((3, 3)), **settings)
+
+
+def test_the_solvers_an_engine_serves_follow_from_its_second_derivatives():
+    """The table's solvers column is derived: newton exactly where a row carries ``curvature``
+    (gradient descent's own example-space steps serve gd alone either way)."""
+    import dataclasses
+
+    for engine in engines.ENGINES.values():
+        assert ("newton" in engine.solvers) == (engine.curvature is not None)
+        without = dataclasses.replace(engine, curvature=None)
+        carrying = dataclasses.replace(engine, curvature="logreg.curvature:problem")
+        assert "newton" not in without.solvers and "gd" in without.solvers
+        assert ("newton" in carrying.solvers) == (engine.only_solver is None)
+
+
+def test_resolve_hands_newton_the_chosen_engines_second_derivatives():
+    from logreg import curvature, fused_curvature
+
+    pytest.importorskip("numba")
+    X = np.ones((40, 3)).T  # the notes' layout, each example contiguous
+    for implementation, module in (("vectorized", curvature), ("fused", fused_curvature)):
+        plan = engines.resolve(X, implementation=implementation, solver="newton")
+        assert plan.engine.name == implementation and plan.curvature is module.problem
+        assert engines.resolve(X, implementation=implementation, solver="gd").curvature is None

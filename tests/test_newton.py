@@ -1,6 +1,8 @@
 """solver="newton" (logreg.newton): the same optimum as scikit-learn on the field's benchmark
 problems and beyond, to 1e-8 relative in the objective; its pieces (H v, diag H, the formed H)
-against finite differences; its promises (tol, num_iterations, warnings, Ctrl-C, errors)."""
+against finite differences, with both engines that carry them (vectorized: NumPy and SciPy;
+fused: numba kernels), and ``engine_`` naming the one whose code ran; its promises (tol,
+num_iterations, warnings, Ctrl-C, errors)."""
 
 import warnings
 
@@ -12,7 +14,7 @@ from hypothesis import strategies as st
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression as SklearnLogisticRegression
 
-from logreg import LogisticRegression, newton
+from logreg import LogisticRegression, curvature, engines, fused, newton
 from logreg.errors import InvalidInputError
 from logreg.estimator import targets
 
@@ -190,7 +192,16 @@ def test_fewer_iterations_than_lbfgs_on_an_ill_conditioned_problem():
 
 # ---- the pieces: H v, diag H, the formed H, against finite differences of ∇J ----
 
-def problem_and_point(classes, sparse, fit_intercept, seed=0):
+# the builders of Newton's products, one per engine that carries them (the table's own)
+BUILDERS = {name: engine.second_derivatives() for name, engine in engines.ENGINES.items()
+            if "newton" in engine.solvers}
+
+
+def test_the_engines_with_second_derivatives_are_vectorized_and_fused():
+    assert sorted(BUILDERS) == ["fused", "vectorized"]
+
+
+def problem_and_point(classes, sparse, fit_intercept, seed=0, engine="vectorized"):
     rng = np.random.RandomState(seed)
     m, n_x = 60, 7
     X = rng.randn(n_x, m)
@@ -198,7 +209,7 @@ def problem_and_point(classes, sparse, fit_intercept, seed=0):
     labels = rng.randint(classes, size=m)
     Y = targets(labels, np.arange(classes), np.float64)
     weights = rng.uniform(0.5, 2.0, (1, m))
-    problem = newton._Problem(X, Y, weights, 0.3, fit_intercept)
+    problem = BUILDERS[engine](X, Y, weights, 0.3, fit_intercept)
     theta = rng.randn(problem.size) * 0.5
     return problem, theta
 
@@ -207,13 +218,14 @@ def gradient_at(problem, theta):
     return problem.gradient(theta, problem.forward(theta))[0]
 
 
+@pytest.mark.parametrize("engine", sorted(BUILDERS))
 @pytest.mark.parametrize("fit_intercept", [True, False], ids=["intercept", "no-intercept"])
 @pytest.mark.parametrize("sparse", [False, True], ids=["dense", "sparse"])
 @pytest.mark.parametrize("classes", [2, 3])
-def test_hessian_products_match_finite_differences(classes, sparse, fit_intercept):
-    problem, theta = problem_and_point(classes, sparse, fit_intercept)
-    g, curvature = problem.gradient(theta, problem.forward(theta))
-    free = newton._Curvature(problem, curvature.A, _scale(problem))
+def test_hessian_products_match_finite_differences(classes, sparse, fit_intercept, engine):
+    problem, theta = problem_and_point(classes, sparse, fit_intercept, engine=engine)
+    g, at_theta = problem.gradient(theta, problem.forward(theta))
+    free = problem.Applied(problem, at_theta.A, _scale(problem))
     direction = np.random.RandomState(1).randn(problem.size)
     h = 1e-6
     # H v ≈ (∇J(θ + h v) − ∇J(θ − h v)) / 2h
@@ -223,7 +235,7 @@ def test_hessian_products_match_finite_differences(classes, sparse, fit_intercep
     np.testing.assert_allclose(Hv, expected, rtol=1e-6, atol=1e-9)
     np.testing.assert_allclose(U, problem.forward(direction), rtol=1e-12)  # X̃ᵀ v
     if not sparse:
-        formed = newton._ExplicitCurvature(problem, curvature.A, _scale(problem))
+        formed = problem.Formed(problem, at_theta.A, _scale(problem))
         np.testing.assert_allclose(formed.product(direction)[0], Hv, rtol=1e-10, atol=1e-14)
         np.testing.assert_allclose(formed.diagonal(), free.diagonal(), rtol=1e-10)
     # diag H: eᵢᵀ H eᵢ
@@ -248,8 +260,8 @@ def test_gradient_matches_finite_differences_of_the_cost():
 
 def test_cg_step_stays_in_the_trust_region_and_lowers_the_model():
     problem, theta = problem_and_point(2, False, True)
-    g, curvature = problem.gradient(theta, problem.forward(theta))
-    free = newton._Curvature(problem, curvature.A, _scale(problem))
+    g, at_theta = problem.gradient(theta, problem.forward(theta))
+    free = curvature.Curvature(problem, at_theta.A, _scale(problem))
     M = np.ones(problem.size)
     for radius in (1e-3, 1e-1, 1e3):
         s, r, margins, _ = newton._conjugate_gradients(free, g, radius, M, forcing=1e-12)
@@ -276,7 +288,7 @@ def test_tol_is_the_gradient_tolerance():
     loose = LogisticRegression(solver="newton", l2=1.0, tol=1e-3).fit(X, y)
     tight = LogisticRegression(solver="newton", l2=1.0, tol=1e-12).fit(X, y)
     assert loose.n_iter_ < tight.n_iter_
-    problem = newton._Problem(X.T, targets(y, np.unique(y), float), None, 1.0, True)
+    problem = curvature.problem(X.T, targets(y, np.unique(y), float), None, 1.0, True)
     theta = np.concatenate([loose.coef_.ravel(), loose.intercept_])
     assert np.max(np.abs(gradient_at(problem, theta))) <= 1e-3
 
@@ -314,7 +326,7 @@ def test_features_too_large_raise_a_clear_error():
 def test_ctrl_c_keeps_the_last_good_parameters(monkeypatch):
     X, y = simulated(1000, 10)
     calls = []
-    original = newton._Problem.gradient
+    original = curvature.Problem.gradient
 
     def interrupted(self, theta, Z):
         calls.append(1)
@@ -322,7 +334,7 @@ def test_ctrl_c_keeps_the_last_good_parameters(monkeypatch):
             raise KeyboardInterrupt
         return original(self, theta, Z)
 
-    monkeypatch.setattr(newton._Problem, "gradient", interrupted)
+    monkeypatch.setattr(curvature.Problem, "gradient", interrupted)
     clf = LogisticRegression(solver="newton", l2=1.0)
     with pytest.raises(KeyboardInterrupt):
         clf.fit(X, y)
@@ -341,49 +353,168 @@ def test_warm_start_from_the_optimum_takes_no_step():
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 @pytest.mark.parametrize("sparse", [False, True], ids=["dense", "sparse"])
 @pytest.mark.parametrize("classes", [2, 3])
-def test_one_pass_kernels_match_the_two_pass_products(classes, sparse, dtype, monkeypatch):
-    """The compiled one-pass H v and diag H (large X) against NumPy's and SciPy's two passes,
-    on any number of threads."""
+def test_one_pass_kernels_match_the_two_pass_products(classes, sparse, dtype):
+    """The fused engine's one-pass H v, diag H and formed H (numba) against the vectorized
+    engine's NumPy and SciPy products, on any number of threads."""
     pytest.importorskip("numba")
-    from logreg import fused
-
-    monkeypatch.setattr(newton, "ONE_PASS_BYTES", 0)  # small X takes the large-X path
     rng = np.random.RandomState(2)
     m, n_x = 3000, 40
     X = rng.randn(m, n_x).astype(dtype)
     if sparse:
         X = sp.csr_matrix(np.where(rng.rand(m, n_x) < 0.3, X, 0).astype(dtype))
     Y = targets(rng.randint(classes, size=m), np.arange(classes), np.dtype(dtype))
-    problem = newton._Problem(X.T, Y, rng.uniform(0.5, 2.0, (1, m)), 0.3, True)
-    if classes == 3 and not sparse:
-        assert not problem.one_pass  # a dense softmax layer keeps NumPy's products
-        return
-    assert problem.one_pass
-    theta = rng.randn(problem.size) * 0.3
-    g, curvature = problem.gradient(theta, problem.forward(theta))
-    curvature = newton._Curvature(problem, curvature.A, _scale(problem))
-    v = rng.randn(problem.size)
+    weights = rng.uniform(0.5, 2.0, (1, m))
+    one_pass, two_pass = (BUILDERS[name](X.T, Y, weights, 0.3, True)
+                          for name in ("fused", "vectorized"))
+    theta = rng.randn(one_pass.size) * 0.3
+    A = two_pass.gradient(theta, two_pass.forward(theta))[1].A
+    fast = one_pass.Applied(one_pass, A, _scale(one_pass))
+    slow = two_pass.Applied(two_pass, A, _scale(two_pass))
+    v = rng.randn(one_pass.size)
     with fused.thread_limit(1):
-        one_thread = curvature.product(v)
+        one_thread = fast.product(v)
     with fused.thread_limit(2):
-        Hv, U = curvature.product(v)
-        diagonal = curvature.diagonal()
+        Hv, U = fast.product(v)
+        diagonal = fast.diagonal()
+        formed = None if sparse else one_pass.Formed(one_pass, A, _scale(one_pass))
     np.testing.assert_array_equal(Hv, one_thread[0])  # the same bits on 1 and 2 threads
-    monkeypatch.setattr(newton, "_KERNELS", False)  # NumPy's and SciPy's two passes
-    Hv_two, U_two = curvature.product(v)
+    Hv_two, U_two = slow.product(v)
     rtol = 1e-12 if dtype == "float64" else 1e-5
     np.testing.assert_allclose(Hv, Hv_two, rtol=rtol, atol=rtol * np.abs(Hv_two).max())
     np.testing.assert_allclose(U, U_two, rtol=rtol, atol=rtol * np.abs(U_two).max())
-    np.testing.assert_allclose(diagonal, curvature.diagonal(), rtol=rtol)
+    np.testing.assert_allclose(diagonal, slow.diagonal(), rtol=rtol)
+    if formed is not None:  # the kernels' H against BLAS's, and against H v
+        blas = two_pass.Formed(two_pass, A, _scale(two_pass))
+        np.testing.assert_allclose(formed.H, blas.H, rtol=rtol, atol=rtol * np.abs(blas.H).max())
+        np.testing.assert_allclose(formed.product(v)[0], Hv_two, rtol=rtol,
+                                   atol=rtol * np.abs(Hv_two).max())
+
+
+# ---- engine_ says what ran: the fused kernels or the NumPy and SciPy products ----
+
+def _spied(monkeypatch):
+    """Which code computes Newton's second derivatives: "fused" when fused's threads run a
+    kernel, "vectorized" when NumPy's or SciPy's products (applied or formed) run."""
+    ran = set()
+    run = fused._run
+
+    def fused_run(*arguments):
+        ran.add("fused")
+        return run(*arguments)
+
+    monkeypatch.setattr(fused, "_run", fused_run)
+    for owner, name in ((curvature.Curvature, "product"),
+                        (curvature.Curvature, "squared_products"),
+                        (curvature.FormedCurvature, "formed")):
+        original = owner.__dict__[name]
+        function = original.__func__ if isinstance(original, staticmethod) else original
+
+        def spy(*arguments, _function=function):
+            ran.add("vectorized")
+            return _function(*arguments)
+
+        monkeypatch.setattr(owner, name, staticmethod(spy) if isinstance(
+            original, staticmethod) else spy)
+    return ran
+
+
+def _small(classes, sparse, wide):
+    """Few examples: H formed for dense X (p ≤ 64) unless ``wide`` (p > m: H applied)."""
+    rng = np.random.RandomState(4)
+    m, n_x = (40, 70) if wide else (300, 6)
+    X = rng.randn(m, n_x)
+    if sparse:
+        X = sp.csr_matrix(np.where(rng.rand(m, n_x) < 0.5, X, 0.0))
+    return X, np.arange(m) % classes
+
+
+@pytest.mark.parametrize("wide", [False, True], ids=["H-formed", "H-applied"])
+@pytest.mark.parametrize("sparse", [False, True], ids=["dense", "sparse"])
+@pytest.mark.parametrize("classes", [2, 3])
+@pytest.mark.parametrize("implementation", ["vectorized", "fused"])
+def test_engine_names_the_code_that_computed_the_second_derivatives(
+        implementation, classes, sparse, wide, monkeypatch):
+    pytest.importorskip("numba")
+    X, y = _small(classes, sparse, wide)
+    ran = _spied(monkeypatch)
+    clf = LogisticRegression(solver="newton", implementation=implementation, l2=0.5).fit(X, y)
+    assert clf.engine_ == {"name": implementation}
+    assert ran == {implementation}
+
+
+@pytest.mark.parametrize("sparse", [False, True], ids=["dense", "sparse"])
+@pytest.mark.parametrize("classes", [2, 3])
+def test_auto_takes_fused_for_newton_on_large_data_and_says_so(classes, sparse, monkeypatch):
+    """"auto": small X (in cache) takes the vectorized row; large X (here: MIN_BYTES lowered
+    to 0) the fused row where H is applied, but a dense softmax layer keeps BLAS's products,
+    and where H is formed no pass is a product: vectorized. ``engine_`` names what ran."""
+    pytest.importorskip("numba")
+    for large, wide, expected in ((False, True, "vectorized"),
+                                  (True, True, "vectorized" if classes == 3 and not sparse
+                                   else "fused"),
+                                  (True, False, "fused" if sparse else "vectorized")):
+        monkeypatch.setattr(fused, "MIN_BYTES", 0 if large else fused.MIN_BYTES)
+        X, y = _small(classes, sparse, wide)
+        with monkeypatch.context() as patches:
+            ran = _spied(patches)
+            clf = LogisticRegression(solver="newton", l2=0.5).fit(X, y)
+        assert clf.engine_ == {"name": expected}, (large, wide)
+        assert ran == {expected}, (large, wide)
+
+
+@pytest.mark.parametrize("name", ["iris (K=3)", "digits /16 (K=10)", "sparse text-like (K=4)",
+                                  "sparse text-like (binary)", "wide 300x3000 (binary)"])
+def test_the_fused_engine_reaches_sklearns_optimum(name):
+    """implementation="fused": the numba kernels' products reach the same optimum."""
+    pytest.importorskip("numba")
+    X, y = DATASETS[name]
+    ours = LogisticRegression(solver="newton", implementation="fused", l2=0.01).fit(X, y)
+    assert ours.engine_ == {"name": "fused"}
+    theirs = sklearn_optimum(X, y, 0.01)
+    assert_same_optimum(cost(X, y, ours.coef_, ours.intercept_, 0.01),
+                        cost(X, y, theirs.coef_, theirs.intercept_, 0.01), lambda f: f)
+
+
+def test_a_step_below_the_rounding_of_J_is_judged_by_the_gradient():
+    """Near the optimum J's fall (≈ 1e-18) is below J's rounding (≈ 1e-17): whether the last
+    Newton step is accepted on J alone is a coin toss on the rounding (the fused engine's H,
+    equal to BLAS's to 1e-16, once lost it and ended silently at max |∂J/∂θ| 1.2e-10 > tol).
+    ∇J decides such a step: every engine ends within tol, at scikit-learn's optimum."""
+    rng = np.random.default_rng(1)
+    X = rng.standard_normal((2000, 10))
+    Z = X @ rng.standard_normal((10, 1)) + 0.3 * rng.standard_normal((2000, 1))
+    y = (Z[:, 0] > 0).astype(int)
+    theirs = SklearnLogisticRegression(C=1.0, tol=1e-14, max_iter=10000,
+                                       solver="newton-cg").fit(X, y)
+    for implementation in ("vectorized", "fused"):
+        ours = LogisticRegression(solver="newton", implementation=implementation, l2=1.0)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", ConvergenceWarning)
+            ours.fit(X, y)
+        A = 1 / (1 + np.exp(-(X @ ours.coef_[0] + ours.intercept_[0])))
+        gradient = np.r_[X.T @ (A - y) / 2000 + ours.coef_[0] / 2000, np.mean(A - y)]
+        assert np.max(np.abs(gradient)) <= 1e-10, implementation
+        np.testing.assert_allclose(ours.coef_, theirs.coef_, rtol=1e-9)
+
+
+@pytest.mark.parametrize("implementation", ["graph", "loop", "semi"])
+def test_engines_without_second_derivatives_refuse_newton_and_say_what_works(implementation):
+    X, y = simulated(50, 3)
+    options = ({"backprop": "graph"} if implementation == "graph"
+               else {"implementation": implementation})
+    with pytest.raises(InvalidInputError, match="no second derivatives") as error:
+        LogisticRegression(solver="newton", **options).fit(X, y)
+    assert "What would work" in str(error.value) and "solver='newton'" in str(error.value)
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(m=st.integers(2, 40), n_x=st.integers(1, 12), classes=st.integers(2, 4),
        lam=st.sampled_from([0.0, 1e-8, 0.01, 1.0, 1e6]), sparse=st.booleans(),
        scale=st.sampled_from([1e-150, 1e-3, 1.0, 1e3, 1e100]), weighted=st.booleans(),
-       fit_intercept=st.booleans(), seed=st.integers(0, 2**16))
+       fit_intercept=st.booleans(), seed=st.integers(0, 2**16),
+       implementation=st.sampled_from(["vectorized", "fused"]))
 def test_any_small_problem_ends_finite_and_no_worse_than_the_start(
-        m, n_x, classes, lam, sparse, scale, weighted, fit_intercept, seed):
+        m, n_x, classes, lam, sparse, scale, weighted, fit_intercept, seed, implementation):
     """Whatever the data (separable or not, tiny or huge features, duplicate or constant
     columns, λ = 0): a finite model whose cost is at most the cost at zero, or a clear error."""
     from logreg.errors import LogregError
@@ -397,7 +528,7 @@ def test_any_small_problem_ends_finite_and_no_worse_than_the_start(
     if sparse:
         X = sp.csr_matrix(np.where(rng.rand(m, n_x) < 0.5, X, 0.0))
     clf = LogisticRegression(solver="newton", l2=lam, fit_intercept=fit_intercept,
-                             num_iterations=50)
+                             num_iterations=50, implementation=implementation)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)

@@ -6,8 +6,9 @@ in cache: uᵢ = xᵢᵀ v + v_b, its curvature times uᵢ, then its share xᵢ 
 neuron's kernels work on chunks ``first`` to ``last`` of examples, each chunk with its own
 partial H v, which ``logreg.fused``'s threads run and the caller adds up in chunk order (the
 same bits on any number of threads). The softmax layer's sparse kernel runs on one thread.
-Imported by ``logreg.newton`` only where numba is installed; ``cache=True`` so that later
-processes load the compiled code.
+Besides H v: diag H (the preconditioner's) and, for few parameters, H itself. Imported by
+``logreg.fused_curvature`` (the engine table's "fused" row, which needs numba);
+``cache=True`` so that later processes load the compiled code.
 """
 
 import numba
@@ -99,3 +100,80 @@ def layer_product(data, indices, indptr, A, scale, V, vb, HV, U, total):
             x, j = data[p], indices[p]
             for k in range(K):
                 HV[j, k] += x * r[k]
+
+
+@numba.njit(cache=True, nogil=True, fastmath=True)
+def dense_layer_chunks(rows, bounds, A, scale, V, vb, parts, U, totals, first, last):
+    """A softmax layer on dense rows (m, n_x), chunks ``first`` to ``last``: uᵢ = Vᵀ xᵢ + v_b
+    (K), rᵢ = sᵢ (aᵢ ∘ uᵢ − aᵢ (aᵢᵀ uᵢ)), parts[c] += xᵢ rᵢᵀ, totals[c] += rᵢ; U (m, K) gets
+    every uᵢ."""
+    n, K = rows.shape[1], V.shape[1]
+    r = np.empty(K)
+    for c in range(first, last):
+        hv = parts[c]
+        for i in range(bounds[c], bounds[c + 1]):
+            x = rows[i]
+            for k in range(K):
+                U[i, k] = vb[k]
+            for j in range(n):  # uᵢ = Vᵀ xᵢ + v_b
+                for k in range(K):
+                    U[i, k] += x[j] * V[j, k]
+            au = 0.0
+            for k in range(K):
+                au += A[i, k] * U[i, k]
+            for k in range(K):  # (diag(a) − aaᵀ) u = a ∘ u − a (aᵀ u)
+                r[k] = scale[i] * A[i, k] * (U[i, k] - au)
+                totals[c, k] += r[k]
+            for j in range(n):  # H V += xᵢ rᵢᵀ
+                for k in range(K):
+                    hv[j, k] += x[j] * r[k]
+
+
+@numba.njit(cache=True, nogil=True, fastmath=True)
+def dense_layer_diagonal_chunks(rows, bounds, C, parts, first, last):
+    """diag(H) of a softmax layer: parts[c][j, k] += C[i, k] x_ij² over chunk c's rows."""
+    n, K = rows.shape[1], C.shape[1]
+    for c in range(first, last):
+        total = parts[c]
+        for i in range(bounds[c], bounds[c + 1]):
+            x = rows[i]
+            for j in range(n):
+                square = x[j] * x[j]
+                for k in range(K):
+                    total[j, k] += C[i, k] * square
+
+
+@numba.njit(cache=True, nogil=True, fastmath=True)
+def sparse_layer_diagonal_chunks(data, indices, indptr, bounds, C, parts, first, last):
+    """The same on CSR rows: parts[c][j, k] += C[i, k] x_ij² over the non-zeros."""
+    K = C.shape[1]
+    for c in range(first, last):
+        total = parts[c]
+        for i in range(bounds[c], bounds[c + 1]):
+            for p in range(indptr[i], indptr[i + 1]):
+                square = data[p] * data[p]
+                for k in range(K):
+                    total[indices[p], k] += C[i, k] * square
+
+
+@numba.njit(cache=True, nogil=True, fastmath=True)
+def dense_hessian_chunks(rows, bounds, C, intercept, parts, first, last):
+    """H formed, for few parameters: parts[c][j, k, l, q] += x̃_ij x̃_il C[i, k, q] for j ≤ l
+    (x̃ = x with a 1 appended for b when ``intercept``; C[i] the K' × K' curvature of example
+    i: s·a(1 − a)/m, or s·(diag(a) − aaᵀ)/m); the caller mirrors the blocks j > l."""
+    n = rows.shape[1]
+    n1, K = n + (1 if intercept else 0), C.shape[1]
+    x = np.empty(n1)
+    for c in range(first, last):
+        H = parts[c]
+        for i in range(bounds[c], bounds[c + 1]):
+            for j in range(n):
+                x[j] = rows[i, j]
+            if intercept:
+                x[n] = 1.0
+            for j in range(n1):
+                for l in range(j, n1):
+                    xx = x[j] * x[l]
+                    for k in range(K):
+                        for q in range(K):
+                            H[j, k, l, q] += xx * C[i, k, q]

@@ -5,9 +5,11 @@ and the cost at every iteration. The mathematics of one step lives in ``neuron``
 only drives it: when to stop, what to record, what to do when training goes wrong.
 """
 
+import itertools
 import math
 import os
 import threading
+from dataclasses import dataclass
 
 import numpy as np
 from array_api_compat import array_namespace, device
@@ -17,9 +19,11 @@ from logreg import arrays, neuron
 from logreg.errors import InvalidInputError, TrainingDivergedError, warn
 from logreg.fit import Fit, Recorder, TrainingInterrupted  # noqa: F401 (re-exported)
 
-RISING_STEPS = 10  # the cost rose this many steps in a row
-BLOW_UP = 10.0  # the cost stayed above this many times its lowest value...
+RISING_STEPS = 10  # the cost, above its start, rose this many steps in a row
+BLOW_UP = 10.0  # the cost stayed above this many times its start...
 PATIENCE = 20  # ...for this many steps in a row
+WINDOW = 100  # or, above its start, no lower over this many steps than over the ones before
+NEAR = 1e-3  # "above its start J₀" means above (1 + NEAR) J₀: rounding and wobbles are not
 
 
 class FeaturesTooLargeError(InvalidInputError, TrainingDivergedError):
@@ -31,43 +35,92 @@ class DivergenceWarning(UserWarning):
     """Gradient descent diverged; the best parameters seen were kept."""
 
 
-def divergence_counts(cost, previous, lowest, rising, high):
-    """The counters of the divergence rule after one more cost: (rising, high), the steps in
-    a row the cost rose above its ``previous`` value (None at the start), and in a row it
-    stayed above ``BLOW_UP`` times its ``lowest`` value so far (this cost included)."""
-    rising = rising + 1 if previous is not None and cost > previous else 0
-    high = high + 1 if cost > BLOW_UP * lowest else 0
-    return rising, high
-
-
-def diverged(cost, rising, high):
-    """Signs that α is too large for this data: J is not finite or keeps rising.
+class Divergence:
+    """The divergence rule of gradient descent, fed one cost at a time (``update``).
 
     On a convex cost, gradient descent with a small enough α lowers J at every step. A larger
     α may make J jump and oscillate for a while and still settle (the exercise's α = 0.01 on
-    the cat images peaks near 4.6 × J₀; separable data recover from larger jumps). It has
-    diverged when J rose ``RISING_STEPS`` steps in a row, or stayed above ``BLOW_UP`` times
-    its lowest value for ``PATIENCE`` steps in a row.
+    the cat images peaks near 4.6 × J₀ and is back below J₀ within 20 steps; separable data
+    recover from larger jumps), and near the optimum J may wobble by 1e-5 for ever (α = 50 on
+    four standardised breast-cancer columns): neither has diverged. Everything is judged
+    against the start J₀ (the first cost), never against the lowest cost so far, so nothing
+    below the start counts. Gradient descent has diverged when J
+      - is not finite;
+      - is above J₀ and rose ``RISING_STEPS`` steps in a row (a climb);
+      - stayed above ``BLOW_UP`` × J₀ for ``PATIENCE`` steps in a row (a blow-up);
+      - stayed above J₀ for 2 × ``WINDOW`` steps in a row or more, the lowest of the last
+        ``WINDOW`` no lower than the lowest of the ``WINDOW`` before: an oscillation without
+        progress (α = 50 on the playground's circles swings between 3.7 and 5.3 for ever; the
+        cats at α = 0.05 stay above J₀ for over 100 steps, but lower and lower, and settle).
+    "Above J₀" is above (1 + ``NEAR``) J₀. ``ended`` judges the end of a run too short for
+    these (a fit; the playground never ends). Memory: a few numbers, whatever the run's length.
+
+    Attributes
+    ----------
+    start, lowest : J₀ and the lowest cost so far (None and inf before the first)
+    costs : how many costs were fed
+    reason : why it diverged, in words ("the cost became inf"); None while it has not
     """
-    return not math.isfinite(cost) or rising >= RISING_STEPS or high >= PATIENCE
+
+    def __init__(self):
+        self.start, self.previous, self.lowest = None, None, math.inf
+        self.costs, self.reason = 0, None
+        self.rising = self.high = self.above = 0  # steps in a row of each kind
+        # the lowest cost of the window of steps above J₀ under way, and of the one before it
+        self.window_lowest = self.last_window_lowest = math.inf
+
+    def update(self, cost):
+        """Judge one more cost J (a float); True once gradient descent has diverged."""
+        if self.start is None:
+            self.start = cost
+        above = cost > (1 + NEAR) * self.start
+        climbing = above and self.previous is not None and cost > self.previous
+        self.rising = self.rising + 1 if climbing else 0
+        self.high = self.high + 1 if cost > BLOW_UP * self.start else 0
+        stuck = False  # a window above J₀ no lower than the one before
+        if above:
+            self.above += 1
+            self.window_lowest = min(self.window_lowest, cost)
+            if self.above % WINDOW == 0:
+                stuck = self.window_lowest >= self.last_window_lowest
+                self.last_window_lowest, self.window_lowest = self.window_lowest, math.inf
+        else:  # at or below the start: the windows start again
+            self.above, self.window_lowest, self.last_window_lowest = 0, math.inf, math.inf
+        self.previous, self.costs, self.lowest = cost, self.costs + 1, min(self.lowest, cost)
+        if not math.isfinite(cost):
+            self.reason = f"the cost became {cost}"
+        elif self.rising >= RISING_STEPS:
+            self.reason = (f"the cost rose {RISING_STEPS} steps in a row above its start "
+                           f"{self.start:.6g}, to {cost:.6g}")
+        elif self.high >= PATIENCE:
+            self.reason = (f"the cost stayed above {BLOW_UP:g} times its start "
+                           f"{self.start:.6g} for {PATIENCE} steps (now {cost:.6g})")
+        elif stuck:
+            self.reason = (f"the cost stayed above its start {self.start:.6g} for "
+                           f"{self.above} steps, its lowest over the last {WINDOW} "
+                           f"({self.last_window_lowest:.6g}) no lower than over the {WINDOW} "
+                           f"before (now {cost:.6g})")
+        return self.reason is not None
+
+    def ended(self):
+        """True when the run ended above ``BLOW_UP`` times its lowest cost and above its start
+        (α too large, even when the run was too short for ``update``'s rules: α = 1e18 for 5
+        steps; a run that jumps and settles below its start, as the cats at α = 0.01, is not).
+        Sets ``reason``."""
+        last = self.previous
+        if self.costs > 1 and last > BLOW_UP * self.lowest and last > (1 + NEAR) * self.start:
+            self.reason = (f"the cost ended at {last:.6g}, above {BLOW_UP:g} times its lowest "
+                           f"value {self.lowest:.6g} and above its start {self.start:.6g}")
+        return self.reason is not None
 
 
-def _divergence_message(costs, rising, learning_rate, ended=False):
-    last = costs[-1]
-    if not math.isfinite(last):
-        what = f"the cost became {last}"
-    elif rising >= RISING_STEPS:
-        what = f"the cost rose {RISING_STEPS} steps in a row, to {last:.6g}"
-    elif ended:
-        what = (f"the cost ended at {last:.6g}, above {BLOW_UP:g} times its lowest value "
-                f"{min(costs):.6g} and above its start {costs[0]:.6g}")
-    else:
-        what = (f"the cost stayed above {BLOW_UP:g} times its lowest value "
-                f"{min(costs):.6g} for {PATIENCE} steps (now {last:.6g})")
-    return (f"gradient descent diverged at iteration {len(costs) - 1}: {what}, with learning "
+def divergence_message(reason, iteration, learning_rate,
+                       also="(or learning_rate='auto'), or standardise the features"):
+    """The words for a run that diverged at ``iteration`` for ``reason`` (``Divergence``'s),
+    with what to do: a smaller α, and ``also`` (the other fixes where they apply)."""
+    return (f"gradient descent diverged at iteration {iteration}: {reason}, with learning "
             f"rate {learning_rate:g}. Expected a falling cost: try a smaller learning rate, "
-            f"such as {learning_rate / 10:g} (or learning_rate='auto'), or standardise the "
-            f"features.")
+            f"such as {learning_rate / 10:g}{' ' + also if also else ''}.")
 
 
 def auto_learning_rate(X, sample_weight=None, l2=0.0, iterations=50, rtol=1e-4, outputs=1,
@@ -138,7 +191,8 @@ def _largest_abs(X):
 
 def gradient_descent(X, Y, w, b, *, learning_rate, num_iterations, tol=0.0,
                      sample_weight=None, l2=0.0, on_divergence="raise", callback=None,
-                     gradient=None, example_space=False, fit_intercept=True, recorder=None):
+                     gradient=None, example_space=False, fit_intercept=True, recorder=None,
+                     curvature=None):
     """The notes' gradient descent: w := w − α dw, b := b − α db, ``num_iterations`` times.
 
     Parameters
@@ -156,6 +210,8 @@ def gradient_descent(X, Y, w, b, *, learning_rate, num_iterations, tol=0.0,
     callback : called as ``callback(i, cost)`` after each step's cost is known
     gradient : computes (cost, dw, db): the engine ``logreg.engines.resolve`` chose; None is
         the notes' lines, ``neuron.loss_and_gradient``.
+    curvature : the engine's builder of second derivatives (``engines.Plan.curvature``), for
+        solver="newton"; gradient descent needs the gradient only, and ignores it
     example_space : take the same steps in the span of the examples (``_example_space_steps``:
         the same iterates without reading X at each step; NumPy, no l2), as the engine
         "example-space" of the table does for far more features than examples.
@@ -170,11 +226,14 @@ def gradient_descent(X, Y, w, b, *, learning_rate, num_iterations, tol=0.0,
     gradient = gradient or neuron.loss_and_gradient
     if not fit_intercept:
         gradient = _without_intercept(gradient)
+    rule = Divergence()
     if example_space:
         steps, parameters, validation_cost = _example_space_steps(
             X, Y, w, b, learning_rate, sample_weight, fit_intercept, recorder.validation)
+        steps = _judged(steps, rule)
     else:
-        steps = _parameter_space_steps(X, Y, w, b, learning_rate, sample_weight, l2, gradient)
+        steps = gradient_descent_steps(X, Y, w, b, learning_rate, sample_weight, l2, gradient,
+                                       rule)
         parameters = _same
         validation_cost = (None if recorder.validation is None
                            else lambda state: recorder.validation.cost(*state))
@@ -182,29 +241,26 @@ def gradient_descent(X, Y, w, b, *, learning_rate, num_iterations, tol=0.0,
     record = recorder.record
     costs = []
     best = (math.inf, (w, b))
-    rising = high = 0
     after = (w, b)
     converged = tol == 0
     try:
         # overflow makes the cost non-finite, which is reported below as divergence
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            for i, (cost, squared_norm, before, after) in zip(range(num_iterations), steps):
-                cost = float(cost)  # the one scalar that leaves the array's device per step
+            for step in itertools.islice(steps, num_iterations):
+                i, cost, before, after = step.iteration, step.cost, step.before, step.after
                 costs.append(cost)
                 if cost < best[0]:
                     best = (cost, before)
-                rising, high = divergence_counts(cost, costs[-2] if len(costs) > 1 else None,
-                                                 best[0], rising, high)
                 if callback is not None:
                     callback(i, cost)
-                norm = math.sqrt(squared_norm)
+                norm = math.sqrt(step.squared_norm)
                 stop = record(cost, norm, learning_rate * norm, before)
-                if diverged(cost, rising, high):
+                if step.diverged:
                     if not math.isfinite(cost):
                         _check_not_too_large(X, cost, i, learning_rate)
                     recorder.validation = None  # no best by validation: the lowest cost's
                     return recorder.finish(_diverged_fit(
-                        costs, rising, learning_rate, on_divergence, parameters(best[1])))
+                        rule, costs, learning_rate, on_divergence, parameters(best[1])))
                 if stop:
                     end = parameters(before)  # the parameters this row describes
                     converged = True
@@ -219,10 +275,10 @@ def gradient_descent(X, Y, w, b, *, learning_rate, num_iterations, tol=0.0,
                 end = parameters(after)
     except KeyboardInterrupt:
         raise TrainingInterrupted(recorder.finish(Fit(*parameters(best[1]), costs))) from None
-    if _ended_blown_up(costs):  # a few huge steps: too few for the rules above
+    if rule.ended():  # a few huge steps: too few for the rules of its update
         recorder.validation = None
-        return recorder.finish(_diverged_fit(costs, rising, learning_rate, on_divergence,
-                                             parameters(best[1]), ended=True))
+        return recorder.finish(_diverged_fit(rule, costs, learning_rate, on_divergence,
+                                             parameters(best[1])))
     fit = recorder.finish(Fit(*end, costs, converged=converged))
     if not converged and costs:
         from logreg import diagnostics
@@ -245,16 +301,9 @@ def _squared_norm(array):
     return float(xp.sum(array * array))
 
 
-def _ended_blown_up(costs):
-    """The run ended with its cost above ``BLOW_UP`` times its lowest value and above where it
-    started: α too large, even when the run was too short for the rules of ``diverged``
-    (a run that jumps and settles below its start, as the cats at α = 0.01, is not)."""
-    return len(costs) > 1 and costs[-1] > BLOW_UP * min(costs) and costs[-1] > costs[0]
-
-
-def _diverged_fit(costs, rising, learning_rate, on_divergence, best, ended=False):
+def _diverged_fit(rule, costs, learning_rate, on_divergence, best):
     """Raise ``TrainingDivergedError``, or warn and return the lowest cost's parameters."""
-    message = _divergence_message(costs, rising, learning_rate, ended)
+    message = divergence_message(rule.reason, len(costs) - 1, learning_rate)
     if on_divergence == "raise":
         raise TrainingDivergedError(message)
     warn(message + " Kept the parameters with the lowest cost.", DivergenceWarning)
@@ -285,6 +334,39 @@ def _check_not_too_large(X, cost, i, learning_rate):
 
 def _same(state):
     return state
+
+
+@dataclass(frozen=True)
+class Step:
+    """One step of gradient descent, as ``gradient_descent_steps`` yields it."""
+
+    iteration: int
+    cost: float  # J at ``before``
+    squared_norm: float  # ‖(dw, db)‖² at ``before``
+    before: tuple  # the parameters the step starts from: (w, b); (c, b) in example space
+    after: tuple  # the parameters it reaches
+    diverged: bool  # the divergence rule's verdict, cost included (its ``reason`` says why)
+
+
+def gradient_descent_steps(X, Y, w, b, learning_rate, sample_weight=None, l2=0.0,
+                           gradient=None, rule=None, iteration=0):
+    """The notes' gradient descent as an iterator without end, each step judged.
+
+    Yields a ``Step`` per w := w − α dw, b := b − α db from (w, b), numbered from
+    ``iteration``; ``rule`` (a ``Divergence``, a new one by default; pass one to carry its
+    state across calls) judges each cost, and the caller stops where it says so.
+    ``gradient_descent`` takes these steps; the playground drives them a frame at a time.
+    """
+    steps = _parameter_space_steps(X, Y, w, b, learning_rate, sample_weight, l2,
+                                   gradient or neuron.loss_and_gradient)
+    return _judged(steps, rule or Divergence(), iteration)
+
+
+def _judged(steps, rule, iteration=0):
+    """Each raw step (cost, ‖∇J‖², before, after) as a ``Step`` with ``rule``'s verdict."""
+    for i, (cost, squared_norm, before, after) in enumerate(steps, iteration):
+        cost = float(cost)  # the one scalar that leaves the array's device per step
+        yield Step(i, cost, squared_norm, before, after, rule.update(cost))
 
 
 def _parameter_space_steps(X, Y, w, b, learning_rate, sample_weight, l2, gradient):
