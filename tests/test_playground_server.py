@@ -147,7 +147,7 @@ def test_diverging_is_reported_and_the_socket_keeps_serving(client):
         ws.receive_json()
         ws.send_json({"type": "step", "steps": 500})
         state = ws.receive_json()
-        assert state["diverged"]["message"].startswith("the cost rose from")
+        assert state["diverged"]["message"].startswith("gradient descent diverged at")
         assert all(np.isfinite(state["w"][j][0]) for j in range(2))
         ws.send_json({"type": "config", "learning_rate": 0.05})
         ws.receive_json()

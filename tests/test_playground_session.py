@@ -12,7 +12,7 @@ import pytest
 from sklearn.datasets import make_circles, make_moons
 
 import logreg
-from logreg.errors import InvalidInputError
+from logreg.errors import InvalidInputError, TrainingDivergedError
 from logreg.playground import Session, feature_matrix
 from logreg.playground import datasets
 from logreg.playground.export import model_bytes, snippet
@@ -162,7 +162,9 @@ def test_a_diverging_learning_rate_stops_keeps_finite_parameters_and_recovers():
     state = session.state()
     assert state["diverged"] and taken < 1000
     message = state["diverged"]["message"]
-    assert "too large" in message and "α/10 = 100000" in message and "\n" not in message
+    assert message.startswith(f"gradient descent diverged at iteration {taken}:")
+    assert "learning rate 1e+06" in message and "such as 100000." in message
+    assert "\n" not in message
     assert np.isfinite(session.w).all() and np.isfinite(session.b)
     assert all(c is None or math.isfinite(c) for c in state["costs"]["train"])
     assert session.step(10) == 0  # stopped until the settings change
@@ -171,6 +173,31 @@ def test_a_diverging_learning_rate_stops_keeps_finite_parameters_and_recovers():
     assert len(state["costs"]["train"]) == session.iteration
     session.handle({"type": "reset"})
     assert session.iteration == 0 and not session.diverged and not session.w.any()
+
+
+def test_circles_on_x1_x2_at_learning_rate_50_are_reported_diverged():
+    """The page's /?data=circles&features=x1,x2&learning_rate=50 swings between costs 3.7 and
+    5.3 for ever, far above J₀ = ln 2 (w = 0): diverged, in the words ``fit`` uses on the same
+    standardised points."""
+    settings = {"data": "circles", "features": ["x1", "x2"], "learning_rate": 50}
+    session = Session(settings=settings)
+    taken = session.step(1000)
+    state = session.state()
+    assert state["diverged"] and taken < 1000 and session.step(10) == 0
+    costs = state["costs"]["train"]
+    assert costs[0] == pytest.approx(math.log(2))
+    # never back to its start, and swinging far above it at the end
+    assert min(costs[1:]) > math.log(2) and max(costs[-10:]) > 5 * math.log(2)
+    message = state["diverged"]["message"]
+    assert message.startswith(f"gradient descent diverged at iteration {taken}:")
+    with pytest.raises(TrainingDivergedError) as info:
+        logreg.LogisticRegression(learning_rate=50, num_iterations=1000).fit(
+            standardised_train(session).T, session.labels["train"])
+    library = str(info.value)
+    assert library.startswith(message[:-1])  # fit's message, plus "or standardise..."
+    # a smaller rate on the same page does not diverge
+    session.handle({"type": "config", "learning_rate": 0.5})
+    assert session.step(1000) == 1000 and not session.diverged
 
 
 def test_state_reports_the_notes_equations_and_the_grid():

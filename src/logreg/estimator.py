@@ -291,8 +291,9 @@ class LogisticRegression(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
         anything else float64; "float32" works end to end in float32 (half the memory, about
         twice the speed on large data); nothing is ever silently up-cast.
     on_divergence : {"raise", "warn"}, default="raise"
-        When the cost turns non-finite or keeps rising: raise ``TrainingDivergedError``, or
-        warn and keep the parameters with the lowest cost.
+        When gradient descent diverges (``logreg.solvers.Divergence``: the cost not finite,
+        or far above its start and not coming down): raise ``TrainingDivergedError``, or warn
+        and keep the parameters with the lowest cost.
     n_threads : int or None, default=None
         The most threads the fused kernel runs on. None: an enclosing
         ``fused.thread_limit``, else the smallest limit threadpoolctl reads from the loaded

@@ -193,7 +193,9 @@ def gradient_descent(X, Y, w, b, *, learning_rate, num_iterations, tol=0.0,
                      sample_weight=None, l2=0.0, on_divergence="raise", callback=None,
                      gradient=None, example_space=False, fit_intercept=True, recorder=None,
                      curvature=None):
-    """The notes' gradient descent: w := w − α dw, b := b − α db, ``num_iterations`` times.
+    """The notes' gradient descent: w := w − α dw, b := b − α db, ``num_iterations`` times
+    (the steps of ``gradient_descent_steps``, or of ``_example_space_steps``, each judged by
+    ``Divergence``).
 
     Parameters
     ----------
@@ -206,7 +208,7 @@ def gradient_descent(X, Y, w, b, *, learning_rate, num_iterations, tol=0.0,
         it sees (``logreg.diagnostics``)
     sample_weight, l2 : passed to ``neuron.loss_and_gradient``
     on_divergence : "raise" (TrainingDivergedError) or "warn" (DivergenceWarning, and return
-        the parameters with the lowest cost seen) when the cost turns non-finite or keeps rising
+        the parameters with the lowest cost seen) when the steps diverge (``Divergence``)
     callback : called as ``callback(i, cost)`` after each step's cost is known
     gradient : computes (cost, dw, db): the engine ``logreg.engines.resolve`` chose; None is
         the notes' lines, ``neuron.loss_and_gradient``.

@@ -3,21 +3,23 @@
 A ``Session`` holds the raw points and their split, the chosen features standardised with the
 training part's mean and standard deviation (so one learning rate suits every set), the
 parameters w, b, the cost histories and the divergence state. Training is the library's own:
-``logreg.engines.resolve`` picks the engine once per data set, and every step is
-``logreg.neuron.gradient_step`` with that engine's (J, dw, db), in float64, from w = 0, b = 0;
-two classes are the notes' neuron, three or four a softmax layer.
+``logreg.engines.resolve`` picks the engine once per data set, and the steps are
+``logreg.solvers.gradient_descent_steps`` with that engine's (J, dw, db), in float64, from
+w = 0, b = 0, judged by the library's divergence rule (``solvers.Divergence``); two classes
+are the notes' neuron, three or four a softmax layer.
 
 Every public method takes and returns plain Python data (the WebSocket's JSON messages);
 ``handle`` dispatches one message and returns its one reply.
 """
 
+import itertools
 import math
 import secrets
 import threading
 
 import numpy as np
 
-from logreg import engines, neuron
+from logreg import engines, neuron, solvers
 from logreg.errors import InvalidInputError
 from logreg.playground import datasets
 from logreg.playground.features import (
@@ -26,7 +28,6 @@ from logreg.playground.features import (
     feature_matrix,
     standardisation,
 )
-from logreg.solvers import diverged, divergence_counts
 
 DEFAULTS = {"data": "circles", "noise": 0.1, "points": 400, "seed": 0, "test_fraction": 0.2,
             "classes": 2, "features": ["x1", "x2"], "learning_rate": 0.5, "l2": 0.0,
@@ -227,8 +228,7 @@ class Session:
         self.iteration = 0
         self.costs = {"train": [], "test": []}
         self.diverged = False
-        self._rising = self._high = 0
-        self._lowest = math.inf
+        self._rule = solvers.Divergence()  # judges the costs from w = 0, b = 0
         self.run_settings = {"learning_rate": self.settings["learning_rate"],
                              "l2": self.settings["l2"]}
         self.changes = []
@@ -318,9 +318,7 @@ class Session:
         self.diverged = False
         for part in ("train", "test"):
             del self.costs[part][self.iteration:]
-        self._rising = self._high = 0
-        finite = [c for c in self.costs["train"] if math.isfinite(c)]
-        self._lowest = min(finite, default=math.inf)
+        self._rule = solvers.Divergence()  # its start J₀: the cost of the kept parameters
 
     def upload(self, data):
         """Keep an uploaded CSV file's table (read as data only); the data do not change yet.
@@ -354,9 +352,8 @@ class Session:
         """Run gradient descent: ``steps`` times w := w − α dw, b := b − α db.
 
         Each step records the cost at the parameters it starts from (logreg's ``costs_``) and
-        the test cost there. Stops, keeping the last parameters whose cost was finite, when
-        the cost shows divergence (logreg's rule: not finite, rising ``RISING_STEPS`` steps
-        in a row, or above ``BLOW_UP`` times its lowest value for ``PATIENCE`` steps).
+        the test cost there. Stops, keeping the last parameters whose step stayed finite, when
+        the library's divergence rule (``solvers.Divergence``) says the run diverged.
 
         Parameters
         ----------
@@ -377,28 +374,25 @@ class Session:
                     f"limit; press Reset to start again, or train longer with the Python "
                     f"snippet (Export).")
             steps = min(steps, MAX_ITERATIONS - self.iteration)
-            gradient = self.plan.loss_and_gradient
-            X, Y = self.X["train"], self.Y["train"]
-            alpha, l2 = self.settings["learning_rate"], self.settings["l2"]
             train, test = self.costs["train"], self.costs["test"]
             has_test = self.X["test"].shape[1] > 0
-            w, b = self.w, self.b
             taken = 0
-            with np.errstate(all="ignore"):  # overflow shows as a non-finite cost, judged below
-                for _ in range(steps):
-                    # w := w − α dw, b := b − α db, and J at the old (w, b)
-                    new_w, new_b, (cost, _, _) = neuron.gradient_step(
-                        w, b, X, Y, alpha, l2=l2, gradient=gradient)
-                    cost = float(cost)
-                    train.append(cost)
-                    test.append(self._test_cost(w, b) if has_test else None)
-                    if self._judge(cost) or not (np.isfinite(new_w).all()
-                                                 and np.isfinite(new_b).all()):
-                        self._diverge(cost)
+            with np.errstate(all="ignore"):  # overflow shows as a non-finite cost, judged
+                descent = solvers.gradient_descent_steps(
+                    self.X["train"], self.Y["train"], self.w, self.b,
+                    self.settings["learning_rate"], l2=self.settings["l2"],
+                    gradient=self.plan.loss_and_gradient, rule=self._rule,
+                    iteration=self.iteration)
+                for step in itertools.islice(descent, steps):
+                    train.append(step.cost)
+                    test.append(self._test_cost(*step.before) if has_test else None)
+                    new_w, new_b = step.after
+                    if step.diverged or not (np.isfinite(new_w).all()
+                                             and np.isfinite(new_b).all()):
+                        self._diverge(step)
                         break
-                    w, b = new_w, new_b
+                    self.w, self.b = new_w, new_b
                     taken += 1
-            self.w, self.b = w, b
             self.iteration += taken
             return taken
 
@@ -406,28 +400,12 @@ class Session:
         """J on the test part at (w, b): the mean loss, without the L2 term."""
         return float(neuron.cost_from_z(w.T @ self.X["test"] + b, self.Y["test"]))
 
-    def _judge(self, cost):
-        """Update the divergence counters with a new cost; True when training diverged."""
-        if not math.isfinite(cost):
-            return True
-        train = self.costs["train"]
-        self._lowest = min(self._lowest, cost)
-        # the solvers' rule: rising RISING_STEPS in a row, or above BLOW_UP × lowest for long
-        self._rising, self._high = divergence_counts(
-            cost, train[-2] if len(train) > 1 else None, self._lowest, self._rising, self._high)
-        return diverged(cost, self._rising, self._high)
-
-    def _diverge(self, cost):
-        """Mark training as diverged with a message naming α and the fix."""
-        alpha = self.settings["learning_rate"]
-        finite = [c for c in self.costs["train"] if math.isfinite(c)]
-        start = min(finite) if finite else self.costs["train"][0]
-        end = f"{cost:.4g}" if math.isfinite(cost) else str(cost)
-        at = len(self.costs["train"]) - 1  # the iteration of the kept parameters
-        self.diverged = {"iteration": at,
-                         "message": f"the cost rose from {start:.4g} to {end} at iteration "
-                                    f"{at}: the learning rate "
-                                    f"α = {alpha:g} is too large; try α/10 = {alpha / 10:g}"}
+    def _diverge(self, step):
+        """Mark training as diverged at ``step``, in the library's words (α and the fix)."""
+        reason = self._rule.reason or "the step from there made w or b non-finite"
+        self.diverged = {"iteration": step.iteration,  # that of the kept parameters
+                         "message": solvers.divergence_message(
+                             reason, step.iteration, self.settings["learning_rate"], also="")}
 
     # -- what the page shows -------------------------------------------------------------------
 

@@ -271,14 +271,16 @@
     }
     if (st.diverged) {
       const d = st.diverged;
-      const text = "Diverged at iteration " + d.iteration + ": " + d.message;
+      // the library's words: "gradient descent diverged at iteration t: ..."
+      const text = d.message.charAt(0).toUpperCase() + d.message.slice(1);
       $("diverged").textContent = text;
       $("diverged").hidden = false;
       showMessage(text);
       setPlaying(false);
     } else {
       $("diverged").hidden = true;
-      if (!$("message").hidden && /^Diverged at iteration/.test($("message").textContent)) {
+      if (!$("message").hidden
+          && /^Gradient descent diverged at iteration/.test($("message").textContent)) {
         clearMessage();
       }
     }
