@@ -225,7 +225,7 @@ def gradient_at(problem, theta):
 def test_hessian_products_match_finite_differences(classes, sparse, fit_intercept, engine):
     problem, theta = problem_and_point(classes, sparse, fit_intercept, engine=engine)
     g, at_theta = problem.gradient(theta, problem.forward(theta))
-    free = problem.Applied(problem, at_theta.A, _scale(problem))
+    free = problem.applied(at_theta.A, _scale(problem))
     direction = np.random.RandomState(1).randn(problem.size)
     h = 1e-6
     # H v ≈ (∇J(θ + h v) − ∇J(θ − h v)) / 2h
@@ -235,7 +235,7 @@ def test_hessian_products_match_finite_differences(classes, sparse, fit_intercep
     np.testing.assert_allclose(Hv, expected, rtol=1e-6, atol=1e-9)
     np.testing.assert_allclose(U, problem.forward(direction), rtol=1e-12)  # X̃ᵀ v
     if not sparse:
-        formed = problem.Formed(problem, at_theta.A, _scale(problem))
+        formed = problem.formed_hessian(at_theta.A, _scale(problem))
         np.testing.assert_allclose(formed.product(direction)[0], Hv, rtol=1e-10, atol=1e-14)
         np.testing.assert_allclose(formed.diagonal(), free.diagonal(), rtol=1e-10)
     # diag H: eᵢᵀ H eᵢ
@@ -368,15 +368,15 @@ def test_one_pass_kernels_match_the_two_pass_products(classes, sparse, dtype):
                           for name in ("fused", "vectorized"))
     theta = rng.randn(one_pass.size) * 0.3
     A = two_pass.gradient(theta, two_pass.forward(theta))[1].A
-    fast = one_pass.Applied(one_pass, A, _scale(one_pass))
-    slow = two_pass.Applied(two_pass, A, _scale(two_pass))
+    fast = one_pass.applied(A, _scale(one_pass))
+    slow = two_pass.applied(A, _scale(two_pass))
     v = rng.randn(one_pass.size)
     with fused.thread_limit(1):
         one_thread = fast.product(v)
     with fused.thread_limit(2):
         Hv, U = fast.product(v)
         diagonal = fast.diagonal()
-        formed = None if sparse else one_pass.Formed(one_pass, A, _scale(one_pass))
+        formed = None if sparse else one_pass.formed_hessian(A, _scale(one_pass))
     np.testing.assert_array_equal(Hv, one_thread[0])  # the same bits on 1 and 2 threads
     Hv_two, U_two = slow.product(v)
     rtol = 1e-12 if dtype == "float64" else 1e-5
@@ -384,7 +384,7 @@ def test_one_pass_kernels_match_the_two_pass_products(classes, sparse, dtype):
     np.testing.assert_allclose(U, U_two, rtol=rtol, atol=rtol * np.abs(U_two).max())
     np.testing.assert_allclose(diagonal, slow.diagonal(), rtol=rtol)
     if formed is not None:  # the kernels' H against BLAS's, and against H v
-        blas = two_pass.Formed(two_pass, A, _scale(two_pass))
+        blas = two_pass.formed_hessian(A, _scale(two_pass))
         np.testing.assert_allclose(formed.H, blas.H, rtol=rtol, atol=rtol * np.abs(blas.H).max())
         np.testing.assert_allclose(formed.product(v)[0], Hv_two, rtol=rtol,
                                    atol=rtol * np.abs(Hv_two).max())

@@ -99,8 +99,15 @@ class Problem:
         scale = (1.0 / self.total if self.weights is None else self.weights / self.total)
         gradient = self.backward(dZ * scale)
         gradient[:self.split_at] += self.lam * theta[:self.split_at]  # + (λ/m) w
-        kind = self.Formed if self.explicit else self.Applied
-        return gradient, kind(self, A, scale)
+        return gradient, (self.formed_hessian if self.explicit else self.applied)(A, scale)
+
+    def applied(self, A, scale):
+        """The curvature at the point whose activations are A, applied: H v and diag H."""
+        return Curvature(self, A, scale)
+
+    def formed_hessian(self, A, scale):
+        """The curvature at the point whose activations are A, H formed (few parameters)."""
+        return FormedCurvature(self, A, scale)
 
     def curvatures(self, A, scale):
         """C (K', m): each example's d²L/dz² in each output, weighted and averaged (the
@@ -203,9 +210,11 @@ class FormedCurvature:
         return H
 
     def product(self, v):
+        """(H v, None): the product with the formed H (no pass over X, so no X̃ᵀ v)."""
         return self.H @ v, None
 
     def diagonal(self):
+        """diag(H), read off the formed H."""
         return np.diagonal(self.H).copy()
 
     def newton_step(self, gradient):
@@ -229,9 +238,6 @@ def _float64_blocks(problem):
         if problem.fit_intercept:  # X̃ = X with a row of ones for b
             rows = np.vstack([rows, np.ones((1, rows.shape[1]))])
         yield start, rows
-
-
-Problem.Applied, Problem.Formed = Curvature, FormedCurvature
 
 
 def problem(X, Y, sample_weight=None, l2=0.0, fit_intercept=True):

@@ -38,6 +38,14 @@ class Problem(curvature.Problem):
         """``kernel`` over every chunk on fused's threads."""
         fused._run(kernel, len(self.bounds) - 1, *arguments)
 
+    def applied(self, A, scale):
+        """The curvature at the point whose activations are A: H v and diag H in one pass."""
+        return OnePassCurvature(self, A, scale)
+
+    def formed_hessian(self, A, scale):
+        """The curvature at the point whose activations are A, H formed in one pass."""
+        return OnePassFormedCurvature(self, A, scale)
+
 
 class OnePassCurvature(curvature.Curvature):
     """H v and diag H in one pass over X each."""
@@ -119,9 +127,6 @@ class OnePassFormedCurvature(curvature.FormedCurvature):
         H = parts.sum(axis=0)  # the blocks j ≤ l, in chunk order; then H[j,k,l,q] = H[l,q,j,k]
         upper, lower = np.indices((n1, n1))
         return np.where((upper > lower)[:, None, :, None], H.transpose(2, 3, 0, 1), H)
-
-
-Problem.Applied, Problem.Formed = OnePassCurvature, OnePassFormedCurvature
 
 
 def problem(X, Y, sample_weight=None, l2=0.0, fit_intercept=True):
