@@ -19,9 +19,9 @@ target, and each solver's figure is its time to reach J*·(1 + 1e-8):
 
 - L-BFGS (ours and scikit-learn's): both call scipy.optimize.minimize, which this script wraps
   to time-stamp every iteration and every evaluation. Dense: every iterate is written to a file
-  and its cost computed afterwards in float64 by ``logreg.neuron`` (float32 solvers report
+  and its cost computed afterwards in float64 by ``logreg.core.neuron`` (float32 solvers report
   float32-accurate costs); sparse (float64): the cost L-BFGS-B reports, checked against
-  ``logreg.neuron`` at the end. Time = from ``fit`` being called to the end of that iteration.
+  ``logreg.core.neuron`` at the end. Time = from ``fit`` being called to the end of that iteration.
 - saga and liblinear have no callback: fits with max_iter = 1, 2, 4, ... until one reaches the
   target, then bisection to within 10 % of the iterations; the time of the smallest such fit.
   liblinear penalises the intercept (a feature of value ``intercept_scaling``); it runs with
@@ -320,9 +320,9 @@ def trajectory_child(spec, X, y):
 
 
 def objective(W, b, X_notes, Y, l2=1 / C):
-    """J = (1/m) Σ loss + (λ/2m)‖W‖² in float64, by ``logreg.neuron`` for every solver alike:
+    """J = (1/m) Σ loss + (λ/2m)‖W‖² in float64, by ``logreg.core.neuron`` for every solver alike:
     W (n_x, K'), b a number or (K', 1), X (n_x, m) float64, Y (1, m) or one-hot (K, m)."""
-    from logreg import neuron
+    from logreg.core import neuron
 
     Z = neuron.decision_function(W, b, X_notes)
     return float(neuron.cost_from_z(Z, Y)) + l2 / (2 * Y.shape[1]) * float(np.sum(W * W))
@@ -726,7 +726,7 @@ def section(bench, description, started, args, seconds):
               f"The problem: J = (1/m) Σ loss + (λ/2m)‖W‖², λ = 1/C = {1 / C:g} (scikit-learn "
               f"C = {C:g}), the intercept unpenalised; J* the lowest final cost of all solvers "
               f"(each run from zero to convergence), every cost computed in float64 by "
-              f"logreg.neuron. Ratio: ours over scikit-learn's fastest solver to "
+              f"logreg.core.neuron. Ratio: ours over scikit-learn's fastest solver to "
               f"J*·(1 + 1e-8). Peak RSS: the solver's process during its fits (VmHWM), X and "
               f"y included, of the first timed fit (saga, liblinear: the longest); runtime: "
               f"the process before that fit less the data (the interpreter, the libraries, "

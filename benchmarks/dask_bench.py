@@ -46,7 +46,8 @@ def row(section, what, seconds, ratio="", note=""):
 def fits(folder, repeats):
     import dask
 
-    from logreg import dask_engine, neuron
+    from logreg.apps import outofcore as dask_engine
+    from logreg.core import neuron
 
     store = dask_engine.synth(folder / "fits.zarr", FITS_ROWS, FEATURES)  # 32 MiB chunks
     X_rows, y = dask_engine.open_store(store)
@@ -76,7 +77,7 @@ def fits(folder, repeats):
 
 
 def out_of_core(folder, steps):
-    from logreg import dask_engine
+    from logreg.apps import outofcore as dask_engine
 
     rows = 4 * WORKERS * WORKER_MEMORY // (8 * FEATURES)
     start = time.perf_counter()

@@ -6,8 +6,8 @@
 One loss-and-gradient evaluation (what L-BFGS asks for at every step), timed three ways on the
 same data in the same run, the repeats interleaved so that a busy machine slows all alike:
 
-- fused: ``logreg.fused.loss_and_gradient`` on its default threads, and on one thread;
-- notes: ``logreg.neuron.loss_and_gradient`` (Z = WᵀX + b by BLAS or SciPy's sparse product,
+- fused: ``logreg.engines.fused.loss_and_gradient`` on its default threads, and on one thread;
+- notes: ``logreg.core.neuron.loss_and_gradient`` (Z = WᵀX + b by BLAS or SciPy's sparse product,
   then dW = X dZᵀ: two passes over X);
 - scikit-learn: the loss and gradient its lbfgs solver evaluates at every step
   (``LinearModelLoss.loss_gradient``, multinomial for K classes), on the same data in its own
@@ -33,7 +33,8 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 from timing import machine  # noqa: E402
 
-from logreg import fused, neuron  # noqa: E402
+from logreg.engines import fused  # noqa: E402
+from logreg.core import neuron
 
 
 def interleaved_medians(functions, repeats, rounds=3):

@@ -18,7 +18,8 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 from timing import median_seconds  # noqa: E402
 
-from logreg import fused, neuron  # noqa: E402
+from logreg.engines import fused  # noqa: E402
+from logreg.core import neuron
 
 
 def gpu_libraries():

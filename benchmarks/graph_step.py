@@ -15,7 +15,8 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from timing import machine, median_seconds  # noqa: E402
 
-from logreg import graph, neuron  # noqa: E402
+from logreg import graph  # noqa: E402
+from logreg.core import neuron
 
 
 def cat_sized_data():

@@ -38,7 +38,7 @@ sys.path.insert(0, str(HERE))
 from run import problem  # noqa: E402 (run.py's logistic-model rows)
 from timing import machine  # noqa: E402
 
-from logreg import fused  # noqa: E402
+from logreg.engines import fused  # noqa: E402
 
 SPIN_SECONDS = 0.25  # OpenBLAS's threads wait spinning up to 2^28 cycles (0.1 s) for more work
 

@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from timing import machine  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
-SERVER = ("import sys, uvicorn; from logreg.playground.server import create_app; "
+SERVER = ("import sys, uvicorn; from logreg.apps.playground.server import create_app; "
           "uvicorn.run(create_app(), host='127.0.0.1', port=int(sys.argv[1]), "
           "log_level='warning')")
 

@@ -32,7 +32,9 @@ sys.path.insert(0, str(HERE))
 from graph_step import cat_sized_data  # noqa: E402
 from timing import machine, median_seconds  # noqa: E402
 
-from logreg import LogisticRegression, fused, graph, neuron  # noqa: E402
+from logreg import LogisticRegression, graph  # noqa: E402
+from logreg.engines import fused
+from logreg.core import neuron
 
 ROWS = []
 

@@ -63,7 +63,9 @@ import numpy as np
 from IPython.display import SVG, Markdown, display
 
 import logreg
-from logreg import graph, loop, neuron
+from logreg import graph
+from logreg.engines import loop
+from logreg.core import neuron
 from logreg.data import (flatten_images, image_scaling, image_to_vector, load_digits_task,
                          load_h5, vectors_to_images)
 
@@ -846,12 +848,12 @@ md(r"""
 
 Beyond the notes. **Where is it wrong?** Section 11 showed six test pictures; here are *all* the
 test pictures its model gets wrong, each with its true label and the probability it gave its
-(wrong) answer: `logreg.evaluation.misclassified_grid`, the picture that
+(wrong) answer: `logreg.model.evaluation.misclassified_grid`, the picture that
 `logreg evaluate MODEL --data TEST_DATA --plots DIR` writes as `misclassified.png`.
 """)
 
 code(r"""
-from logreg import evaluation
+from logreg.model import evaluation
 
 A_test = neuron.sigmoid(d["w"].T @ X_test + d["b"])        # ŷ = σ(wᵀx + b) on the test set
 wrong = np.flatnonzero(d["Y_prediction_test"][0] != test.Y[0])

@@ -3,11 +3,11 @@
 import contextlib
 import io
 
-from logreg.cli import main
+from logreg.apps.cli import main
 
 
 def run_cli(argv, capsys):
-    """(exit status, stdout, stderr) of ``logreg.cli.main(argv)``, argparse's exits included."""
+    """(exit status, stdout, stderr) of ``logreg.apps.cli.main(argv)``, argparse's exits included."""
     try:
         code = main([str(a) for a in argv])
     except SystemExit as stop:

@@ -4,7 +4,7 @@ Public, here: a module none of whose dotted parts starts with ``_``; in it, the 
 ``__all__`` where it has one, else every name not starting with ``_`` that the module defines
 itself (a function or class whose ``__module__`` is the module, or a name assigned at its top
 level), never one it imports. A name is documented once, in the first module of ``ORDER`` that
-offers it (``logreg.LogisticRegression`` rather than ``logreg.estimator.LogisticRegression``);
+offers it (``logreg.LogisticRegression`` rather than ``logreg.model.estimator.LogisticRegression``);
 later modules point to it.
 
 ``public_api()`` is the one place this is decided: the ``logreg-api`` directive writes the
@@ -34,9 +34,9 @@ PACKAGE = "logreg"
 # (inference, evaluation, diagnostics) are listed already; a module that cannot be imported is
 # a build warning naming it.
 LIBRARY = [
-    "logreg", "logreg.errors", "logreg.data", "logreg.graph", "logreg.neuron", "logreg.engines",
-    "logreg.solvers", "logreg.io", "logreg.plots", "logreg.inference", "logreg.evaluation",
-    "logreg.diagnostics",
+    "logreg", "logreg.errors", "logreg.data", "logreg.graph", "logreg.core.neuron", "logreg.engines",
+    "logreg.solvers", "logreg.modelfile.io", "logreg.model.plots", "logreg.model.inference", "logreg.model.evaluation",
+    "logreg.solvers.diagnostics",
 ]
 
 

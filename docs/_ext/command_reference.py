@@ -1,4 +1,4 @@
-"""The command's parser, for sphinx-argparse: ``logreg.cli.build_parser`` with its texts escaped.
+"""The command's parser, for sphinx-argparse: ``logreg.apps.cli.build_parser`` with its texts escaped.
 
 sphinx-argparse reads every help text as reStructuredText, where the command's plain words mean
 markup (``|x|`` a substitution, ``*`` emphasis). The texts are escaped here, nothing else is
@@ -8,7 +8,7 @@ changed, so the reference is still the parser's own.
 import argparse
 import re
 
-from logreg.cli import build_parser
+from logreg.apps.cli import build_parser
 
 _MARKUP = re.compile(r"([\\*`|_])")
 
@@ -32,5 +32,5 @@ def _escape_parser(parser):
 
 
 def parser():
-    """``logreg.cli.build_parser()`` with every help text escaped for reStructuredText."""
+    """``logreg.apps.cli.build_parser()`` with every help text escaped for reStructuredText."""
     return _escape_parser(build_parser())

@@ -2,6 +2,6 @@
 
 import sys
 
-from logreg.cli import main
+from logreg.apps.cli import main
 
 sys.exit(main())

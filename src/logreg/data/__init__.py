@@ -5,7 +5,7 @@ NumPy array, or SciPy sparse for sparse tables) and Y of shape (1, m) of class i
 error that says exactly what is wrong and how to fix it.
 """
 
-from logreg.checks import (
+from logreg.core.checks import (
     as_numeric_array,
     check_features,
     check_labels,

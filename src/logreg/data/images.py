@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from logreg.checks import as_numeric_array, check_input_file, check_memory, format_bytes
+from logreg.core.checks import as_numeric_array, check_input_file, check_memory, format_bytes
 from logreg.errors import DataFileError, InvalidInputError
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".ppm",

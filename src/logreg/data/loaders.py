@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from logreg.checks import check_features, check_input_file, check_memory
+from logreg.core.checks import check_features, check_input_file, check_memory
 from logreg.data.images import check_image_size, flatten_images, list_images, read_images
 from logreg.errors import DataFileError, InvalidInputError, LogregError
 

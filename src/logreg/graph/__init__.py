@@ -9,7 +9,7 @@ Four small modules, each readable in one sitting:
   against central differences.
 - :mod:`~logreg.graph.logistic`: the notes' logistic-regression cost built from Values
   (:func:`logistic_cost`; a softmax layer's for K classes) and :func:`loss_and_gradient`, a
-  drop-in for ``logreg.neuron.loss_and_gradient`` (the estimator's ``backprop="graph"``), on
+  drop-in for ``logreg.core.neuron.loss_and_gradient`` (the estimator's ``backprop="graph"``), on
   dense or SciPy sparse X.
 - :mod:`~logreg.graph.parser`: expressions such as ``"J = 3*(a + b*c)"`` read with ``ast``,
   never eval'd (:func:`parse`), built and run forward and backward (:func:`evaluate`).

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from logreg.errors import InvalidInputError, LogregError, OutputError
 from logreg.graph.engine import _describe, _topological
-from logreg.io import atomic_path, check_writable
+from logreg.core.files import atomic_path, check_writable
 
 PICTURE_FORMATS = ("svg", "png", "pdf", "jpg", "jpeg", "gif", "ps", "dot", "gv")
 SOURCE_FORMATS = ("dot", "gv")  # the graph's DOT text itself: no Graphviz program needed

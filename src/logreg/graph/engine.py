@@ -34,7 +34,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from logreg import text
+from logreg.core import text
 from logreg.errors import InvalidInputError, InvalidTypeError
 
 

@@ -1,5 +1,5 @@
 """Logistic regression as a computation graph: the notes' cost built from :class:`Value` nodes,
-and its gradients by backpropagation, a drop-in for ``logreg.neuron.loss_and_gradient``.
+and its gradients by backpropagation, a drop-in for ``logreg.core.neuron.loss_and_gradient``.
 
 One row of labels Y is the notes' single sigmoid neuron; K rows (one-hot) are a layer of K
 neurons with softmax in place of σ. Nothing here knows that dZ = A − Y: the gradients come out
@@ -107,7 +107,7 @@ def _softmax_loss(Z, Y):
 def loss_and_gradient(w, b, X, Y, sample_weight=None, l2=0.0):
     """(J, dw, db) by backpropagation through the graph: a drop-in for the closed form.
 
-    The same contract as ``logreg.neuron.loss_and_gradient``: with ``sample_weight`` s (1, m)
+    The same contract as ``logreg.core.neuron.loss_and_gradient``: with ``sample_weight`` s (1, m)
     the mean is weighted, J = Σ sL / Σ s; ``l2`` = λ adds (λ / 2m)‖w‖². J is a float; dw has w's
     shape and the dtype of wᵀX (float32 for float32 w and X). One row of Y: db is a float; K
     rows (one-hot, W (n_x, K), b (K, 1)): db has b's shape (K, 1). X may be SciPy sparse.

@@ -1,0 +1,1 @@
+"""Model files: one record type, its JSON Schema, safetensors I/O and the migrations from older formats."""
