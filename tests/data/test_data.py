@@ -31,7 +31,7 @@ from logreg.data import (
     standardize,
     vectors_to_images,
 )
-from logreg.data.loaders import split_dataset
+from logreg.data import split_dataset
 from logreg.errors import DataFileError, InvalidInputError, LogregError
 
 RED, BLUE, GREEN = (255, 0, 0), (0, 0, 255), (0, 255, 0)

@@ -31,7 +31,7 @@ from logreg.data import (
     read_labels,
     standardize,
 )
-from logreg.data.loaders import is_svmlight, source_kind, split_dataset
+from logreg.data import is_svmlight, source_kind, split_dataset
 from logreg.errors import DataFileError, InvalidInputError
 
 

@@ -19,7 +19,7 @@ import logreg
 from logreg.modelfile import schema as model_schema
 from logreg.data import load_breast_cancer_table
 from logreg.data.split import Rows, fingerprint, model_rows, split_record
-from logreg.data.loaders import split_dataset
+from logreg.data import split_dataset
 
 
 def held_out_rows(y, test_size=0.25):

@@ -34,7 +34,7 @@ from helpers import run_quietly as quietly
 from logreg.apps.cli import PIPE_CLOSED, build_parser
 from logreg.data import Scaling, load_h5, load_image_folder, read_image, standardize
 from logreg.data.images import MAX_PIXELS, list_images
-from logreg.data.loaders import read_csv_table
+from logreg.data import read_csv_table
 from logreg.errors import DataFileError, InvalidInputError, LogregError
 
 # --- helpers -----------------------------------------------------------------------------
@@ -987,7 +987,7 @@ def test_split_sizes_are_refused_exactly_where_scikit_learn_refuses(m, share):
     a refusal offers are ones scikit-learn then accepts."""
     from sklearn.model_selection import train_test_split
 
-    from logreg.data.loaders import check_split_sizes
+    from logreg.data import check_split_sizes
 
     labels = np.arange(m) % 2
     try:
