@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from logreg.errors import InvalidInputError, LogregError, OutputError
-from logreg.graph.engine import _describe, _topological
+from logreg.graph.engine import describe, topological
 from logreg.core.files import atomic_path, check_writable
 
 PICTURE_FORMATS = ("svg", "png", "pdf", "jpg", "jpeg", "gif", "ps", "dot", "gv")
@@ -137,7 +137,7 @@ def draw(J, path=None, format="svg", max_nodes=MAX_DRAWN_NODES):
     (True, True)
     """
     target = None if path is None else picture_path(path, format)
-    order = _topological(J, constants=True)
+    order = topological(J, constants=True)
     if max_nodes is not None and _size(order) > max_nodes:
         raise InvalidInputError(
             f"the graph has {_size(order)} nodes (values and operations); logreg graph draws "
@@ -151,8 +151,8 @@ def draw(J, path=None, format="svg", max_nodes=MAX_DRAWN_NODES):
     dot = graphviz.Digraph(graph_attr=_LAYOUT, node_attr={"fontsize": "11"})
     ids = {id(node): f"n{i}" for i, node in enumerate(order)}
     for node in order:
-        fields = ([node.name] if node.name else []) + [f"data {_describe(node.data)}"] + (
-            [f"grad {_describe(node.grad)}"] if node.requires_grad else [])  # constants: none
+        fields = ([node.name] if node.name else []) + [f"data {describe(node.data)}"] + (
+            [f"grad {describe(node.grad)}"] if node.requires_grad else [])  # constants: none
         dot.node(ids[id(node)], "{ " + " | ".join(_record(t) for t in fields) + " }",
                  shape="record")
         if node.op:

@@ -4,7 +4,7 @@ A :class:`Value` holds a number or a NumPy array (``.data``) and, after :meth:`V
 the derivative of the output J with respect to itself (``.grad``, the notes' "dvar"). Every
 operation builds a new node and writes, side by side, its forward value and its local
 derivative (micrograd's engine). A gradient that flows into an operand the operation broadcast
-is summed back to that operand's shape in one place, :func:`_unbroadcast` (tinygrad's "sum in
+is summed back to that operand's shape in one place, :func:`unbroadcast` (tinygrad's "sum in
 reverse").
 
 A layer of K neurons needs two more: ``softmax`` and ``log_softmax``, column by column (axis 0
@@ -89,9 +89,10 @@ def _is_sparse(data):
     return sparse is not None and sparse.issparse(data)
 
 
-def _unbroadcast(grad, data):
+def unbroadcast(grad, data):
     """A gradient summed back to the shape of the operand ``data`` that broadcasting stretched,
-    in that operand's dtype: the one place where broadcasting meets backpropagation."""
+    in that operand's dtype: the one place where broadcasting meets backpropagation (the
+    engine's operations and the parser's backward pass both sum their shares through it)."""
     shape = np.shape(data)
     if np.shape(grad) != shape:
         grad = np.sum(grad, axis=tuple(range(np.ndim(grad) - len(shape))))  # prepended axes
@@ -139,8 +140,11 @@ def _lift(x):
     return x if isinstance(x, Value) else Value(x, requires_grad=False)
 
 
-def _describe(x):
-    """A number compactly (``33``, ``0.6931``), an array by its shape, ``None`` as ``-``."""
+def describe(x):
+    """A number compactly (``33``, ``0.6931``), an array by its shape, ``None`` as ``-``.
+
+    How a node's data and gradient are shown: in ``repr(Value)`` and in a drawing's boxes.
+    """
     if x is None:
         return "-"
     if isinstance(x, np.ndarray):
@@ -206,7 +210,7 @@ class Value:
 
     def __repr__(self):
         label = f"name={self.name!r}, " if self.name else ""
-        return f"Value({label}data={_describe(self.data)}, grad={_describe(self.grad)})"
+        return f"Value({label}data={describe(self.data)}, grad={describe(self.grad)})"
 
     # -- binary operations: forward value and local derivative side by side ------------------
 
@@ -417,20 +421,24 @@ class Value:
                 f"backward() starts from a scalar output J, got data of shape "
                 f"{np.shape(self.data)}; reduce it first, e.g. with .sum() or .mean()"
             )
-        order = _topological(self)
+        order = topological(self)
         for node in order:
             node.grad = None
         self.grad = np.ones_like(self.data) if isinstance(self.data, np.ndarray) else 1.0
         for node in reversed(order):  # right to left: J first, the inputs last
             for parent, local in zip(node.parents, node._chain):
                 if parent.requires_grad:
-                    share = _unbroadcast(local(node.grad), parent.data)
+                    share = unbroadcast(local(node.grad), parent.data)
                     parent.grad = share if parent.grad is None else parent.grad + share
 
 
-def _topological(root, constants=False):
+def topological(root, constants=False):
     """The nodes that ``root`` depends on, each after all of its parents (no recursion);
-    constants (nodes that need no gradient) only when asked."""
+    constants (nodes that need no gradient) only when asked.
+
+    The order backpropagation visits, reversed (:meth:`Value.backward`, the parser's
+    backward pass), and the order a drawing lists the nodes in.
+    """
     order, seen, stack = [], set(), [(root, False)]
     while stack:
         node, parents_done = stack.pop()

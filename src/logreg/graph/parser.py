@@ -19,7 +19,7 @@ from typing import NamedTuple
 import numpy as np
 
 from logreg.errors import InvalidInputError, InvalidTypeError
-from logreg.graph.engine import Value, _topological, _unbroadcast, exp, log, sigmoid
+from logreg.graph.engine import Value, topological, unbroadcast, exp, log, sigmoid
 
 MAX_CHARACTERS = 100_000  # the longest text parse() reads
 MAX_TERMS = 10_000  # the most names, numbers, operations and calls in one text
@@ -335,7 +335,7 @@ def _build(expression, statement, env, text, sources):
 
 def _check_gradients(J, text, env, sources):
     """Refuse a gradient that is not finite, naming the step whose derivative made it."""
-    order = _topological(J)
+    order = topological(J)
     for node in reversed(order):  # J first: a node's users come before it
         if node.grad is None or _finite(node.grad):
             continue
@@ -345,7 +345,7 @@ def _check_gradients(J, text, env, sources):
             for parent, local in zip(user.parents, user._chain):
                 if parent is node and user.grad is not None and _finite(user.grad):
                     with np.errstate(all="ignore"):
-                        share = _unbroadcast(local(user.grad), parent.data)
+                        share = unbroadcast(local(user.grad), parent.data)
                     if not _finite(share) and id(user) in sources:
                         step, statement = sources[id(user)]
                         at = _at(step, text, env)
