@@ -97,7 +97,9 @@ def test_a_default_lbfgs_fit_converges_without_warning(load):
         clf = LogisticRegression(solver="lbfgs", l2=1.0).fit(X, y)
     # stopped at the gradient tolerance: the gradient there is below it (finite differences
     # of the cost are the independent truth)
-    from logreg.model.estimator import LBFGS_TOL
+    from logreg.solvers import SOLVERS
+
+    LBFGS_TOL = SOLVERS["lbfgs"].tol
 
     w, b = clf.coef_.T, clf.intercept_[0]
     Y = y.reshape(1, -1).astype(float)

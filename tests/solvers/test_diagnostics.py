@@ -296,7 +296,7 @@ def test_diagnose_needs_a_fitted_estimator():
 
 def test_a_history_too_large_for_memory_is_refused_before_any_work():
     from logreg.errors import InvalidInputError
-    from logreg.model.estimator import ITERATION_BYTES
+    from logreg.model.parameters import ITERATION_BYTES
 
     X, y = np.random.default_rng(0).random((10, 2)), np.arange(10) % 2
     # 10¹⁵ iterations of costs_ and history_ cannot fit: refused, naming both and the fix

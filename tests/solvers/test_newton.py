@@ -16,9 +16,10 @@ from sklearn.linear_model import LogisticRegression as SklearnLogisticRegression
 
 from logreg import LogisticRegression, engines
 from logreg.engines import vectorized as curvature, fused
+from logreg.engines import threads as kernel_threads
 from logreg.solvers import trust_region as newton
 from logreg.errors import InvalidInputError
-from logreg.model.estimator import targets
+from logreg.model.validation import targets
 
 
 def simulated(n, p, seed=0):
@@ -373,9 +374,9 @@ def test_one_pass_kernels_match_the_two_pass_products(classes, sparse, dtype):
     fast = one_pass.applied(A, _scale(one_pass))
     slow = two_pass.applied(A, _scale(two_pass))
     v = rng.randn(one_pass.size)
-    with fused.thread_limit(1):
+    with kernel_threads.thread_limit(1):
         one_thread = fast.product(v)
-    with fused.thread_limit(2):
+    with kernel_threads.thread_limit(2):
         Hv, U = fast.product(v)
         diagonal = fast.diagonal()
         formed = None if sparse else one_pass.formed_hessian(A, _scale(one_pass))
@@ -398,13 +399,13 @@ def _spied(monkeypatch):
     """Which code computes Newton's second derivatives: "fused" when fused's threads run a
     kernel, "vectorized" when NumPy's or SciPy's products (applied or formed) run."""
     ran = set()
-    run = fused._run
+    run = kernel_threads.run
 
     def fused_run(*arguments):
         ran.add("fused")
         return run(*arguments)
 
-    monkeypatch.setattr(fused, "_run", fused_run)
+    monkeypatch.setattr(kernel_threads, "run", fused_run)
     for owner, name in ((curvature.Curvature, "product"),
                         (curvature.Curvature, "squared_products"),
                         (curvature.FormedCurvature, "formed")):

@@ -33,7 +33,9 @@ def fitted_model(session):
         ``coef_``, ``intercept_`` (standardisation folded in), ``classes_``,
         ``feature_names_in_``, ``costs_``, ``n_iter_`` and ``learning_rate_`` of the run.
     """
-    from logreg.model.estimator import LogisticRegression, _history_of
+    from logreg.model.estimator import LogisticRegression
+    from logreg.model.persistence import history_of
+    from logreg.model.validation import coef_and_intercept
 
     with session.lock:
         s = session.settings
@@ -47,13 +49,13 @@ def fitted_model(session):
         estimator = LogisticRegression(learning_rate=s["learning_rate"], l2=s["l2"],
                                        num_iterations=max(session.iteration, 1), solver="gd")
         estimator.classes_ = np.asarray(session.classes)
-        estimator._set_parameters(W_raw, b_raw)
+        estimator.coef_, estimator.intercept_ = coef_and_intercept(W_raw, b_raw)
         estimator.n_features_in_ = len(session.feature_names)
         estimator.feature_names_in_ = np.asarray(session.feature_names, dtype=object)
         estimator.costs_ = [float(c) for c in session.costs["train"][:session.iteration]]
         estimator.n_iter_ = session.iteration
         estimator.learning_rate_ = float(s["learning_rate"])
-        estimator.history_ = _history_of(estimator.costs_)
+        estimator.history_ = history_of(estimator.costs_)
         estimator.best_iteration_ = None
         estimator.best_validation_cost_ = None
         estimator.engine_ = {"name": session.plan.engine.name}
