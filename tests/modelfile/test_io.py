@@ -1,22 +1,26 @@
-"""Model files: safetensors (w, b) + JSON metadata, atomic writes, refusals of bad files."""
+"""Model files (``logreg.modelfile.io``): what a file holds. Safetensors W (n_x, K') and b (K',)
+(K' = 1 column for two classes, K for K classes) with the JSON metadata, the estimator's
+save/load, the cost history and the per-iteration record as tensors, and the files of every
+earlier format version, still read as the binary models they are. What is refused and what a
+failed write leaves: test_io_refusals.py.
 
-import errno
+Truth comes from outside the code under test: the safetensors layout read by hand, files
+written the way logreg wrote them before (``write_version_2`` and ``_version_1_file`` below are
+those writers' logic), NumPy's σ and softmax of the stored numbers, scikit-learn's fit.
+"""
+
 import json
-import os
-import pickle
-import stat
 import struct
 from pathlib import Path
 
 import numpy as np
 import pytest
+from scipy.special import expit, softmax
 
 import logreg
-from logreg.core import files
 from logreg.modelfile import io as lio
-from logreg.errors import InvalidInputError, LogregError, ModelFileError, OutputError
-
-CLASSES = {"classes": ["a", "b"]}
+from logreg.modelfile import schema as model_schema
+from logreg.errors import InvalidInputError, ModelFileError
 
 
 def raw_header(path):
@@ -39,9 +43,32 @@ def logreg_metadata(**changes):
     return {"logreg": json.dumps(record)}
 
 
+def record(**changes):
+    """The metadata of a three-class model of format version 3 (n_x = 4), changed."""
+    base = {"format": "logreg-model", "format_version": 3, "n_x": 4, "classes": ["a", "b", "c"]}
+    return {**base, **changes}
+
+
+def save_record(path, tensors, fields):
+    """``save_raw`` with ``fields`` as the JSON under the "logreg" key."""
+    return save_raw(path, tensors, {"logreg": json.dumps(fields)})
+
+
 def temporaries(folder):
     """Temporary files (".<name>.<random><suffix>") left behind."""
     return [p for p in Path(folder).iterdir() if p.name.startswith(".")]
+
+
+def write_version_2(path, w, b, metadata):
+    """A model file as logreg wrote it in format version 2 (before K classes): the tensors
+    ``w`` (n_x, 1), ``b`` (1,) and ``costs``, the JSON without the costs."""
+    training = dict(metadata.get("training", {}))
+    costs = np.asarray(training.pop("costs", []), dtype=np.float64)
+    text = json.dumps({"format": "logreg-model", "format_version": 2, "n_x": int(w.shape[0]),
+                       **metadata, "training": training})
+    tensors = {"w": np.ascontiguousarray(w).reshape(-1, 1),
+               "b": np.asarray([b], dtype=w.dtype).reshape(1), "costs": costs}
+    return save_record(path, tensors, json.loads(text))
 
 
 @pytest.fixture()
@@ -52,7 +79,7 @@ def fitted():
     return X, y
 
 
-# --- write_model / read_model --------------------------------------------------------------
+# --- write_model / read_model: W (n_x, K'), b (K') -------------------------------------------
 
 
 def test_round_trip_w_b_metadata(tmp_path):
@@ -73,22 +100,43 @@ def test_round_trip_w_b_metadata(tmp_path):
     assert not temporaries(tmp_path)
 
 
-def test_file_is_plain_safetensors(tmp_path):
-    """Checked against the safetensors layout itself, not through the library."""
-    w = np.array([[1.0], [-2.0], [0.5]])
+def layout(case):
+    """W, b and the classes of a model: two classes (W one column; b a number or an array of
+    one) or three (W (4, 3), b (3,))."""
+    if case == "3":
+        rng = np.random.default_rng(5)
+        return rng.normal(size=(4, 3)), rng.normal(size=3), ["a", "b", "c"]
+    if case == "2-b-array":
+        return np.array([[1.0], [2.0]]), np.array([-0.5]), [0, 1]
+    return np.array([[1.0], [-2.0], [0.5]]), 0.25, [0, 1]
+
+
+@pytest.mark.parametrize("K, case", [(2, "2"), (2, "2-b-array"), (3, "3")],
+                         ids=["2", "2-b-array", "3"])
+def test_file_is_plain_safetensors(tmp_path, K, case):
+    """Checked against the safetensors layout itself, not through the library: W (n_x, K')
+    row-major, one column for two classes, one per class for K; b (K',)."""
+    W, b, classes = layout(case)
+    n_x, columns = W.shape
+    assert columns == (1 if K == 2 else K)
     path = tmp_path / "m.safetensors"
-    lio.write_model(path, w, 0.25, {"classes": [0, 1]})
+    lio.write_model(path, W, b, {"classes": classes})
     header, body = raw_header(path)
     assert set(header) == {"__metadata__", "W", "b"}
-    assert header["W"]["dtype"] == "F64" and header["W"]["shape"] == [3, 1]
-    assert header["b"]["dtype"] == "F64" and header["b"]["shape"] == [1]
+    assert header["W"]["dtype"] == "F64" and header["W"]["shape"] == [n_x, columns]
+    assert header["b"]["dtype"] == "F64" and header["b"]["shape"] == [columns]
     start, end = header["W"]["data_offsets"]
-    assert body[start:end] == w.astype("<f8").tobytes()
+    assert body[start:end] == W.astype("<f8").tobytes()  # row-major (n_x, K')
     start, end = header["b"]["data_offsets"]
-    assert body[start:end] == np.array([0.25], "<f8").tobytes()
+    assert body[start:end] == np.asarray(b, "<f8").reshape(columns).tobytes()
     meta = json.loads(header["__metadata__"]["logreg"])
-    assert meta["n_x"] == 3 and meta["classes"] == [0, 1]
+    assert meta["format_version"] == model_schema.FORMAT_VERSION == 4
+    assert meta["n_x"] == n_x and meta["classes"] == classes
     assert not path.read_bytes().startswith(b"\x80")  # not a pickle
+    W2, b2, meta2 = lio.read_model(path)
+    assert W2.shape == (n_x, columns) and np.array_equal(W2, W)
+    assert b2.shape == (columns,) and np.array_equal(b2, np.reshape(b, columns))
+    assert meta2["classes"] == classes
 
 
 def test_rank_one_w_and_float32(tmp_path):
@@ -99,136 +147,6 @@ def test_rank_one_w_and_float32(tmp_path):
     assert w2.shape == (4, 1) and w2.dtype == np.float32
     assert np.array_equal(w2.ravel(), w) and b2.dtype == np.float32 and b2.tolist() == [0.5]
     assert meta["n_x"] == 4
-
-
-def test_unstorable_metadata_writes_nothing(tmp_path):
-    path = tmp_path / "m.safetensors"
-    with pytest.raises(TypeError):
-        lio.write_model(path, np.zeros((2, 1)), 0.0, {"classes": ["a", "b"], "bad": object()})
-    assert list(tmp_path.iterdir()) == []
-
-
-def test_write_into_missing_folder_is_output_error(tmp_path):
-    with pytest.raises(OutputError) as caught:
-        lio.write_model(tmp_path / "no" / "m.safetensors", np.zeros((2, 1)), 0.0, CLASSES)
-    assert isinstance(caught.value, OSError) and isinstance(caught.value, LogregError)
-    assert "no" in str(caught.value)
-    assert list(tmp_path.iterdir()) == []
-
-
-def test_write_under_a_regular_file_is_output_error(tmp_path):
-    (tmp_path / "file").write_text("x")
-    with pytest.raises(OutputError):
-        lio.write_model(tmp_path / "file" / "m.safetensors", np.zeros((2, 1)), 0.0, CLASSES)
-    assert (tmp_path / "file").read_text() == "x"
-
-
-def test_write_onto_a_folder_is_output_error(tmp_path):
-    (tmp_path / "m.safetensors").mkdir()
-    with pytest.raises(OutputError, match="folder"):
-        lio.write_model(tmp_path / "m.safetensors", np.zeros((2, 1)), 0.0, CLASSES)
-    assert (tmp_path / "m.safetensors").is_dir() and not temporaries(tmp_path)
-
-
-# --- atomic writes -------------------------------------------------------------------------
-
-
-@pytest.fixture()
-def existing(tmp_path):
-    path = tmp_path / "model.safetensors"
-    lio.write_model(path, np.array([[1.0], [2.0]]), 3.0, {"classes": ["old", "model"]})
-    return path, path.read_bytes()
-
-
-@pytest.mark.parametrize("failure", [RuntimeError("disk full"), KeyboardInterrupt()])
-def test_failed_write_keeps_the_old_file(existing, monkeypatch, failure):
-    path, before = existing
-    seen = []
-
-    def broken(self, data):
-        seen.append(Path(self))
-        with open(self, "wb") as handle:
-            handle.write(data[: len(data) // 2])  # half a file, then fail
-        raise failure
-
-    monkeypatch.setattr(Path, "write_bytes", broken)
-    with pytest.raises(type(failure)):
-        lio.write_model(path, np.array([[9.0], [9.0]]), 9.0, {"classes": ["new", "one"]})
-    assert seen and seen[0] != path and seen[0].parent == path.parent
-    assert path.read_bytes() == before
-    assert [p.name for p in path.parent.iterdir()] == [path.name]
-    monkeypatch.undo()
-    w, b, meta = lio.read_model(path)
-    assert w.ravel().tolist() == [1.0, 2.0] and b == 3.0 and meta["classes"] == ["old", "model"]
-
-
-def test_failed_write_of_a_new_file_leaves_nothing(tmp_path, monkeypatch):
-    def broken(self, data):
-        with open(self, "wb") as handle:
-            handle.write(b"partial")
-        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
-
-    monkeypatch.setattr(Path, "write_bytes", broken)
-    with pytest.raises(OutputError) as caught:
-        lio.write_model(tmp_path / "m.safetensors", np.zeros((2, 1)), 0.0, CLASSES)
-    assert str(caught.value) == (f"cannot write {tmp_path / 'm.safetensors'}: No space left on "
-                                 f"device; free space or choose another path.")
-    assert list(tmp_path.iterdir()) == []
-
-
-def test_write_goes_through_a_temporary_then_replaces(existing, monkeypatch):
-    """While the bytes are written, the target still holds the old model; afterwards the new
-    one, and the temporary file is gone."""
-    path, before = existing
-    real = Path.write_bytes
-    during = []
-
-    def watching(self, data):
-        during.append((Path(self), path.read_bytes()))
-        return real(self, data)
-
-    monkeypatch.setattr(Path, "write_bytes", watching)
-    lio.write_model(path, np.array([[5.0], [6.0]]), 7.0, {"classes": ["new", "one"]})
-    [(temporary, target_bytes)] = during
-    assert temporary != path and temporary.parent == path.parent
-    assert temporary.name.startswith(".model.safetensors.")
-    assert temporary.suffix == ".safetensors"  # the target's suffix, kept
-    assert target_bytes == before
-    assert not temporary.exists()
-    assert lio.read_model(path)[2]["classes"] == ["new", "one"]
-
-
-def test_learning_curve_write_is_atomic(tmp_path, monkeypatch):
-    from matplotlib.figure import Figure
-
-    from logreg.model.plots import learning_curve
-
-    path = tmp_path / "curve.png"
-    learning_curve([0.7, 0.5, 0.4], path, 0.01)
-    before = path.read_bytes()
-    assert before.startswith(b"\x89PNG\r\n\x1a\n")
-
-    def broken(self, target, *args, **kwargs):
-        Path(target).write_bytes(b"\x89PNG half")
-        raise RuntimeError("renderer crashed")
-
-    monkeypatch.setattr(Figure, "savefig", broken)
-    with pytest.raises(RuntimeError):
-        learning_curve([0.7, 0.6], path)
-    assert path.read_bytes() == before
-    assert [p.name for p in tmp_path.iterdir()] == ["curve.png"]
-
-
-def test_written_files_honour_the_umask(tmp_path):
-    old = os.umask(0o022)
-    try:
-        lio.write_model(tmp_path / "m.safetensors", np.zeros((2, 1)), 0.0, CLASSES)
-    finally:
-        os.umask(old)
-    assert stat.S_IMODE((tmp_path / "m.safetensors").stat().st_mode) == 0o644
-
-
-# --- the estimator's save / load -----------------------------------------------------------
 
 
 @pytest.mark.parametrize("labels", [("no", "yes"), (3, 8), (False, True), (-1, 1)],
@@ -284,7 +202,29 @@ def test_save_before_fit_writes_nothing(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
-# --- refusals ------------------------------------------------------------------------------
+def test_estimator_of_three_classes_saves_and_loads(tmp_path):
+    from sklearn.datasets import load_iris
+
+    X, y = load_iris(return_X_y=True)
+    names = np.array(["setosa", "versicolor", "virginica"])[y]
+    fitted = logreg.LogisticRegression(solver="lbfgs").fit(X, names)
+    path = tmp_path / "iris.safetensors"
+    fitted.save(path)
+    header, _ = raw_header(path)
+    assert header["W"]["shape"] == [4, 3] and header["b"]["shape"] == [3]
+    W, b, meta = lio.read_model(path)
+    assert meta["classes"] == ["setosa", "versicolor", "virginica"]
+    np.testing.assert_array_equal(W, fitted.coef_.T)
+    loaded = logreg.load(path)
+    np.testing.assert_array_equal(loaded.coef_, fitted.coef_)
+    np.testing.assert_array_equal(loaded.intercept_, fitted.intercept_)
+    Z = X @ W + b  # softmax of the stored numbers
+    np.testing.assert_allclose(loaded.predict_proba(X), softmax(Z, axis=1), rtol=1e-10)
+    expected = np.asarray(meta["classes"])[Z.argmax(axis=1)]
+    assert loaded.predict(X).tolist() == expected.tolist()
+
+
+# --- format versions -----------------------------------------------------------------------
 
 
 def test_newer_format_version_is_refused(tmp_path):
@@ -317,108 +257,50 @@ def test_current_version_written_by_hand_loads(tmp_path):
     assert np.allclose(clf.predict_proba(X)[:, 1], 1 / (1 + np.exp(-z)))
 
 
-def test_missing_metadata_is_refused(tmp_path):
-    path = save_raw(tmp_path / "plain.safetensors", {"w": np.zeros((3, 1)), "b": np.zeros(1)},
-                    None)
-    with pytest.raises(ModelFileError, match="logreg"):
-        logreg.load(path)
-
-
-@pytest.mark.parametrize("metadata", [
-    {"other": "x"},
-    {"logreg": "{not json"},
-    {"logreg": json.dumps(["a", "list"])},
-    {"logreg": json.dumps({"format": "something-else", "format_version": 1, "n_x": 3,
-                           "classes": ["a", "b"]})},
-], ids=["other-key", "not-json", "not-an-object", "other-format"])
-def test_foreign_metadata_is_refused(tmp_path, metadata):
-    path = save_raw(tmp_path / "f.safetensors", {"w": np.zeros((3, 1)), "b": np.zeros(1)},
-                    metadata)
-    with pytest.raises(ModelFileError):
+def test_a_newer_version_names_the_one_this_logreg_reads(tmp_path):
+    path = save_record(tmp_path / "new.safetensors", {"W": np.zeros((4, 3)), "b": np.zeros(3)},
+                       record(format_version=5))
+    with pytest.raises(ModelFileError, match=r"version 5, newer than this logreg reads "
+                                             r"\(up to 4\)"):
         lio.read_model(path)
 
 
-@pytest.mark.parametrize("tensors, changes, fragment", [
-    ({"w": np.zeros((3, 1)), "b": np.zeros(1)}, {"n_x": 4}, "n_x = 4"),
-    ({"w": np.zeros((3,)), "b": np.zeros(1)}, {}, "shape"),
-    ({"w": np.zeros((3, 1))}, {}, "'b'"),
-    ({"b": np.zeros(1)}, {}, "'w'"),
-    ({"w": np.zeros((3, 1)), "b": np.zeros(2)}, {}, "b has shape"),
-    ({"w": np.array([[0.0], [np.nan], [0.0]]), "b": np.zeros(1)}, {}, "NaN"),
-    ({"w": np.zeros((3, 1)), "b": np.array([np.inf])}, {}, "infinity"),
-    ({"w": np.zeros((3, 1)), "b": np.zeros(1)}, {"classes": ["a", "b", "c"]}, "two labels"),
-    ({"w": np.zeros((3, 1), np.int64), "b": np.zeros(1)}, {}, "expected floats"),
-    ({"w": np.zeros((3, 1), np.float32), "b": np.zeros(1, np.float32)}, {"dtype": "float64"},
-     "metadata says float64"),
-], ids=["n_x-mismatch", "rank-1-w", "no-b", "no-w", "b-shape", "nan-w", "inf-b",
-        "three-classes", "integer-w", "dtype-mismatch"])
-def test_inconsistent_model_is_refused(tmp_path, tensors, changes, fragment):
-    path = save_raw(tmp_path / "bad.safetensors", tensors, logreg_metadata(**changes))
-    with pytest.raises(ModelFileError, match="inconsistent") as caught:
-        logreg.load(path)
-    assert fragment in str(caught.value)
+# --- files of version 2 (today's before this change) still read and predict as before -------
 
 
-def test_missing_file_and_folder_are_refused(tmp_path):
-    with pytest.raises(ModelFileError, match="does not exist"):
-        lio.read_model(tmp_path / "absent.safetensors")
-    (tmp_path / "dir.safetensors").mkdir()
-    with pytest.raises(ModelFileError):
-        lio.read_model(tmp_path / "dir.safetensors")
+def test_version_2_file_reads_with_b_as_a_one_entry_array(tmp_path):
+    w = np.array([[1.0], [-2.0], [0.5]])
+    path = write_version_2(tmp_path / "v2.safetensors", w, 0.25, {
+        "classes": ["no", "yes"], "training": {"solver": "gd", "n_iter": 2,
+                                               "costs": [0.69, 0.5]}})
+    W, b, meta = lio.read_model(path)
+    assert meta["format_version"] == 2
+    assert W.shape == (3, 1) and np.array_equal(W, w)
+    assert b.shape == (1,) and b.tolist() == [0.25]
+    assert meta["training"]["costs"] == [0.69, 0.5]
 
 
-def test_truncated_files_are_refused(existing, tmp_path):
-    path, data = existing
-    (header_length,) = struct.unpack("<Q", data[:8])
-    cut = tmp_path / "cut.safetensors"
-    for size in sorted({0, 1, 7, 8, 9, 8 + header_length // 2, 8 + header_length - 1,
-                        8 + header_length, 8 + header_length + 1, len(data) // 2,
-                        len(data) - 1}):
-        cut.write_bytes(data[:size])
-        with pytest.raises(ModelFileError, match="cut.safetensors"):
-            logreg.load(cut)
-    cut.write_bytes(data + b"trailing garbage")
-    with pytest.raises(ModelFileError):
-        logreg.load(cut)
-
-
-@pytest.mark.parametrize("seed", range(5))
-def test_random_bytes_are_refused(tmp_path, seed):
-    rng = np.random.default_rng(seed)
-    path = tmp_path / "noise.safetensors"
-    path.write_bytes(rng.bytes(int(rng.integers(1, 5000))))
-    with pytest.raises(ModelFileError):
-        logreg.load(path)
-    # a plausible header length followed by noise
-    path.write_bytes(struct.pack("<Q", 64) + rng.bytes(200))
-    with pytest.raises(ModelFileError):
-        logreg.load(path)
-
-
-class _Payload:
-    """Unpickling this creates a file: proof that code ran."""
-
-    def __init__(self, marker):
-        self.marker = str(marker)
-
-    def __reduce__(self):
-        return (open, (self.marker, "w"))
-
-
-@pytest.mark.parametrize("protocol", [0, 2, pickle.HIGHEST_PROTOCOL])
-def test_pickle_payload_is_refused_and_never_run(tmp_path, protocol):
-    control = tmp_path / "control"
-    pickle.loads(pickle.dumps(_Payload(control), protocol=protocol)).close()
-    assert control.exists(), "the payload must be live for this test to mean anything"
-
-    marker = tmp_path / "PWNED"
-    path = tmp_path / "model.safetensors"
-    path.write_bytes(pickle.dumps(_Payload(marker), protocol=protocol))
-    with pytest.raises(ModelFileError):
-        logreg.load(path)
-    with pytest.raises(ModelFileError):
-        lio.read_model(path)
-    assert not marker.exists()
+def test_version_2_model_predicts_as_its_w_and_b_say(tmp_path):
+    """A fitted binary model, written the way version 2 wrote it: it loads and predicts what
+    σ(wᵀx + b) of its numbers says, label classes[1] where z > 0."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60, 5))
+    y = np.where(X @ np.array([1.0, -2.0, 0.5, 0.0, 1.5]) > 0, "pos", "neg")
+    fitted = logreg.LogisticRegression(num_iterations=50).fit(X, y)
+    w, b = fitted.coef_.T.copy(), float(fitted.intercept_[0])
+    path = write_version_2(tmp_path / "v2.safetensors", w, b, {
+        "classes": ["neg", "pos"], "dtype": "float64",
+        "params": {"learning_rate": "auto", "num_iterations": 50, "solver": "gd"},
+        "training": {"solver": "gd", "n_iter": 50, "costs": fitted.costs_}})
+    loaded = logreg.load(path)
+    z = X @ w.ravel() + b
+    assert loaded.coef_.shape == (1, 5) and loaded.intercept_.shape == (1,)
+    np.testing.assert_array_equal(loaded.decision_function(X), z)
+    np.testing.assert_allclose(loaded.predict_proba(X)[:, 1], expit(z), rtol=1e-12)
+    np.testing.assert_allclose(loaded.predict_proba(X).sum(axis=1), 1.0, rtol=1e-12)
+    assert loaded.predict(X).tolist() == np.where(z > 0, "pos", "neg").tolist()
+    np.testing.assert_array_equal(loaded.predict(X), fitted.predict(X))
+    assert loaded.costs_ == list(fitted.costs_)
 
 
 # --- the cost history: a float64 tensor, not JSON (format version 2) -----------------------
@@ -610,196 +492,27 @@ def test_costs_that_are_not_numbers_are_refused_before_writing(tmp_path, costs):
     assert list(tmp_path.iterdir()) == []
 
 
-# --- atomic_paths: several files, all or none ----------------------------------------------
+# --- the schema: max-abs scaling of sparse tables -------------------------------------------
 
 
-@pytest.fixture()
-def old_pair(tmp_path):
-    model, curve = tmp_path / "model.safetensors", tmp_path / "curve.png"
-    model.write_bytes(b"old model")
-    curve.write_bytes(b"old curve")
-    return model, curve
+def maxabs(**changes):
+    scaling = {"kind": "maxabs", "mean": [0], "spread": [1.0, 2.0, 0.5, 4.0]}
+    scaling.update(changes)
+    return record(preprocessing={"scaling": scaling, "image_shape": None, "sparse": True,
+                                 "zero_based": False})
 
 
-def test_atomic_paths_replaces_both_after_both_are_written(old_pair):
-    model, curve = old_pair
-    with files.atomic_paths(model, curve) as (model_part, curve_part):
-        assert model_part.parent == curve_part.parent == model.parent
-        assert model_part.name.startswith(".model.safetensors.") and model_part.suffix == \
-            ".safetensors"
-        assert curve_part.name.startswith(".curve.png.") and curve_part.suffix == ".png"
-        model_part.write_bytes(b"new model")
-        curve_part.write_bytes(b"new curve")
-        assert model.read_bytes() == b"old model"  # nothing replaced yet
-    assert model.read_bytes() == b"new model" and curve.read_bytes() == b"new curve"
-    assert sorted(p.name for p in model.parent.iterdir()) == ["curve.png", "model.safetensors"]
-
-
-@pytest.mark.parametrize("failure", [OSError(errno.ENOSPC, "No space left on device"),
-                                     RuntimeError("crash"), KeyboardInterrupt()])
-def test_atomic_paths_failure_in_the_second_file_keeps_the_old_pair(old_pair, failure):
-    model, curve = old_pair
-    with pytest.raises((type(failure), OutputError)):
-        with files.atomic_paths(model, curve) as (model_part, curve_part):
-            model_part.write_bytes(b"new model")
-            curve_part.write_bytes(b"half a curve")
-            raise failure
-    assert model.read_bytes() == b"old model" and curve.read_bytes() == b"old curve"
-    assert sorted(p.name for p in model.parent.iterdir()) == ["curve.png", "model.safetensors"]
-
-
-def test_atomic_paths_rolls_back_when_the_second_rename_fails(old_pair, monkeypatch):
-    """The first file already moved when the second move fails: the first is put back."""
-    model, curve = old_pair
-    (model.parent / "new.txt").unlink(missing_ok=True)
-    real, calls = os.replace, []
-
-    def second_fails(source, target):
-        calls.append(Path(target))
-        if len(calls) == 2:
-            raise OSError(errno.EIO, "Input/output error", str(source))
-        return real(source, target)
-
-    monkeypatch.setattr(lio.os, "replace", second_fails)
-    with pytest.raises(OutputError, match="Input/output error"):
-        with files.atomic_paths(model, curve) as (model_part, curve_part):
-            model_part.write_bytes(b"new model")
-            curve_part.write_bytes(b"new curve")
-    monkeypatch.undo()
-    assert calls[:2] == [model, curve]
-    assert model.read_bytes() == b"old model" and curve.read_bytes() == b"old curve"
-    assert sorted(p.name for p in model.parent.iterdir()) == ["curve.png", "model.safetensors"]
-
-
-def test_atomic_paths_rollback_removes_a_file_that_was_new(tmp_path, monkeypatch):
-    model, curve = tmp_path / "m.safetensors", tmp_path / "c.png"
-    curve.write_bytes(b"old curve")
-    real = os.replace
-
-    def curve_fails(source, target):
-        if Path(target) == curve:
-            raise OSError(errno.EIO, "Input/output error")
-        return real(source, target)
-
-    monkeypatch.setattr(lio.os, "replace", curve_fails)
-    with pytest.raises(OutputError):
-        with files.atomic_paths(model, curve) as (model_part, curve_part):
-            model_part.write_bytes(b"new")
-            curve_part.write_bytes(b"new")
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["c.png"]
-
-
-def test_writes_inside_atomic_paths_join_it(old_pair, fitted):
-    """estimator.save and learning_curve to one of the paths write its temporary file; the
-    targets change only when the block ends."""
-    from logreg.model.plots import learning_curve
-
-    X, y = fitted
-    clf = logreg.LogisticRegression(num_iterations=5).fit(X, y)
-    model, curve = old_pair
-    with files.atomic_paths(model, curve):
-        clf.save(model)
-        learning_curve(clf.costs_, curve)
-        assert model.read_bytes() == b"old model" and curve.read_bytes() == b"old curve"
-        assert len(list(model.parent.iterdir())) == 4  # the two targets, two temporaries
-    assert logreg.load(model).costs_ == clf.costs_
-    assert curve.read_bytes().startswith(b"\x89PNG")
-    assert sorted(p.name for p in model.parent.iterdir()) == ["curve.png", "model.safetensors"]
-
-
-@pytest.mark.parametrize("code, advice", [
-    (errno.ENOSPC, "free space or choose another path"),
-    (errno.EDQUOT, "disk quota"),
-    (errno.EACCES, "choose another path you can write to"),
-    (errno.EROFS, "read-only"),
-])
-def test_os_errors_while_writing_become_output_errors(tmp_path, monkeypatch, code, advice):
-    def refused(self, data):
-        raise OSError(code, os.strerror(code))
-
-    monkeypatch.setattr(Path, "write_bytes", refused)
-    path = tmp_path / "m.safetensors"
-    with pytest.raises(OutputError) as caught:
-        lio.write_model(path, np.zeros((2, 1)), 0.0, CLASSES)
-    message = str(caught.value)
-    assert message.startswith(f"cannot write {path}: {os.strerror(code)}; ")
-    assert advice in message and "\n" not in message
-    assert list(tmp_path.iterdir()) == []
-
-
-@pytest.mark.parametrize("given", [123, None, 1.5, b"m.safetensors", ["m"], "", "a\0b"],
-                         ids=["int", "None", "float", "bytes", "list", "empty", "nul"])
-def test_write_to_a_path_of_the_wrong_kind_is_output_error(tmp_path, fitted, given):
-    with pytest.raises(OutputError) as caught:
-        lio.write_model(given, np.zeros((2, 1)), 0.0, CLASSES)
-    assert repr(given) in str(caught.value) or repr(os.fspath(given)) in str(caught.value)
-    X, y = fitted
-    clf = logreg.LogisticRegression(num_iterations=2).fit(X, y)
-    with pytest.raises(OutputError):
-        clf.save(given)
-
-
-def test_a_name_near_the_length_limit_is_written(tmp_path):
-    """The temporary file's name is cut to fit where the target's name nearly fills 255."""
-    path = tmp_path / ("m" * 240 + ".safetensors")
-    lio.write_model(path, np.zeros((2, 1)), 0.0, CLASSES)
-    assert lio.read_model(path)[2]["classes"] == ["a", "b"]
-    assert [p.name for p in tmp_path.iterdir()] == [path.name]
-    with pytest.raises(OutputError, match="too long"):
-        lio.write_model(tmp_path / ("m" * 300), np.zeros((2, 1)), 0.0, CLASSES)
-
-
-# --- a target that exists and is not a regular file: refused, never replaced ---------------
-
-
-def special_files(folder):
-    """{name: (path, what the message calls it)}: a FIFO, a socket, a link to the FIFO."""
-    import socket
-
-    fifo = folder / "pipe.safetensors"
-    os.mkfifo(fifo)
-    sock = folder / "sock.safetensors"
-    server = socket.socket(socket.AF_UNIX)
-    server.bind(str(sock))
-    server.close()  # the socket file stays
-    link = folder / "link.safetensors"
-    link.symlink_to(fifo)
-    return {"fifo": (fifo, "a FIFO (named pipe)"), "socket": (sock, "a socket"),
-            "link-to-fifo": (link, "a FIFO (named pipe)")}
-
-
-@pytest.mark.parametrize("kind", ["fifo", "socket", "link-to-fifo"])
-def test_a_fifo_or_socket_target_is_refused_and_kept(tmp_path, fitted, kind):
-    """Before: os.replace put a regular file where the FIFO was, without a word."""
-    path, what = special_files(tmp_path)[kind]
-    before = sorted((p.name, os.lstat(p).st_mode) for p in tmp_path.iterdir())
-    X, y = fitted
-    clf = logreg.LogisticRegression(num_iterations=2).fit(X, y)
-    for write in (lambda: files.check_writable(path),
-                  lambda: lio.write_model(path, np.zeros((2, 1)), 0.0, CLASSES),
-                  lambda: clf.save(path)):
-        with pytest.raises(OutputError) as caught:
-            write()
-        assert str(caught.value) == (f"cannot write {path}: it is {what}, not a regular file; "
-                                     f"choose another path.")
-    assert sorted((p.name, os.lstat(p).st_mode) for p in tmp_path.iterdir()) == before
-
-
-@pytest.mark.parametrize("device", ["/dev/null", "/dev/full", "/dev/zero"])
-def test_a_device_target_is_refused(device):
-    if not os.path.exists(device):
-        pytest.skip(f"no {device} here")
-    with pytest.raises(OutputError, match=f"^cannot write {device}: it is a character device, "
-                                          f"not a regular file; choose another path.$"):
-        files.check_writable(device)
-    assert stat.S_ISCHR(os.stat(device).st_mode)  # (nothing here ever writes to /dev)
-
-
-def test_regular_files_links_to_them_and_dangling_links_stay_writable(tmp_path):
-    (tmp_path / "old.safetensors").write_bytes(b"old")
-    (tmp_path / "link.safetensors").symlink_to(tmp_path / "old.safetensors")
-    (tmp_path / "dangling.safetensors").symlink_to(tmp_path / "absent")
-    for name in ("old.safetensors", "link.safetensors", "dangling.safetensors",
-                 "new.safetensors"):
-        lio.write_model(tmp_path / name, np.zeros((2, 1)), 0.0, CLASSES)
-        assert lio.read_model(tmp_path / name)[2]["classes"] == ["a", "b"]
+@pytest.mark.parametrize("metadata, fragment", [
+    (maxabs(), None),
+    (maxabs(mean=[1.0]), 'preprocessing.scaling.mean is [1.0]; expected [0] for kind "maxabs"'),
+    (maxabs(spread=[1.0, 2.0]), "expected a list of n_x = 4 finite numbers > 0 (one max|x|"),
+    (maxabs(spread=[1.0, 0.0, 1.0, 1.0]), "preprocessing.scaling.spread[1] is 0"),
+    ({**maxabs(), "preprocessing": {"sparse": "yes"}}, "preprocessing.sparse is a string; expected a boolean"),
+    ({**maxabs(), "preprocessing": {"zero_based": 0}}, "preprocessing.zero_based is 0"),
+], ids=["valid", "centred", "short", "zero-spread", "sparse-text", "zero-based-number"])
+def test_schema_of_the_sparse_preprocessing(metadata, fragment):
+    problem = model_schema.problem(metadata)
+    if fragment is None:
+        assert problem is None
+    else:
+        assert problem is not None and fragment in problem
