@@ -1082,7 +1082,8 @@ def test_failed_train_keeps_a_folder_that_was_there(tmp_path, capsys):
 @pytest.mark.parametrize("iterations", ["99999999999999999999999", "1000000001"])
 def test_absurd_iterations_are_refused_by_the_parser(command, iterations, tmp_path, capsys,
                                                      monkeypatch):
-    monkeypatch.setattr(logreg.apps.cli, "_training_sets", lambda args: 1 / 0)  # no data, no run
+    # no data, no run
+    monkeypatch.setattr(f"logreg.apps.cli.{command}.training_sets", lambda args: 1 / 0)
     assert_user_error(strict_cli([command, "--iterations", iterations, "--out",
                                   tmp_path / "x.png"], capsys), iterations, "1,000,000,000")
 
@@ -1117,7 +1118,7 @@ def test_synth_chunk_limit_is_exact(tmp_path, monkeypatch):
     zarr = pytest.importorskip("zarr")
     from logreg.apps import outofcore as dask_engine
 
-    monkeypatch.setattr(dask_engine, "MAX_CHUNKS", 3)
+    monkeypatch.setattr(dask_engine.store, "MAX_CHUNKS", 3)
     with pytest.raises(InvalidInputError, match="4 chunks"):
         dask_engine.synth(tmp_path / "four.zarr", 4, 2, chunk_rows=1)
     path = dask_engine.synth(tmp_path / "three.zarr", 3, 2, chunk_rows=1)

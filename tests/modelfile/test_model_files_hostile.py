@@ -19,6 +19,8 @@ from hypothesis import strategies as st
 
 import logreg
 from logreg.apps import cli
+from logreg.apps.cli import train as cli_train
+from logreg.apps.cli.train import CURVE_NAME, MODEL_NAME
 from logreg.modelfile import io as lio
 from logreg.modelfile import schema as model_schema
 from logreg.errors import InvalidInputError, LogregError, ModelFileError
@@ -533,7 +535,7 @@ def test_what_the_command_writes_validates(tmp_path, capsys):
 
 
 def test_what_the_dask_command_writes_validates(tmp_path):
-    """cli._save_dask's record (no Dask needed: the estimator is fitted on NumPy data)."""
+    """cli_train.save_dask's record (no Dask needed: the estimator is fitted on NumPy data)."""
     from logreg.data import standardize
 
     rng = np.random.default_rng(1)
@@ -541,8 +543,8 @@ def test_what_the_dask_command_writes_validates(tmp_path):
     clf = logreg.LogisticRegression(num_iterations=5).fit(X, X[:, 0] > 0)
     clf.engine_ = {"name": "dask", "persisted": True, "chunks": 3, "m": 30, "n_x": N_X}
     path = tmp_path / "m.safetensors"
-    cli._save_dask(clf, path, tmp_path / "big.zarr", standardize(X.T),
-                   {"train": np.float64(97.5), "test": 90.0})
+    cli_train.save_dask(clf, path, tmp_path / "big.zarr", standardize(X.T),
+                         {"train": np.float64(97.5), "test": 90.0})
     metadata = lio.read_model(path)[2]
     assert model_schema.problem(metadata) is None and metadata["engine"]["name"] == "dask"
 
@@ -695,7 +697,7 @@ def trained_pair(tmp_path_factory):
     """A model and its learning curve from one `logreg train` (the pair to protect)."""
     folder = tmp_path_factory.mktemp("pair")
     assert cli.main(["train", "--iterations", "20", "--quiet", "--out", str(folder)]) == 0
-    return {name: (folder / name).read_bytes() for name in (cli.MODEL_NAME, cli.CURVE_NAME)}
+    return {name: (folder / name).read_bytes() for name in (MODEL_NAME, CURVE_NAME)}
 
 
 def put_pair(folder, pair):
@@ -729,7 +731,7 @@ def test_a_write_that_fails_keeps_the_old_pair(tmp_path, capsys, monkeypatch, tr
     result = run_cli(["train", "--iterations", "30", "--quiet", "--out", tmp_path], capsys)
     monkeypatch.undo()
     code_, out, err = result
-    target = tmp_path / (cli.MODEL_NAME if failing == "model" else cli.CURVE_NAME)
+    target = tmp_path / (MODEL_NAME if failing == "model" else CURVE_NAME)
     assert code_ == 2 and err.count("\n") == 1 and "Traceback" not in err
     assert f"cannot write {target}: {os.strerror(code)};" in err
     assert "another --out" in err
@@ -748,7 +750,7 @@ def test_enospc_message_in_full(tmp_path, capsys, monkeypatch, trained_pair):
     code, out, err = run_cli(["train", "--iterations", "5", "--quiet", "--out", tmp_path],
                              capsys)
     assert code == 2
-    assert err == (f"logreg train: error: cannot write {tmp_path / cli.CURVE_NAME}: No space "
+    assert err == (f"logreg train: error: cannot write {tmp_path / CURVE_NAME}: No space "
                    f"left on device; free space or choose another --out.\n")
     assert_old_pair_kept(tmp_path, trained_pair)
 
@@ -775,8 +777,8 @@ def fill(folder, leave):
     (folder / "filler").write_bytes(bytes(max(0, free - leave)))
 
 
-@pytest.mark.parametrize("leave, failing", [(1024, cli.MODEL_NAME), (8 * 1024, cli.MODEL_NAME),
-                                            (112 * 1024, cli.CURVE_NAME)])
+@pytest.mark.parametrize("leave, failing", [(1024, MODEL_NAME), (8 * 1024, MODEL_NAME),
+                                            (112 * 1024, CURVE_NAME)])
 def test_a_real_full_disk_keeps_the_old_pair(small_disk, capsys, trained_pair, leave,
                                              failing):
     """A real full disk, at three points: no room for a byte of the model, for all of it
@@ -799,7 +801,7 @@ def test_a_real_disk_with_room_writes_the_new_pair(small_disk, capsys, trained_p
                              capsys)
     assert code == 0, err
     assert sorted(p.name for p in small_disk.iterdir()) == sorted(trained_pair)
-    assert len(logreg.load(small_disk / cli.MODEL_NAME).costs_) == 7
+    assert len(logreg.load(small_disk / MODEL_NAME).costs_) == 7
 
 
 def test_pipes_devices_and_odd_names_are_refused_without_blocking(tmp_path):
@@ -828,18 +830,18 @@ def test_save_on_interrupt_writes_the_model_and_its_curve_as_a_pair(tmp_path, ca
     X = rng.normal(size=(30, N_X))
     clf = logreg.LogisticRegression(num_iterations=6).fit(X, X[:, 0] > 0)
     args = argparse.Namespace(save_on_interrupt=True, out=str(tmp_path))
-    model_path = tmp_path / cli.MODEL_NAME
-    assert cli._interrupted(args, clf, lambda accuracies: clf.save(model_path),
-                            model_path) == 130
+    model_path = tmp_path / MODEL_NAME
+    assert cli_train.interrupted(args, clf, lambda accuracies: clf.save(model_path),
+                                 model_path) == 130
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "saved the last good parameters" in err
     assert logreg.load(model_path).costs_ == clf.costs_
-    curve = (tmp_path / cli.CURVE_NAME).read_bytes()
-    assert curve.startswith(b"\x89PNG") and curve != trained_pair[cli.CURVE_NAME]
+    curve = (tmp_path / CURVE_NAME).read_bytes()
+    assert curve.startswith(b"\x89PNG") and curve != trained_pair[CURVE_NAME]
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(trained_pair)
 
 
-@pytest.mark.parametrize("fifo_name", [cli.MODEL_NAME, cli.CURVE_NAME])
+@pytest.mark.parametrize("fifo_name", [MODEL_NAME, CURVE_NAME])
 def test_train_refuses_an_output_that_is_a_fifo_before_training(tmp_path, capsys, fifo_name):
     """Before: the FIFO was replaced by a regular file without a word."""
     rows = ["f0,f1,f2,label"] + [f"{i % 7},{(i * 3) % 5},{i % 2},{i % 3 > 0}"
