@@ -53,27 +53,22 @@ order:
   the standard errors read as frequency weights.
 """
 
-import html
 import math
-import textwrap
 import warnings
 
 import numpy as np
 
-from logreg.core import arrays, text
-from logreg.errors import (
-    InferenceError,
-    InferenceWarning,
-    InvalidInputError,
-    MissingDependencyError,
+from logreg.core import arrays
+from logreg.errors import InferenceError, InferenceWarning, InvalidInputError
+from logreg.model.information import (
+    NEAR_SINGULAR,
+    check_at_maximum,
+    check_design,
+    check_separation,
+    covariance,
+    likelihood,
 )
-
-SINGULAR = 1e12  # condition number (unit diagonal) beyond which a matrix is taken as singular
-NEAR_SINGULAR = 1e8  # ... beyond which it is nearly singular: a warning
-CONVERGED = 1e-3  # Newton decrement (in standard errors) of a converged fit
-NOT_AT_MAXIMUM = 0.1  # ... beyond which the table would describe another point: an error
-SEPARATION_TOL = 1e-6  # a margin of the separation LP (columns scaled to |x| ≤ 1) above 0
-SHOWN = 8  # names listed in an error
+from logreg.model.summary_table import Summary
 
 
 def summarize(estimator, X=None, y=None, *, sample_weight=None, alpha=0.05, feature_names=None):
@@ -123,13 +118,13 @@ def summarize(estimator, X=None, y=None, *, sample_weight=None, alpha=0.05, feat
     fit_intercept = bool(estimator.get_params().get("fit_intercept", True))
     terms = (["intercept"] if fit_intercept else []) + names
     X_tilde, Y, s = _design(data, fit_intercept, len(classes))
-    _check_design(X_tilde, s, terms, fit_intercept)
-    _check_separation(X_tilde, Y, terms, classes)
+    check_design(X_tilde, s, terms, fit_intercept)
+    check_separation(X_tilde, Y, terms, classes)
     theta = _parameters(estimator, fit_intercept)  # (K', p): one row per equation
-    log_likelihood, gradient, information = _likelihood(X_tilde, Y, s, theta)
-    covariance, condition = _covariance(information, terms, classes)
-    decrement = float(math.sqrt(max(gradient @ covariance @ gradient, 0.0)))
-    _check_at_maximum(decrement, estimator)
+    log_likelihood, gradient, information = likelihood(X_tilde, Y, s, theta)
+    inverse, condition = covariance(information, terms, classes)
+    decrement = float(math.sqrt(max(gradient @ inverse @ gradient, 0.0)))
+    check_at_maximum(decrement, estimator)
     if condition > NEAR_SINGULAR:
         warnings.warn(
             f"the information matrix is nearly singular (condition number {condition:.2g} "
@@ -137,8 +132,8 @@ def summarize(estimator, X=None, y=None, *, sample_weight=None, alpha=0.05, feat
             f"collinear, their standard errors are large and their last digits unreliable. "
             f"Drop or combine the correlated features for firmer figures.",
             InferenceWarning, stacklevel=3)
-    return Summary._from_fit(
-        theta=theta, covariance=covariance, alpha=alpha, terms=terms, classes=classes,
+    return Summary.from_fit(
+        theta=theta, covariance=inverse, alpha=alpha, terms=terms, classes=classes,
         log_likelihood=log_likelihood, null_log_likelihood=_null_log_likelihood(Y, s),
         n_obs=float(s.sum()), n_examples=int(len(s)), newton_decrement=decrement,
         gradient_max=float(np.max(np.abs(gradient))), condition_number=condition)
@@ -311,260 +306,6 @@ def _parameters(estimator, fit_intercept):
     return theta if len(theta) == 1 else theta[1:] - theta[0]
 
 
-# --- the checks before the numbers -------------------------------------------------------
-
-
-def _products(X_tilde, weights):
-    """X̃ᵀ diag(weights) X̃, dense (p, p)."""
-    from scipy import sparse
-
-    if sparse.issparse(X_tilde):
-        return np.asarray((X_tilde.T @ sparse.diags(weights) @ X_tilde).todense())
-    return X_tilde.T @ (weights[:, None] * X_tilde)
-
-
-def _column(X, j):
-    from scipy import sparse
-
-    column = X[:, j]
-    return column.toarray().ravel() if sparse.issparse(column) else column
-
-
-def _check_design(X_tilde, s, terms, fit_intercept):
-    """Refuse a design whose information is singular whatever θ: too few examples, constant,
-    zero or duplicate columns, or exact linear combinations; name the columns."""
-    m, p = X_tilde.shape
-    first = 1 if fit_intercept else 0
-    if p > m:
-        raise InferenceError(
-            f"{p} parameters but only {m} examples (of positive weight): the information "
-            f"matrix is singular and the coefficients are not determined. Use fewer features "
-            f"(p ≤ m, and many fewer for stable figures) or more examples.")
-    problems = []
-    spread = _spreads(X_tilde, first)
-    flat = [j for j in range(first, p) if spread[j - first] == 0]
-    if flat:
-        what = ("constant (the same value in every example; the intercept already models it)"
-                if fit_intercept else "zero in every example")
-        problems.append(f"{_listed([terms[j] for j in flat])} {'is' if len(flat) == 1 else 'are'}"
-                        f" {what}")
-    duplicates = _duplicate_columns(X_tilde, [j for j in range(first, p) if j not in flat])
-    if duplicates:
-        problems.append("duplicate columns: " + "; ".join(
-            " = ".join(terms[j] for j in group) for group in duplicates[:SHOWN]))
-    if not problems:
-        combination = _dependent_columns(X_tilde, s, first)
-        if combination:
-            problems.append(f"{_listed([terms[j] for j in combination])} are linearly "
-                            f"dependent (one is a combination of the others)")
-    if problems:
-        keep = " (keep one of each duplicate)" if duplicates else ""
-        raise InferenceError(
-            f"the information matrix is singular: {'; '.join(problems)}. These coefficients "
-            f"are not determined by the data; drop those columns{keep} and refit.")
-
-
-def _spreads(X_tilde, first):
-    """max − min of each feature column (first onwards); with no intercept, max |x|."""
-    from scipy import sparse
-
-    X = X_tilde[:, first:]
-    if sparse.issparse(X):
-        X = X.tocsc()
-        high, low = X.max(axis=0).toarray().ravel(), X.min(axis=0).toarray().ravel()
-    else:
-        high, low = X.max(axis=0), X.min(axis=0)
-    return high - low if first else np.maximum(np.abs(high), np.abs(low))
-
-
-def _duplicate_columns(X, candidates):
-    """Groups of identical columns among ``candidates``."""
-    groups = {}
-    for j in candidates:
-        groups.setdefault(_column(X, j).tobytes(), []).append(j)
-    return [group for group in groups.values() if len(group) > 1]
-
-
-def _dependent_columns(X_tilde, s, first):
-    """Columns taking part in an exact linear dependence of the weighted (centred, where
-    there is an intercept) features, or []."""
-    G = _products(X_tilde, s)
-    if first:  # centre: the features' weighted covariance, the intercept set aside
-        n = G[0, 0]
-        mean = G[0, 1:] / n
-        G = G[1:, 1:] - n * np.outer(mean, mean)
-    scale = np.sqrt(np.clip(np.diag(G), 0, None))
-    if not (scale > 0).all():
-        return []
-    values, vectors = np.linalg.eigh(G / np.outer(scale, scale))
-    if values[0] > values[-1] / SINGULAR:
-        return []
-    null = vectors[:, values <= values[-1] / SINGULAR]
-    weight = np.abs(null).max(axis=1)
-    return [j + first for j in np.flatnonzero(weight > 1e-3 * weight.max())]
-
-
-def _listed(names):
-    shown = ", ".join(names[:SHOWN])
-    return shown + (f" and {len(names) - SHOWN} more" if len(names) > SHOWN else "")
-
-
-def _check_separation(X_tilde, Y, terms, classes):
-    """Refuse data whose classes a direction separates (completely or quasi-completely): the
-    linear program of the module's notes, on columns scaled to a largest |x| of 1."""
-    margins, examples, direction = _separating_direction(X_tilde, Y)
-    if margins is None:
-        return
-    separated = len(np.unique(examples[margins > SEPARATION_TOL]))
-    complete = separated == len(Y) or _completely_separable(X_tilde, Y)
-    used = [terms[j] for j in np.argsort(-np.abs(direction)) if abs(direction[j]) > 1e-6]
-    certain = ("are predicted with certainty" if len(classes) == 2 else
-               "have some class ruled out with certainty")
-    kind = ("complete separation: the classes are perfectly separated" if complete else
-            f"quasi-complete separation: at least {separated} of {len(Y)} examples {certain}")
-    raise InferenceError(
-        f"{kind} (by a combination of {_listed(used)}), so the likelihood has no maximum: the "
-        f"coefficients grow without bound and their standard errors mean nothing. Remove or "
-        f"merge the separating features, gather more data, or use a penalty (l2 > 0; then "
-        f"report no p-values) or an exact / Firth logistic regression.")
-
-
-def _scaled(X_tilde):
-    from scipy import sparse
-
-    if sparse.issparse(X_tilde):
-        largest = abs(X_tilde).max(axis=0).toarray().ravel()
-        largest[largest == 0] = 1.0
-        return X_tilde @ sparse.diags(1 / largest), largest
-    largest = np.abs(X_tilde).max(axis=0)
-    largest[largest == 0] = 1.0
-    return X_tilde / largest, largest
-
-
-def _separation_rows(X_tilde, Y):
-    """The LP's rows, and the example of each: for each example i and each other class k,
-    the coefficients of (β_{yᵢ} − β_k)ᵀ x̃ᵢ in θ = [β_1, ..., β_{K−1}] (β_0 = 0); for two
-    classes (2yᵢ − 1) x̃ᵢ."""
-    from scipy import sparse
-
-    X, _ = _scaled(X_tilde)
-    X = sparse.csr_matrix(X)
-    m, K = Y.shape
-    if K == 2:
-        return sparse.diags(2 * Y[:, 1] - 1) @ X, np.arange(m)
-    blocks, examples = [], []
-    for k in range(K):  # the rows comparing each example's class with class k
-        rows = np.flatnonzero(Y[:, k] == 0)
-        examples.append(rows)
-        blocks.append(sparse.hstack([
-            sparse.diags(Y[rows, j] - (j == k)) @ X[rows] for j in range(1, K)], format="csr"))
-    return sparse.vstack(blocks, format="csr"), np.concatenate(examples)
-
-
-def _separating_direction(X_tilde, Y):
-    """(margins, the example of each, the largest |θ_j| of each term) at the LP's optimum
-    where it separates, else (None, None, None)."""
-    from scipy.optimize import linprog
-
-    A, examples = _separation_rows(X_tilde, Y)
-    n = A.shape[1]
-    # maximise Σ margins subject to margins ≥ 0 and |θ_j| ≤ 1
-    result = linprog(-np.asarray(A.sum(axis=0)).ravel(), A_ub=-A, b_ub=np.zeros(A.shape[0]),
-                     bounds=[(-1, 1)] * n, method="highs")
-    if result.status != 0 or -result.fun <= SEPARATION_TOL:
-        return None, None, None
-    direction = result.x
-    p = X_tilde.shape[1]
-    per_term = np.abs(direction.reshape(-1, p)).max(axis=0)
-    return A @ direction, examples, per_term
-
-
-def _completely_separable(X_tilde, Y):
-    """Whether every margin can be positive at once: maximise t with margins ≥ t."""
-    from scipy import sparse
-    from scipy.optimize import linprog
-
-    A = _separation_rows(X_tilde, Y)[0]
-    n = A.shape[1]
-    c = np.zeros(n + 1)
-    c[-1] = -1.0
-    A_ub = sparse.hstack([-A, np.ones((A.shape[0], 1))], format="csr")
-    result = linprog(c, A_ub=A_ub, b_ub=np.zeros(A.shape[0]),
-                     bounds=[(-1, 1)] * n + [(0, 1)], method="highs")
-    return result.status == 0 and -result.fun > SEPARATION_TOL
-
-
-# --- the numbers -------------------------------------------------------------------------------
-
-
-def _likelihood(X_tilde, Y, s, theta):
-    """ℓ, its gradient g and the observed information I = −∇²ℓ at θ (K', p), all with θ
-    flattened equation by equation."""
-    from scipy.special import expit, log_softmax, softmax
-
-    Z = np.asarray(X_tilde @ theta.T)  # z = wᵀx + b per example and equation
-    if theta.shape[0] == 1:
-        z, y = Z[:, 0], Y[:, 1]
-        # ℓ = Σ s [y z − log(1 + eᶻ)] (the notes' cost from z, times −m)
-        log_likelihood = float(np.sum(s * (y * z - np.logaddexp(0.0, z))))
-        a = expit(z)
-        gradient = np.asarray(X_tilde.T @ (s * (y - a))).ravel()  # X̃ᵀ s (y − a)
-        information = _products(X_tilde, s * a * (1 - a))  # X̃ᵀ diag(s a (1 − a)) X̃
-        return log_likelihood, gradient, information
-    Z = np.hstack([np.zeros((len(Z), 1)), Z])  # the reference class's z is 0
-    # ℓ = Σ s Σ_k y_k log softmax(z)_k
-    log_likelihood = float(np.sum(s[:, None] * Y * log_softmax(Z, axis=1)))
-    A = softmax(Z, axis=1)
-    K, p = A.shape[1], theta.shape[1]
-    gradient = np.concatenate([np.asarray(X_tilde.T @ (s * (Y[:, k] - A[:, k]))).ravel()
-                               for k in range(1, K)])
-    information = np.empty(((K - 1) * p, (K - 1) * p))
-    for j in range(1, K):  # block (j, k): X̃ᵀ diag(s a_j (δ_jk − a_k)) X̃
-        for k in range(j, K):
-            block = _products(X_tilde, s * A[:, j] * ((j == k) - A[:, k]))
-            information[(j - 1) * p:j * p, (k - 1) * p:k * p] = block
-            information[(k - 1) * p:k * p, (j - 1) * p:j * p] = block.T
-    return log_likelihood, gradient, information
-
-
-def _covariance(information, terms, classes):
-    """I⁻¹ and the condition number of I scaled to a unit diagonal; a singular I refused."""
-    from scipy import linalg
-
-    scale = np.sqrt(np.clip(np.diag(information), 0, None))
-    values = (linalg.eigvalsh(information / np.outer(scale, scale)) if (scale > 0).all()
-              else np.zeros(1))
-    condition = float(values[-1] / values[0]) if values[0] > 0 else float("inf")
-    if not condition <= SINGULAR:
-        raise InferenceError(
-            f"the information matrix at the fitted parameters is singular (condition number "
-            f"{condition:.2g} with a unit diagonal): nearly every probability is 0 or 1, so "
-            f"the data say little about the coefficients. Check for separation by a few "
-            f"examples, or use fewer features.")
-    scaled = linalg.cho_solve(linalg.cho_factor(information / np.outer(scale, scale)),
-                              np.eye(len(scale)))
-    return scaled / np.outer(scale, scale), condition
-
-
-def _check_at_maximum(decrement, estimator):
-    from sklearn.exceptions import ConvergenceWarning
-
-    if decrement <= CONVERGED:
-        return
-    solver = estimator.get_params().get("solver")
-    fix = ("refit with solver='newton' (it reaches the maximum in a few iterations) or more "
-           "iterations / a smaller tol" if solver != "newton" else
-           "pass the data the model was fitted to (its training rows, not held-out ones), or "
-           "refit with more iterations / a smaller tol")
-    said = (f"the parameters are up to {decrement:.2g} standard errors from the maximum of "
-            f"the likelihood on these data (Newton decrement √(gᵀI⁻¹g); the fit used "
-            f"solver={solver!r})")
-    if decrement > NOT_AT_MAXIMUM:
-        raise InferenceError(f"{said}: the fit has not converged (or the data differ from "
-                             f"the training data), so the table would describe another "
-                             f"point. {fix[0].upper()}{fix[1:]}.")
-    warnings.warn(f"{said}: close, but not converged; {fix}.", ConvergenceWarning, stacklevel=4)
-
 
 def _null_log_likelihood(Y, s):
     """ℓ₀ of the intercept-only model: Σ_k n_k log(n_k / n), n_k the weighted class counts."""
@@ -573,230 +314,3 @@ def _null_log_likelihood(Y, s):
     counts = s @ Y
     return float(np.sum(xlogy(counts, counts / counts.sum())))
 
-
-# --- the result ------------------------------------------------------------------------------
-
-COLUMNS = ("coef", "std_err", "z", "p_value", "ci_low", "ci_high")
-
-
-class Summary:
-    """The inference table of a fitted model and the figures of its fit.
-
-    For two classes one equation: the log-odds of ``classes[1]``; for K ≥ 3 classes K − 1
-    equations, ``classes[k]`` against the reference ``classes[0]``. The arrays are 1-D (one
-    entry per term) for two classes and (K − 1, terms) for K classes.
-
-    Parameters
-    ----------
-    terms, classes, alpha : list, list, float
-        As under Attributes. A ``Summary`` is made by ``summarize``, not by hand.
-    coef, std_err, z, p_value, ci_low, ci_high, covariance : ndarray
-        As under Attributes.
-    log_likelihood, null_log_likelihood, n_obs, n_examples : float
-        As under Attributes.
-    newton_decrement, gradient_max, condition_number : float
-        As under Attributes.
-
-    Attributes
-    ----------
-    terms : list of str
-        ``"intercept"`` (where fitted) and the feature names, in the order of the arrays.
-    classes : list
-        The model's classes; ``reference_class`` is ``classes[0]``.
-    equations : list
-        The class each equation is about (``classes[1:]``).
-    coef, std_err, z, p_value, ci_low, ci_high : ndarray
-        Estimate, standard error, z statistic, two-sided p-value and confidence interval.
-    covariance : ndarray of shape (p, p)
-        The inverse observed information, parameters ordered equation by equation.
-    log_likelihood, null_log_likelihood, pseudo_r2, aic, bic : float
-        ℓ, ℓ₀ (intercept-only), McFadden's 1 − ℓ/ℓ₀, 2p − 2ℓ and p log n − 2ℓ.
-    n_obs : float
-        n, the sum of the weights (the number of examples without weights).
-    n_examples : int
-        Examples of positive weight.
-    n_params : int
-        p, the number of parameters.
-    alpha : float
-        The intervals' level is 1 − ``alpha``.
-    converged : bool
-        Whether the parameters are at the maximum (``newton_decrement`` ≤ 1e-3).
-    newton_decrement : float
-        √(gᵀ I⁻¹ g): the distance to the maximum, in standard errors.
-    gradient_max : float
-        The largest |∂ℓ/∂θ| at the parameters.
-    condition_number : float
-        The information's condition number with a unit diagonal.
-    notes : list of str
-        Lines printed under the title (the command says which features the model sees).
-    """
-
-    def __init__(self, *, terms, classes, coef, std_err, z, p_value, ci_low, ci_high,
-                 covariance, alpha, log_likelihood, null_log_likelihood, n_obs, n_examples,
-                 newton_decrement, gradient_max, condition_number):
-        self.terms, self.classes = list(terms), list(classes)
-        self.reference_class, self.equations = self.classes[0], self.classes[1:]
-        self.coef, self.std_err, self.z, self.p_value = coef, std_err, z, p_value
-        self.ci_low, self.ci_high, self.covariance, self.alpha = ci_low, ci_high, covariance, alpha
-        self.log_likelihood, self.null_log_likelihood = log_likelihood, null_log_likelihood
-        self.n_obs, self.n_examples, self.n_params = n_obs, n_examples, int(np.size(coef))
-        self.pseudo_r2 = 1 - log_likelihood / null_log_likelihood
-        self.aic = 2 * self.n_params - 2 * log_likelihood
-        self.bic = self.n_params * math.log(n_obs) - 2 * log_likelihood
-        self.newton_decrement, self.gradient_max = newton_decrement, gradient_max
-        self.converged = newton_decrement <= CONVERGED
-        self.condition_number = condition_number
-        self.notes = []
-
-    @classmethod
-    def _from_fit(cls, *, theta, covariance, alpha, **figures):
-        from scipy import stats
-
-        std_err = np.sqrt(np.diag(covariance)).reshape(theta.shape)
-        z = theta / std_err
-        p_value = 2 * stats.norm.sf(np.abs(z))  # two-sided: P(|N(0, 1)| > |z|)
-        half = stats.norm.ppf(1 - alpha / 2) * std_err
-        arrays_ = {"coef": theta, "std_err": std_err, "z": z, "p_value": p_value,
-                   "ci_low": theta - half, "ci_high": theta + half}
-        if theta.shape[0] == 1:  # two classes: one equation, 1-D arrays
-            arrays_ = {name: values[0] for name, values in arrays_.items()}
-        return cls(covariance=covariance, alpha=alpha, **arrays_, **figures)
-
-    def _rows(self):
-        """(equation, per-term rows) for each equation, each row a tuple of COLUMNS."""
-        table = np.stack([np.atleast_2d(getattr(self, name)) for name in COLUMNS], axis=-1)
-        return list(zip(self.equations, table))
-
-    def _figures(self):
-        return [
-            ("Observations", _number(self.n_obs)),
-            ("Log-likelihood", text.fixed(self.log_likelihood, 4)),
-            ("Parameters", str(self.n_params)),
-            ("Null log-likelihood", text.fixed(self.null_log_likelihood, 4)),
-            ("Converged", "yes" if self.converged else "no"),
-            ("Pseudo R² (McFadden)", text.fixed(self.pseudo_r2, 4)),
-            ("Newton decrement", text.number(self.newton_decrement, 2)),
-            ("AIC", text.fixed(self.aic, 4)),
-            ("Condition number", text.number(self.condition_number, 3)),
-            ("BIC", text.fixed(self.bic, 4)),
-        ]
-
-    def _title(self):
-        if len(self.classes) == 2:
-            return (f"Logistic regression: log-odds of {text.quoted(self.classes[1])} "
-                    f"(against {text.quoted(self.classes[0])})")
-        return (f"Multinomial logistic regression: {len(self.classes)} classes, each against "
-                f"{text.quoted(self.reference_class)}")
-
-    def __str__(self):
-        low, high = f"[{self.alpha / 2:.3g}", f"{1 - self.alpha / 2:.3g}]"
-        name_width = min(max(len("term"), *(len(t) for t in self.terms)), 35)
-        widths = (12, 11, 9, 9, 12, 12)
-        line_width = name_width + sum(widths)
-        rule, thin = "=" * line_width, "-" * line_width
-        half = line_width // 2
-        lines = [*textwrap.wrap(self._title(), line_width),
-                 *(line for note in self.notes for line in textwrap.wrap(note, line_width)),
-                 rule]
-        figures = self._figures()
-        for left, right in zip(figures[::2], figures[1::2]):
-            lines.append(f"{left[0] + ':':<22}{left[1]:>{half - 24}}  "
-                         f"{right[0] + ':':<22}{right[1]:>{line_width - half - 22}}")
-        lines.append(rule)
-        header = f"{'term':<{name_width}}" + "".join(
-            f"{title:>{w}}" for title, w in zip(("coef", "std err", "z", "P>|z|", low, high),
-                                                 widths))
-        for equation, rows in self._rows():
-            if len(self.classes) > 2:
-                lines.append(f"{text.quoted(equation)} against "
-                             f"{text.quoted(self.reference_class)}")
-            lines += [header, thin]
-            for term, row in zip(self.terms, rows):
-                coef, se, z, p, ci_low, ci_high = row
-                lines.append(f"{_clipped(term, name_width):<{name_width}}"
-                             + "".join(f"{text.fixed(v, d):>{w}}" for v, d, w in zip(
-                                 (coef, se, z, p, ci_low, ci_high), (4, 4, 3, 3, 4, 4),
-                                 widths)))
-            lines.append(rule)
-        return "\n".join(lines)
-
-    def __repr__(self):
-        return str(self)
-
-    def _repr_html_(self):
-        """An HTML table for notebooks."""
-        e = html.escape
-        heads = ["term", "coef", "std err", "z", "P>|z|", f"[{self.alpha / 2:.3g}",
-                 f"{1 - self.alpha / 2:.3g}]"]
-        parts = [f"<div><p><b>{e(self._title())}</b></p>"]
-        parts += [f"<p>{e(note)}</p>" for note in self.notes]
-        parts.append("<table><tbody>" + "".join(
-            f"<tr><th>{e(name)}</th><td>{e(value)}</td></tr>" for name, value in self._figures())
-            + "</tbody></table>")
-        for equation, rows in self._rows():
-            if len(self.classes) > 2:
-                parts.append(f"<p>{e(text.quoted(equation))} against "
-                             f"{e(text.quoted(self.reference_class))}</p>")
-            body = "".join(
-                f"<tr><th>{e(term)}</th>" + "".join(f"<td>{text.fixed(v, 4)}</td>" for v in row) + "</tr>"
-                for term, row in zip(self.terms, rows))
-            parts.append("<table><thead><tr>" + "".join(f"<th>{e(h)}</th>" for h in heads)
-                         + f"</tr></thead><tbody>{body}</tbody></table>")
-        return "".join(parts) + "</div>"
-
-    def to_frame(self):
-        """The table as a pandas DataFrame: one row per term (for K classes indexed by
-        (class, term)), columns ``coef``, ``std_err``, ``z``, ``p_value``, ``ci_low``,
-        ``ci_high``.
-
-        Returns
-        -------
-        pandas.DataFrame
-        """
-        try:
-            import pandas as pd
-        except ImportError:
-            raise MissingDependencyError("to_frame needs pandas, which is not installed: pip "
-                                         "install pandas (or use to_dict()).") from None
-        rows = self._rows()
-        values = np.concatenate([table for _, table in rows])
-        if len(self.classes) == 2:
-            index = pd.Index(self.terms, name="term")
-        else:
-            index = pd.MultiIndex.from_product([self.equations, self.terms],
-                                               names=["class", "term"])
-        return pd.DataFrame(values, index=index, columns=list(COLUMNS))
-
-    def to_dict(self):
-        """Every figure as plain Python (JSON-able): the fit's figures and a list of
-        ``coefficients``, one dict per term (and class, for K ≥ 3).
-
-        Returns
-        -------
-        dict
-        """
-        coefficients = []
-        for equation, table in self._rows():
-            for term, row in zip(self.terms, table):
-                entry = {"class": equation, "term": term} if len(self.classes) > 2 else \
-                    {"term": term}
-                entry.update({name: float(v) for name, v in zip(COLUMNS, row)})
-                coefficients.append(entry)
-        return {
-            "classes": self.classes, "reference_class": self.reference_class,
-            "alpha": self.alpha, "n_obs": self.n_obs, "n_examples": self.n_examples,
-            "n_params": self.n_params, "log_likelihood": self.log_likelihood,
-            "null_log_likelihood": self.null_log_likelihood, "pseudo_r2": self.pseudo_r2,
-            "aic": self.aic, "bic": self.bic, "converged": bool(self.converged),
-            "newton_decrement": self.newton_decrement, "gradient_max": self.gradient_max,
-            "condition_number": self.condition_number, "notes": list(self.notes),
-            "coefficients": coefficients,
-        }
-
-
-def _number(value):
-    return str(int(value)) if float(value).is_integer() else text.number(value, 4)
-
-
-def _clipped(term, width):
-    return term if len(term) <= width else term[:width - 1] + "…"
