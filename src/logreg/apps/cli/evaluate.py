@@ -32,7 +32,7 @@ def add_parser(commands):
                           "--data: " + LABELS_HELP)
     add_data_options(evaluate, default=None)
     add_rows_option(evaluate, "score every row of the model's own --data, the ones train "
-                     "kept included (other data are scored whole anyway)")
+                    "kept included (other data are scored whole anyway)")
     evaluate.add_argument("--plots", metavar="DIR", help="write the pictures into DIR "
                           "(created if missing): roc, precision_recall, calibration, "
                           "confusion_matrix and, for images, misclassified (every "
@@ -56,7 +56,7 @@ def run(args):
     folder = None if args.plots is None else evaluation.plots_folder(args.plots)
     estimator, scaling, preprocessing = model_and_scaling(args.model)
     dataset = model_data(estimator, preprocessing, args.data, args.label_column, args.labels,
-                          all_rows=args.all_rows)
+                         all_rows=args.all_rows)
     X_rows = scaling.apply(dataset.X).T
     labels = np.asarray(estimator.classes_)[dataset.Y.ravel().astype(np.int64)]
     report = evaluation.evaluate(estimator, X_rows, labels)
