@@ -102,29 +102,44 @@ def snippet(session):
         ``LogisticRegression(solver="gd", learning_rate=α, l2=λ, num_iterations=T)``; it
         prints ``coef_`` and ``intercept_`` (on the standardised features, the page's w, b).
     """
+    run = _run_of(session)
+    lines = _data_lines(run) + _caveat_lines(run) + _fit_lines(run)
+    return "\n".join(lines)
+
+
+def _run_of(session):
+    """What the script needs of the session, read at once under its lock: the settings, the
+    iteration, the changes, the divergence, the feature names and the data's lines."""
     with session.lock:
         s = dict(session.settings)
-        iteration = session.iteration
-        changes = list(session.changes)
-        diverged = session.diverged
-        names = list(session.feature_names)
+        run = {"settings": s, "iteration": session.iteration,
+               "changes": list(session.changes), "diverged": session.diverged,
+               "names": list(session.feature_names)}
         if s["data"] == "upload":
             X, y, classes = session.table.points(s["columns"])
             labels = np.asarray(classes)[y].tolist()
-            data = [f"# the uploaded CSV's columns {s['columns']['x1']!r} (x1), "
-                    f"{s['columns']['x2']!r} (x2) and {s['columns']['label']!r} (the label)",
-                    f"X = np.array({X.tolist()!r})",
-                    f"y = np.array({labels!r})"]
+            run["data"] = [
+                f"# the uploaded CSV's columns {s['columns']['x1']!r} (x1), "
+                f"{s['columns']['x2']!r} (x2) and {s['columns']['label']!r} (the label)",
+                f"X = np.array({X.tolist()!r})",
+                f"y = np.array({labels!r})"]
         else:
             classes = s["classes"] if s["data"] == "blobs" else 2
-            data = [f"# the data set {s['data']!r}, as the playground makes it",
-                    f"X, y = datasets.make_points({s['data']!r}, points={s['points']}, "
-                    f"noise={s['noise']!r}, seed={s['seed']}, classes={classes})"]
-    lines = [
+            run["data"] = [
+                f"# the data set {s['data']!r}, as the playground makes it",
+                f"X, y = datasets.make_points({s['data']!r}, points={s['points']}, "
+                f"noise={s['noise']!r}, seed={s['seed']}, classes={classes})"]
+    return run
+
+
+def _data_lines(run):
+    """The script's docstring, imports, data, split and standardised features."""
+    s, names = run["settings"], run["names"]
+    return [
         '"""Reproduces a run of the logreg playground with the library itself.',
         "",
         f"Data {s['data']!r}, features {', '.join(names)}, learning rate "
-        f"{s['learning_rate']!r}, L2 {s['l2']!r}, {iteration} iterations of gradient "
+        f"{s['learning_rate']!r}, L2 {s['l2']!r}, {run['iteration']} iterations of gradient "
         "descent from w = 0, b = 0.",
         '"""',
         "",
@@ -133,7 +148,7 @@ def snippet(session):
         "from logreg import LogisticRegression",
         "from logreg.apps.playground import datasets, features",
         "",
-        *data,
+        *run["data"],
         "",
         "# the split: stratified by class, seeded (a test_fraction of 0 leaves test empty)",
         f"train, test = datasets.split(y, {s['test_fraction']!r}, {s['seed']})",
@@ -146,33 +161,39 @@ def snippet(session):
         "X_train, X_test = (rows[train] - mean) / std, (rows[test] - mean) / std",
         "",
     ]
-    if changes:
+
+
+def _caveat_lines(run):
+    """Comments on where the script differs from the run: settings changed during it, a
+    divergence, no step taken."""
+    lines = []
+    if run["changes"]:
         lines.append("# settings were changed during the run, so this script (which uses the "
                      "last ones throughout)")
-        lines.append("# does not reproduce it exactly: " + "; ".join(changes))
-    if diverged:
-        lines.append(f"# the run diverged ({diverged['message']}); on_divergence='warn' keeps "
-                     f"the best parameters")
-    if iteration == 0:
+        lines.append("# does not reproduce it exactly: " + "; ".join(run["changes"]))
+    if run["diverged"]:
+        lines.append(f"# the run diverged ({run['diverged']['message']}); on_divergence='warn' "
+                     f"keeps the best parameters")
+    if run["iteration"] == 0:
         lines.append("# the page had taken no step yet (w = 0, b = 0); one step is the least "
                      "that fit takes")
-    divergence = ', on_divergence="warn"' if diverged else ""
-    lines += [
+    return lines
+
+
+def _fit_lines(run):
+    """The estimator, its fit, and the prints of its accuracies and parameters."""
+    s = run["settings"]
+    divergence = ', on_divergence="warn"' if run["diverged"] else ""
+    return [
         f"model = LogisticRegression(solver=\"gd\", learning_rate={s['learning_rate']!r}, "
         f"l2={s['l2']!r},",
-        f"                           num_iterations={max(iteration, 1)}{divergence})",
+        f"                           num_iterations={max(run['iteration'], 1)}{divergence})",
         "model.fit(X_train, y[train])",
         "",
         'print("train accuracy:", model.score(X_train, y[train]) * 100, "%")',
         'if test.size:',
         '    print("test accuracy:", model.score(X_test, y[test]) * 100, "%")',
-    ]
-    lines += [
         'print("coef_ =", model.coef_.tolist())',
         'print("intercept_ =", model.intercept_.tolist())',
         "",
     ]
-    return "\n".join(lines)
-
-
-__all__ = ["FEATURES", "fitted_model", "model_bytes", "snippet"]

@@ -120,112 +120,133 @@ def create_app(max_sessions=MAX_SESSIONS):
         ``/api/export/model``, ``/api/export/snippet``, ``/api/health`` and the WebSocket
         ``/ws``. ``app.state.sessions`` holds the live sessions.
     """
-    sessions = Sessions(max_sessions)
-
-    def session_of(request):
-        session_id = request.query_params.get("session", "")
-        session = sessions.get(session_id)
-        if session is None:
-            return None, _error(404, f"no live session {session_id!r:.40}: the tab's "
-                                     f"connection was closed; reload the page.")
-        return session, None
-
-    async def index(request):
-        page = STATIC / "index.html"
-        if not page.is_file():
-            return PlainTextResponse("the playground's page is missing from this "
-                                     "installation (logreg/playground/static/index.html); "
-                                     "reinstall logreg.", status_code=500)
-        return FileResponse(page, media_type="text/html")
-
-    async def health(request):
-        return JSONResponse({"sessions": len(sessions)})
-
-    async def upload(request):
-        session, missing = session_of(request)
-        if missing:
-            return missing
-        declared = request.headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > MAX_UPLOAD_BYTES:
-            return _error(413, f"the file has {int(declared)} bytes; at most "
-                               f"{MAX_UPLOAD_BYTES} (2 MiB): upload a sample of the rows.")
-        body = bytearray()
-        async for chunk in request.stream():
-            body.extend(chunk)
-            if len(body) > MAX_UPLOAD_BYTES:
-                return _error(413, f"the file is larger than {MAX_UPLOAD_BYTES} bytes "
-                                   f"(2 MiB); upload a sample of the rows.")
-        try:
-            reply = await run_in_threadpool(session.upload, bytes(body))
-        except Exception as error:  # a bad file: one line, the server keeps serving
-            return _error(400, _one_line(error))
-        return JSONResponse(reply)
-
-    async def download(request, make, media_type, filename):
-        """The session's export ``make(session)`` as a file to save, or one line of error."""
-        session, missing = session_of(request)
-        if missing:
-            return missing
-        try:
-            content = await run_in_threadpool(make, session)
-        except Exception as error:
-            return _error(400, _one_line(error))
-        return Response(content, media_type=media_type, headers={
-            "Content-Disposition": f'attachment; filename="{filename}"'})
-
-    async def export_model(request):
-        from logreg.apps.playground.export import model_bytes
-
-        return await download(request, model_bytes, "application/octet-stream",
-                              "playground-model.safetensors")
-
-    async def export_snippet(request):
-        from logreg.apps.playground.export import snippet
-
-        return await download(request, snippet, "text/x-python", "playground_run.py")
-
-    async def websocket(ws: WebSocket):
-        await ws.accept()
-        try:
-            session = await run_in_threadpool(sessions.open)
-        except Exception as error:
-            await ws.send_text(json.dumps({"type": "error", "message": _one_line(error)}))
-            await ws.close(code=1013)
-            return
-        try:
-            await ws.send_text(json.dumps({
-                "type": "hello", "session": session.id, "datasets": list(DATASETS),
-                "features": list(FEATURES), "limits": LIMITS}))
-            while True:
-                text = await ws.receive_text()
-                try:
-                    try:
-                        message = json.loads(text)
-                    except ValueError:
-                        raise InvalidInputError(
-                            f"the message {text!r:.40} is not JSON; send a JSON object such "
-                            f"as {{\"type\": \"step\"}}.") from None
-                    reply = await run_in_threadpool(session.handle, message)
-                    encoded = json.dumps(reply, allow_nan=False)
-                except Exception as error:  # never a dead socket: an error reply
-                    encoded = json.dumps({"type": "error", "message": _one_line(error)})
-                await ws.send_text(encoded)
-        except (WebSocketDisconnect, OSError, RuntimeError):  # the tab went away mid-reply
-            pass
-        finally:
-            sessions.close(session)
-
     app = Starlette(routes=[
-        Route("/", index),
+        Route("/", _index),
         Mount("/static", StaticFiles(directory=STATIC, check_dir=False), name="static"),
-        Route("/api/upload", upload, methods=["POST"]),
-        Route("/api/export/model", export_model),
-        Route("/api/export/snippet", export_snippet),
-        Route("/api/health", health),
-        WebSocketRoute("/ws", websocket),
+        Route("/api/upload", _upload, methods=["POST"]),
+        Route("/api/export/model", _export_model),
+        Route("/api/export/snippet", _export_snippet),
+        Route("/api/health", _health),
+        WebSocketRoute("/ws", _websocket),
     ])
-    app.state.sessions = sessions
+    app.state.sessions = Sessions(max_sessions)
     return app
+
+
+def _session_of(request):
+    """(the live session the request names, None), or (None, the 404 reply saying it is
+    gone)."""
+    session_id = request.query_params.get("session", "")
+    session = request.app.state.sessions.get(session_id)
+    if session is None:
+        return None, _error(404, f"no live session {session_id!r:.40}: the tab's "
+                                 f"connection was closed; reload the page.")
+    return session, None
+
+
+async def _index(request):
+    """The page."""
+    page = STATIC / "index.html"
+    if not page.is_file():
+        return PlainTextResponse("the playground's page is missing from this "
+                                 "installation (logreg/playground/static/index.html); "
+                                 "reinstall logreg.", status_code=500)
+    return FileResponse(page, media_type="text/html")
+
+
+async def _health(request):
+    """How many sessions are live."""
+    return JSONResponse({"sessions": len(request.app.state.sessions)})
+
+
+async def _upload(request):
+    """A CSV for the session, read up to ``MAX_UPLOAD_BYTES`` and handed to it."""
+    session, missing = _session_of(request)
+    if missing:
+        return missing
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_UPLOAD_BYTES:
+        return _error(413, f"the file has {int(declared)} bytes; at most "
+                           f"{MAX_UPLOAD_BYTES} (2 MiB): upload a sample of the rows.")
+    body = bytearray()
+    async for chunk in request.stream():
+        body.extend(chunk)
+        if len(body) > MAX_UPLOAD_BYTES:
+            return _error(413, f"the file is larger than {MAX_UPLOAD_BYTES} bytes "
+                               f"(2 MiB); upload a sample of the rows.")
+    try:
+        reply = await run_in_threadpool(session.upload, bytes(body))
+    except Exception as error:  # a bad file: one line, the server keeps serving
+        return _error(400, _one_line(error))
+    return JSONResponse(reply)
+
+
+async def _download(request, make, media_type, filename):
+    """The session's export ``make(session)`` as a file to save, or one line of error."""
+    session, missing = _session_of(request)
+    if missing:
+        return missing
+    try:
+        content = await run_in_threadpool(make, session)
+    except Exception as error:
+        return _error(400, _one_line(error))
+    return Response(content, media_type=media_type, headers={
+        "Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+async def _export_model(request):
+    """The session's model file."""
+    from logreg.apps.playground.export import model_bytes
+
+    return await _download(request, model_bytes, "application/octet-stream",
+                           "playground-model.safetensors")
+
+
+async def _export_snippet(request):
+    """The session's run as a Python script."""
+    from logreg.apps.playground.export import snippet
+
+    return await _download(request, snippet, "text/x-python", "playground_run.py")
+
+
+async def _websocket(ws: WebSocket):
+    """One tab's session, from its hello to its socket's close: each message answered by
+    exactly one message."""
+    sessions = ws.app.state.sessions
+    await ws.accept()
+    try:
+        session = await run_in_threadpool(sessions.open)
+    except Exception as error:
+        await ws.send_text(json.dumps({"type": "error", "message": _one_line(error)}))
+        await ws.close(code=1013)
+        return
+    try:
+        await ws.send_text(json.dumps({
+            "type": "hello", "session": session.id, "datasets": list(DATASETS),
+            "features": list(FEATURES), "limits": LIMITS}))
+        while True:
+            text = await ws.receive_text()
+            await ws.send_text(await _reply(session, text))
+    except (WebSocketDisconnect, OSError, RuntimeError):  # the tab went away mid-reply
+        pass
+    finally:
+        sessions.close(session)
+
+
+async def _reply(session, text):
+    """The encoded answer to one message: the session's reply, or an error (never a dead
+    socket)."""
+    try:
+        try:
+            message = json.loads(text)
+        except ValueError:
+            raise InvalidInputError(
+                f"the message {text!r:.40} is not JSON; send a JSON object such "
+                f"as {{\"type\": \"step\"}}.") from None
+        reply = await run_in_threadpool(session.handle, message)
+        return json.dumps(reply, allow_nan=False)
+    except Exception as error:  # never a dead socket: an error reply
+        return json.dumps({"type": "error", "message": _one_line(error)})
 
 
 def check_port_free(host, port):
