@@ -35,7 +35,7 @@ def add_parser(commands):
 def run(args):
     """``logreg data synth``: write a synthetic data set to a Zarr store."""
     path = dask_engine().synth(args.out, args.rows, args.features, chunk_rows=args.chunk_rows,
-                                seed=args.seed, progress=True, classes=args.classes)
+                               seed=args.seed, progress=True, classes=args.classes)
     print(f"Data set written to {path}: X ({args.rows}, {args.features}), y ({args.rows},) of "
           f"{args.classes} classes")
     return 0

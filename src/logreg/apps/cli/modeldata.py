@@ -58,7 +58,7 @@ def model_data(estimator, preprocessing, source, label_column, labels=None, part
     check_labels_option("--labels", labels, "--data", source)
     check_source_kind(source, image_shape, n_x)
     check_density_by_name(source, labels, bool(preprocessing.get("sparse")), image_shape, n_x,
-                           "the model was trained on")
+                          "the model was trained on")
     classes = estimator.classes_.tolist()
     dataset = load_whole(
         source, part, label_column=label_column or preprocessing.get("label_column") or "label",

@@ -42,8 +42,8 @@ def add_parser(commands):
                          "a model trained on one")
     add_data_options(predict, default=None)
     add_rows_option(predict, "predict every row (without it, the CSV or svmlight file the "
-                     "model was trained on, or a copy of it, gives only the rows train held "
-                     "out, said in one line on stderr; other inputs are predicted whole)")
+                    "model was trained on, or a copy of it, gives only the rows train held "
+                    "out, said in one line on stderr; other inputs are predicted whole)")
     predict.set_defaults(run=run)
 
 

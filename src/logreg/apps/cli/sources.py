@@ -62,7 +62,7 @@ def check_data_options(args):
                                     f"where its format keeps them). Leave --label-column out.")
     check_labels_option("--labels", args.labels, "--data", data)
     check_labels_option("--test-labels", getattr(args, "test_labels", None), "--test-data",
-                         args.test_data)
+                        args.test_data)
 
 
 def check_labels_option(option, labels, data_option, source):

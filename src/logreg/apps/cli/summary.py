@@ -46,7 +46,7 @@ def run(args):
 
     estimator, scaling, preprocessing = model_and_scaling(args.model)
     dataset = model_data(estimator, preprocessing, args.data, args.label_column, args.labels,
-                          part="train")
+                         part="train")
     X_rows = scaling.apply(dataset.X).T
     y = estimator.classes_[dataset.Y.ravel().astype(np.int64)]
     summary = summarize(estimator, X_rows, y, alpha=args.alpha,

@@ -148,12 +148,11 @@ def _created_folders_removed_on_failure(out):
 
 
 def _run_train_numpy(args):
+    """Train in memory: the engine table asked, the data read and scaled, the fit, the files."""
     _check_engine_options(args)
     estimator = _estimator(args)
-    from logreg.engines import Data  # the engine table, asked before any work
-
     library = "sparse" if sparse_source(args.data, args.labels) else "numpy"
-    estimator.plan(Data(library, args.dtype), sample_weight=None)
+    estimator.plan(engines.Data(library, args.dtype), sample_weight=None)  # before any work
     model_path, curve_path = _outputs(args.out)
     train, test = training_sets(args)
     scaling = scaling_for(train)

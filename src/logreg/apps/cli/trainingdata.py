@@ -42,7 +42,7 @@ def training_sets(args):
         image_shape, expected = train.image_shape, f"--data {args.data} holds"
         check_source_kind(args.test_data, image_shape, train.X.shape[0], expected)
         check_density_by_name(args.test_data, args.test_labels, train.sparse, image_shape,
-                               train.X.shape[0], expected)
+                              train.X.shape[0], expected)
         test = load_dataset(args.test_data, label_column=label_column,
                             image_size=image_shape[:2] if image_shape else None,
                             channels=image_shape[2] if image_shape else 3,
