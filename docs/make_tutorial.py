@@ -848,18 +848,18 @@ md(r"""
 
 Beyond the notes. **Where is it wrong?** Section 11 showed six test pictures; here are *all* the
 test pictures its model gets wrong, each with its true label and the probability it gave its
-(wrong) answer: `logreg.model.evaluation.misclassified_grid`, the picture that
+(wrong) answer: `logreg.model.pictures.misclassified_grid`, the picture that
 `logreg evaluate MODEL --data TEST_DATA --plots DIR` writes as `misclassified.png`.
 """)
 
 code(r"""
-from logreg.model import evaluation
+from logreg.model import pictures
 
 A_test = neuron.sigmoid(d["w"].T @ X_test + d["b"])        # ŷ = σ(wᵀx + b) on the test set
 wrong = np.flatnonzero(d["Y_prediction_test"][0] != test.Y[0])
 predicted = d["Y_prediction_test"][0, wrong].astype(int)
 confidence = np.where(predicted == 1, A_test[0, wrong], 1 - A_test[0, wrong])
-evaluation.misclassified_grid(
+pictures.misclassified_grid(
     test_images[wrong], [str(test.classes[int(t)]) for t in test.Y[0, wrong]],
     [str(test.classes[p]) for p in predicted], confidence, total=test.Y.shape[1])
 """, "misclassified")

@@ -35,7 +35,7 @@ PACKAGE = "logreg"
 # a build warning naming it.
 LIBRARY = [
     "logreg", "logreg.errors", "logreg.data", "logreg.graph", "logreg.core.neuron", "logreg.engines",
-    "logreg.solvers", "logreg.modelfile.io", "logreg.model.plots", "logreg.model.inference", "logreg.model.summary_table", "logreg.model.evaluation",
+    "logreg.solvers", "logreg.modelfile.io", "logreg.model.plots", "logreg.model.inference", "logreg.model.summary_table", "logreg.model.evaluation", "logreg.model.pictures",
     "logreg.solvers.diagnostics",
 ]
 

@@ -33,7 +33,8 @@ import logreg
 from logreg.data import load_digits10, load_digits_task
 from logreg.data.images import vectors_to_images
 from logreg.errors import InvalidInputError, OutputError
-from logreg.model.evaluation import evaluate, misclassified_grid, picture_names, write_plots
+from logreg.model.evaluation import evaluate
+from logreg.model.pictures import misclassified_grid, picture_names, write_plots
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 PICTURES = ["roc.png", "precision_recall.png", "calibration.png", "confusion_matrix.png"]
@@ -430,7 +431,7 @@ def test_drawing_keeps_the_users_backend_and_opens_no_pyplot_figure(tmp_path):
 import json, sys, matplotlib
 matplotlib.use("svg")
 import numpy as np, logreg
-from logreg.model.evaluation import write_plots
+from logreg.model.pictures import write_plots
 rng = np.random.default_rng(0)
 X = rng.normal(size=(60, 3)); y = np.array(["a", "b", "c"])[rng.integers(0, 3, 60)]
 model = logreg.LogisticRegression(num_iterations=20).fit(X, y)
@@ -449,7 +450,7 @@ print(json.dumps([matplotlib.get_backend(), pyplot.get_fignums() if pyplot else 
 def test_float_images_on_0_to_255_are_drawn_as_their_uint8_selves():
     """An image rebuilt from a column of X keeps its 0..255 pixel values as floats: drawn
     as the same image in uint8, never clipped to white."""
-    from logreg.model.evaluation import misclassified_grid
+    from logreg.model.pictures import misclassified_grid
 
     rng = np.random.default_rng(3)
     images = rng.integers(0, 256, size=(2, 4, 4, 3)).astype(np.uint8)

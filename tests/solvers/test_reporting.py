@@ -15,7 +15,7 @@ from sklearn.preprocessing import StandardScaler
 
 import logreg
 from helpers import run_cli
-from logreg.model import evaluation
+from logreg.model import evaluation, pictures
 from logreg.core import text
 from logreg.model.estimator import LogisticRegression
 
@@ -201,7 +201,7 @@ def test_summary_text_names_classes_plainly(cancer):
 
 
 def roc_axes(model, X, y):
-    figure = evaluation._roc_figure(evaluation._Scores(model, X, y))
+    figure = pictures._roc_figure(evaluation.Scores(model, X, y))
     (axes,) = figure.axes
     legend = axes.get_legend() or figure.legends[0]
     return axes.get_title(), [entry.get_text() for entry in legend.get_texts()]

@@ -48,12 +48,12 @@ def add_parser(commands):
 
 def run(args):
     """``logreg evaluate``: score a model on labelled data; with ``--plots``, its pictures."""
-    from logreg.model import evaluation
+    from logreg.model import evaluation, pictures
 
     if args.format is not None and args.plots is None:
         raise InvalidInputError(f"--format {args.format} applies to the pictures of --plots "
                                 f"DIR; give --plots DIR or leave --format out.")
-    folder = None if args.plots is None else evaluation.plots_folder(args.plots)
+    folder = None if args.plots is None else pictures.plots_folder(args.plots)
     estimator, scaling, preprocessing = model_and_scaling(args.model)
     dataset = model_data(estimator, preprocessing, args.data, args.label_column, args.labels,
                          all_rows=args.all_rows)
@@ -67,7 +67,7 @@ def run(args):
         images = None
         if dataset.image_shape and not dataset.sparse:
             images = vectors_to_images(dataset.X, dataset.image_shape)
-        report["pictures"] = [str(path) for path in evaluation.write_plots(
+        report["pictures"] = [str(path) for path in pictures.write_plots(
             estimator, X_rows, labels, folder, images=images, format=args.format or "png")]
     if args.json:
         print(evaluation.to_json(report))
