@@ -51,7 +51,7 @@ def fits(folder, repeats):
 
     store = dask_engine.synth(folder / "fits.zarr", FITS_ROWS, FEATURES)  # 32 MiB chunks
     X_rows, y = dask_engine.open_store(store)
-    X, Y, _ = dask_engine._notes_layout(X_rows, y)
+    X, Y, _ = dask_engine.notes_layout(X_rows, y)
     w, b = np.full((FEATURES, 1), 0.01), np.float64(0.1)
     X_numpy, Y_numpy = np.ascontiguousarray(X_rows.compute().T), Y.compute()
     label = f"step {FEATURES}×{FITS_ROWS:,} float64 ({X_rows.nbytes / 2**20:.0f} MiB, " \
@@ -93,7 +93,7 @@ def out_of_core(folder, steps):
         start = time.perf_counter()
         scaling = dask_engine.standardize(X_rows)
         row("b", f"standardisation pass (μ, σ) over {size}", time.perf_counter() - start)
-        X, Y, _ = dask_engine._notes_layout(dask_engine.scaled(X_rows, scaling), y)
+        X, Y, _ = dask_engine.notes_layout(dask_engine.scaled(X_rows, scaling), y)
         w, b = np.zeros((FEATURES, 1)), np.float64(0)
         times = []
         for _ in range(steps):

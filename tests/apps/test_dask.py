@@ -196,7 +196,7 @@ def test_synth_is_atomic_and_never_replaces_other_things(tmp_path, monkeypatch):
     def fail(*args):
         raise OSError("disk full")
 
-    monkeypatch.setattr(dask_engine, "_synth_chunk", fail)
+    monkeypatch.setattr(dask_engine.store, "_synth_chunk", fail)
     with pytest.raises(OSError, match="disk full"):
         dask_engine.synth(out, 100, 2, chunk_rows=50, seed=1)
     np.testing.assert_array_equal(zarr.open_group(out, mode="r")["X"][:], before)
@@ -328,7 +328,7 @@ def test_zarr_without_engine_and_engine_options_without_dask(tmp_path, capsys):
 
 @pytest.mark.parametrize("address", ["tcp://127.0.0.1:1", "nonsense://x:1"])
 def test_bad_scheduler_address(tmp_path, capsys, monkeypatch, address):
-    monkeypatch.setattr(dask_engine, "CONNECT_TIMEOUT", "1s")
+    monkeypatch.setattr(dask_engine.clusters, "CONNECT_TIMEOUT", "1s")
     store = tmp_path / "d.zarr"
     dask_engine.synth(store, 100, 2)
     scheduler_before = dask.config.get("scheduler", None)

@@ -168,7 +168,7 @@ def test_each_k_class_step_and_evaluation_reads_each_chunk_of_X_once(tmp_path):
     dask_engine.synth(tmp_path / "d.zarr", 1000, 3, chunk_rows=200, seed=1, classes=K)
     X_rows, y = counted_store(tmp_path / "d.zarr")
     x_keys = [f"X/c/{i}/0" for i in range(5)]
-    X, Y, classes = dask_engine._notes_layout(X_rows, y)
+    X, Y, classes = dask_engine.notes_layout(X_rows, y)
     assert classes.tolist() == [0, 1, 2] and Y.shape == (K, 1000)
     READS.clear()
     cost, dW, db = dask_gradient.loss_and_gradient(np.full((3, K), 0.1), np.zeros((K, 1)), X, Y)

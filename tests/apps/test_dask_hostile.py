@@ -106,7 +106,7 @@ def test_scheduler_that_cannot_be_reached_is_one_line_at_once(address, fragments
     import distributed
 
     monkeypatch.setattr(distributed, "LocalCluster", None)  # never a local cluster instead
-    monkeypatch.setattr(dask_engine, "CONNECT_TIMEOUT", "5s")
+    monkeypatch.setattr(dask_engine.clusters, "CONNECT_TIMEOUT", "5s")
     address = address.format(closed=closed_port())
     line = one_line(run_cli(["train", "--engine", "dask", "--data", store, "--scheduler",
                              address, "--out", tmp_path / "o"], capsys),
