@@ -13,6 +13,7 @@ import pytest
 import scipy.sparse as sp
 
 from logreg.engines import fused
+from logreg.engines import threads as kernel_threads
 from logreg.core import neuron
 from logreg.errors import InvalidInputError
 
@@ -225,7 +226,7 @@ def test_extreme_z_gives_finite_numbers_and_no_warning(scale, classes, layout):
 def many_cpus(monkeypatch):
     """Pretend this process may use 8 CPUs, so that a limit of 2 means 2 threads on any machine
     (the kernels' results do not depend on the number of threads)."""
-    monkeypatch.setattr(fused, "_cpus", lambda: 8)
+    monkeypatch.setattr(kernel_threads, "_cpus", lambda: 8)
 
 
 @pytest.mark.parametrize("layout, classes", [("dense", 3), ("dense", 10), ("sparse", 2),
@@ -243,10 +244,10 @@ def test_same_bits_on_any_number_of_threads(layout, classes, threads, dtype, man
         chunks = len(fused.sparse_bounds(X.T.indptr, 12, Y.shape[0], X.data.nbytes
                                          + X.indices.nbytes + X.indptr.nbytes)) - 1
     assert chunks >= threads  # the threads have chunks to share
-    with fused.thread_limit(1):
+    with kernel_threads.thread_limit(1):
         reference = fused.loss_and_gradient(W, b, X, Y, s, 0.5)
-    with fused.thread_limit(threads):
-        assert fused.threads() == threads
+    with kernel_threads.thread_limit(threads):
+        assert kernel_threads.threads() == threads
         result = fused.loss_and_gradient(W, b, X, Y, s, 0.5)
     assert_same_bits(result, reference)
 

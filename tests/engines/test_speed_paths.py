@@ -17,6 +17,7 @@ from sklearn.preprocessing import StandardScaler
 import logreg
 from logreg import LogisticRegression
 from logreg.engines import fused
+from logreg.engines import threads as kernel_threads
 from logreg.core import neuron
 
 pytestmark = pytest.mark.skipif(not fused.available(), reason="numba is not installed")
@@ -63,9 +64,9 @@ def test_fused_does_not_depend_on_the_number_of_threads(threads, monkeypatch):
     rows, y = rows_problem(40000, 25)
     w, Y = np.full((25, 1), 0.05), y.reshape(1, -1)
     reference = fused.loss_and_gradient(w, 0.1, rows.T, Y)
-    monkeypatch.setattr(fused, "_cpus", lambda: 8)  # as many threads as asked, on any machine
-    with fused.thread_limit(threads):
-        assert fused.threads() == threads
+    monkeypatch.setattr(kernel_threads, "_cpus", lambda: 8)  # as many threads as asked, on any machine
+    with kernel_threads.thread_limit(threads):
+        assert kernel_threads.threads() == threads
         result = fused.loss_and_gradient(w, 0.1, rows.T, Y)
     for a, b in zip(result, reference):
         np.testing.assert_array_equal(a, b)

@@ -20,7 +20,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from logreg.engines import fused
-from logreg import solvers
+from logreg.engines import threads as kernel_threads
 from logreg.errors import InvalidInputError
 
 pytestmark = pytest.mark.skipif(not fused.available(), reason="numba is not installed")
@@ -54,7 +54,7 @@ def many_cpus(monkeypatch):
     """Pretend this process may use 8 CPUs, so that limits up to 8 take effect on any machine
     (the kernel's results do not depend on the number of threads, and a pool thread more than
     the cores only waits its turn)."""
-    monkeypatch.setattr(fused, "_cpus", lambda: 8)
+    monkeypatch.setattr(kernel_threads, "_cpus", lambda: 8)
 
 
 @pytest.fixture
@@ -78,55 +78,55 @@ REFUSED = [0, -2, -100, 2.0, 1.5, float("nan"), True, False, "2", [2], np.float6
 @pytest.mark.parametrize("n", REFUSED, ids=repr)
 def test_thread_limit_refuses_what_is_not_a_thread_count(n):
     with pytest.raises(InvalidInputError, match=r"n_threads=.*expected a whole number.*-1.*None"):
-        fused.thread_limit(n)  # at the call, before any work
+        kernel_threads.thread_limit(n)  # at the call, before any work
 
 
 @given(st.integers(min_value=-10**6, max_value=10**6))
 def test_thread_limit_accepts_exactly_positive_counts_and_minus_one(n):
-    cpus = fused._cpus()
+    cpus = kernel_threads._cpus()
     if n >= 1 or n == -1:
-        with fused.thread_limit(n):
-            assert fused.threads() == (cpus if n == -1 else min(n, cpus))
+        with kernel_threads.thread_limit(n):
+            assert kernel_threads.threads() == (cpus if n == -1 else min(n, cpus))
     else:
         with pytest.raises(InvalidInputError, match=f"n_threads={n}"):
-            fused.thread_limit(n)
+            kernel_threads.thread_limit(n)
 
 
 def test_thread_limit_takes_numpy_integers(many_cpus):
-    with fused.thread_limit(np.int64(3)):
-        assert fused.threads() == 3
-        assert type(fused.threads()) is int
+    with kernel_threads.thread_limit(np.int64(3)):
+        assert kernel_threads.threads() == 3
+        assert type(kernel_threads.threads()) is int
 
 
 # --- threads(): the rule ----------------------------------------------------------------------
 
 def test_explicit_limits_nest_and_end_with_their_block(many_cpus):
-    default = fused.threads()
-    with fused.thread_limit(3):
-        assert fused.threads() == 3
-        with fused.thread_limit(None):  # no cap of its own: the enclosing one holds
-            assert fused.threads() == 3
-        with fused.thread_limit(5):
-            assert fused.threads() == 5
-        with fused.thread_limit(-1):
-            assert fused.threads() == 8
-        assert fused.threads() == 3
-    assert fused.threads() == default
-    with pytest.raises(KeyError), fused.thread_limit(2):
+    default = kernel_threads.threads()
+    with kernel_threads.thread_limit(3):
+        assert kernel_threads.threads() == 3
+        with kernel_threads.thread_limit(None):  # no cap of its own: the enclosing one holds
+            assert kernel_threads.threads() == 3
+        with kernel_threads.thread_limit(5):
+            assert kernel_threads.threads() == 5
+        with kernel_threads.thread_limit(-1):
+            assert kernel_threads.threads() == 8
+        assert kernel_threads.threads() == 3
+    assert kernel_threads.threads() == default
+    with pytest.raises(KeyError), kernel_threads.thread_limit(2):
         raise KeyError  # an error inside the block still ends it
-    assert fused.threads() == default
+    assert kernel_threads.threads() == default
 
 
 def test_never_more_threads_than_cpus_this_process_may_use(monkeypatch):
-    monkeypatch.setattr(fused, "_cpus", lambda: 2)
-    with fused.thread_limit(64):
-        assert fused.threads() == 2
-    assert fused.threads() <= 2
+    monkeypatch.setattr(kernel_threads, "_cpus", lambda: 2)
+    with kernel_threads.thread_limit(64):
+        assert kernel_threads.threads() == 2
+    assert kernel_threads.threads() <= 2
 
 
 @pytest.mark.skipif(not hasattr(os, "sched_getaffinity"), reason="no CPU affinity here")
 def test_cpus_are_the_affinity_not_the_machine():
-    assert fused._cpus() == len(os.sched_getaffinity(0))
+    assert kernel_threads._cpus() == len(os.sched_getaffinity(0))
 
 
 def test_the_limit_belongs_to_the_thread_that_set_it(many_cpus):
@@ -134,9 +134,9 @@ def test_the_limit_belongs_to_the_thread_that_set_it(many_cpus):
     both_inside = threading.Barrier(2, timeout=GUARD)
 
     def under(n):
-        with fused.thread_limit(n):
+        with kernel_threads.thread_limit(n):
             both_inside.wait()
-            seen = fused.threads()
+            seen = kernel_threads.threads()
             both_inside.wait()
             return seen
 
@@ -149,18 +149,18 @@ def test_threadpoolctl_limit_gives_one_thread(many_cpus, ranges):
 
     rows, y = problem()
     chunks = fused.chunk_count(rows.shape[0])
-    with fused.thread_limit(2):  # the control: two ranges of chunks, on two threads
+    with kernel_threads.thread_limit(2):  # the control: two ranges of chunks, on two threads
         evaluate(rows, y)
     assert sorted(ranges) == [(0, chunks // 2), (chunks // 2, chunks)]
     ranges.clear()
     with threadpool_limits(1):
-        assert fused.threads() == 1
+        assert kernel_threads.threads() == 1
         evaluate(rows, y)
         assert ranges == [(0, chunks)]  # one range: the kernel ran once, in this thread
-        with fused.thread_limit(2):  # an explicit limit comes first
-            assert fused.threads() == 2
+        with kernel_threads.thread_limit(2):  # an explicit limit comes first
+            assert kernel_threads.threads() == 2
     with threadpool_limits(3):
-        assert fused.threads() <= 3
+        assert kernel_threads.threads() <= 3
 
 
 def test_numba_thread_count_is_obeyed(many_cpus, monkeypatch):
@@ -170,19 +170,19 @@ def test_numba_thread_count_is_obeyed(many_cpus, monkeypatch):
         before = numba.get_num_threads()  # numba's threads run: its own setting counts
         numba.set_num_threads(1)
         try:
-            assert fused.threads() == 1
+            assert kernel_threads.threads() == 1
         finally:
             numba.set_num_threads(before)
     else:  # asking numba would start its threads: NUMBA_NUM_THREADS counts
         monkeypatch.setattr(numba.config, "NUMBA_NUM_THREADS", 1)
-        assert fused.threads() == 1
+        assert kernel_threads.threads() == 1
         assert not numba.np.ufunc.parallel._is_initialized  # and they were not started
 
 
 def test_scipy_blas_held_for_lbfgs_does_not_cut_the_kernel_threads(many_cpus):
-    before = fused.threads()
-    with solvers._scipy_blas_on_one_thread():
-        assert fused.threads() == before
+    before = kernel_threads.threads()
+    with kernel_threads.scipy_blas_on_one_thread():
+        assert kernel_threads.threads() == before
 
 
 def scipy_blas_threads():
@@ -196,7 +196,7 @@ def test_joblib_workers_get_their_share_of_the_cores():
     """joblib's loky workers default to cpu_count // n_jobs threads (inner_max_num_threads)."""
     from joblib import Parallel, cpu_count, delayed
 
-    shares = Parallel(n_jobs=2, backend="loky")(delayed(fused.threads)() for _ in range(2))
+    shares = Parallel(n_jobs=2, backend="loky")(delayed(kernel_threads.threads)() for _ in range(2))
     assert shares == [max(1, cpu_count() // 2)] * 2
     if cpu_count() <= 3:
         assert shares == [1, 1]
@@ -207,10 +207,10 @@ def test_joblib_workers_get_their_share_of_the_cores():
 @pytest.mark.parametrize("threads", [1, 2, 3])
 def test_same_bits_on_any_number_of_threads(threads, many_cpus, ranges):
     rows, y = problem(m=30000, n=13)
-    with fused.thread_limit(1):
+    with kernel_threads.thread_limit(1):
         reference = evaluate(rows, y)
     ranges.clear()
-    with fused.thread_limit(threads):
+    with kernel_threads.thread_limit(threads):
         result = evaluate(rows, y)
     assert len(ranges) == threads
     assert_same_bits(result, reference)
@@ -226,7 +226,8 @@ needs_scipy_blas = pytest.mark.skipif(
 @needs_scipy_blas
 def test_nested_holds_restore_the_setting_found():
     original = scipy_blas_threads()
-    outer, inner = solvers._scipy_blas_on_one_thread(), solvers._scipy_blas_on_one_thread()
+    hold = kernel_threads.scipy_blas_on_one_thread
+    outer, inner = hold(), hold()
     outer.__enter__()
     inner.__enter__()
     seen = [scipy_blas_threads()]
@@ -245,7 +246,7 @@ def held_in_another_thread():
     entered, leave = threading.Event(), threading.Event()
 
     def other_fit():
-        with solvers._scipy_blas_on_one_thread():
+        with kernel_threads.scipy_blas_on_one_thread():
             entered.set()
             assert leave.wait(GUARD)
 
@@ -263,7 +264,7 @@ def test_holds_in_two_threads_restore_the_setting_found():
     """The first hold starts in another thread and ends first; the last one, here, restores."""
     original = scipy_blas_threads()
     with held_in_another_thread() as (leave, done):
-        with solvers._scipy_blas_on_one_thread():
+        with kernel_threads.scipy_blas_on_one_thread():
             leave.set()
             done.result(timeout=GUARD)
             assert set(scipy_blas_threads()) == {1}  # still held: this fit runs on
@@ -279,8 +280,8 @@ def _fork_context():
 def _child_evaluation(m, n):
     """In a forked child: one evaluation on two threads (the parent's pool threads are gone)."""
     rows, y = problem(m, n)
-    with fused.thread_limit(2):
-        assert fused.threads() == 2
+    with kernel_threads.thread_limit(2):
+        assert kernel_threads.threads() == 2
         return evaluate(rows, y)
 
 
@@ -288,7 +289,7 @@ def _child_fit(solver):
     from logreg import LogisticRegression
 
     rows, y = problem()
-    with fused.thread_limit(2):
+    with kernel_threads.thread_limit(2):
         clf = LogisticRegression(implementation="fused", solver=solver, num_iterations=30)
         return clf.fit(rows, y).coef_
 
@@ -296,7 +297,7 @@ def _child_fit(solver):
 def _child_scipy_hold():
     """In a child forked while another thread of the parent held SciPy's BLAS."""
     free = scipy_blas_threads()
-    with solvers._scipy_blas_on_one_thread():  # the lock and the count were not inherited held
+    with kernel_threads.scipy_blas_on_one_thread():  # the lock and the count were not inherited held
         held = scipy_blas_threads()
     return free, held, scipy_blas_threads()
 
@@ -314,7 +315,7 @@ def run_in_fork(function, *arguments):
 
 @needs_fork
 def test_evaluation_in_a_child_forked_after_the_pool_ran(many_cpus):
-    with fused.thread_limit(2):
+    with kernel_threads.thread_limit(2):
         reference = evaluate(*problem(20000, 20))  # the parent's pool threads now exist
     assert_same_bits(run_in_fork(_child_evaluation, 20000, 20), reference)
     assert_same_bits(evaluate(*problem(20000, 20)), reference)  # and the parent's pool still works
@@ -326,7 +327,7 @@ def test_fit_in_a_child_forked_after_the_pool_ran(solver, many_cpus):
     from logreg import LogisticRegression
 
     rows, y = problem()
-    with fused.thread_limit(2):
+    with kernel_threads.thread_limit(2):
         reference = LogisticRegression(implementation="fused", solver=solver,
                                        num_iterations=30).fit(rows, y).coef_
     np.testing.assert_array_equal(run_in_fork(_child_fit, solver), reference)
@@ -348,15 +349,16 @@ FORK_SCRIPT = """
 import os, signal
 import numpy as np
 from logreg.engines import fused
+from logreg.engines import threads as kernel_threads
 
-fused._cpus = lambda: 4  # several threads on any machine
+kernel_threads._cpus = lambda: 4  # several threads on any machine
 rng = np.random.default_rng(0)
 X = rng.normal(size=(20000, 20)).T  # examples contiguous
 Y = (rng.random((1, 20000)) < 0.5).astype(float)
 w = np.linspace(-0.2, 0.2, 20).reshape(-1, 1)
 
 def evaluate(threads):
-    with fused.thread_limit(threads):
+    with kernel_threads.thread_limit(threads):
         return fused.loss_and_gradient(w, 0.1, X, Y)
 
 def in_child(reference):
@@ -395,7 +397,7 @@ def test_two_fits_at_once_equal_one_after_the_other(solver, many_cpus):
 
     def fit(index, threads=None):
         rows, y = problems[index]
-        with fused.thread_limit(threads):
+        with kernel_threads.thread_limit(threads):
             clf = LogisticRegression(implementation="fused", solver=solver, num_iterations=60)
             return clf.fit(rows, y)
 

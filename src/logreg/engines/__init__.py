@@ -33,9 +33,11 @@ from array_api_compat import is_array_api_obj, is_dask_array, is_numpy_array
 
 from logreg.errors import InvalidInputError
 
-SOLVERS = ("gd", "lbfgs", "newton")
-# what each solver takes from an engine: every one the gradient, Newton's method H v besides
+# what each solver takes from an engine: every one the gradient, Newton's method H v besides.
+# Each solver's spec says the same (``logreg.solvers.SOLVERS[name].needs``); the table sits
+# below the solvers in the layers, so it keeps this copy, which tests/solvers checks.
 SOLVER_NEEDS = {"gd": "gradient", "lbfgs": "gradient", "newton": "Hessian-vector products"}
+SOLVERS = tuple(SOLVER_NEEDS)
 DTYPES = ("float32", "float64")
 IMPLEMENTATIONS = ("auto", "vectorized", "fused", "semi", "loop")
 BACKPROPS = ("closed-form", "graph")
@@ -243,7 +245,7 @@ def _prefers(name, data, solver, l2, num_iterations, classes=2, fit_intercept=Tr
         from logreg.engines.fused import MIN_BYTES  # smaller X stays in cache: NumPy's two passes win
 
         n_x, m = data.shape or (0, 0)
-        if solver == "newton":
+        if SOLVER_NEEDS.get(solver) == "Hessian-vector products":
             return _one_pass_newton(data, classes, fit_intercept, MIN_BYTES)
         if data.library == "sparse":  # one pass over the non-zeros beats SciPy's two
             return True
@@ -303,7 +305,8 @@ def resolve(X, *, backprop="closed-form", implementation="auto", solver="gd", dt
                                 or _prefers(name, data, solver, l2, num_iterations, classes,
                                             fit_intercept)):
             return Plan(engine, engine.loss_and_gradient(),
-                        engine.second_derivatives() if solver == "newton" else None)
+                        engine.second_derivatives()
+                        if SOLVER_NEEDS.get(solver) == "Hessian-vector products" else None)
         if refusal is not None:
             refusals.append((name, refusal))
     raise InvalidInputError(_unsupported(setting, data, solver, weighted, l2, refusals,

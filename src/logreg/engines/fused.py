@@ -46,34 +46,16 @@ are float64, so float32 data loses little in accumulation (on dense float32 X, a
 z = Wᵀx and a block's dZ Xᵀ are summed in float32, as BLAS would: converting each x to float64
 cost the neuron more than reading it). The gradient comes back in X's dtype.
 
-How many threads (``threads()``), decided at every evaluation, in this order:
-
-1. an explicit limit, ``with thread_limit(n):`` in this thread (the estimator's ``n_threads``):
-   n threads, -1 for every CPU this process may use;
-2. else the smallest limit of the thread pools this process already obeys: the ``num_threads``
-   that threadpoolctl reads from each loaded BLAS and OpenMP library (so ``threadpool_limits(1)``
-   gives one thread, and a joblib worker, whose OMP_NUM_THREADS/OPENBLAS_NUM_THREADS joblib
-   sets to cpu_count // n_jobs, gets that many), and numba's (NUMBA_NUM_THREADS, or
-   ``numba.get_num_threads()`` where numba's own threads were started). SciPy's private copy of
-   OpenBLAS is left out: logreg holds it to one thread during L-BFGS (``solvers.lbfgs``);
-3. never more than the CPUs this process may run on (``os.sched_getaffinity``), nor than chunks.
-
-The chunks depend on the data alone, so any number of threads gives the same bits. The threads
-are a small pool shared by every caller; a child made by ``fork`` drops its copy (whose threads
-did not survive the fork) and starts its own on first use.
+The threads and how many (``thread_limit``, ``threads``) are ``logreg.engines.threads``'s; the
+chunks depend on the data alone, so any number of threads gives the same bits.
 """
 
-import contextlib
 import functools
 import importlib.util
-import numbers
-import os
-import sys
-import threading
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
+from logreg.engines import threads
 from logreg.errors import InvalidInputError
 
 CHUNKS = 64  # at most; fixed by the data alone, so the sums never depend on the threads
@@ -145,112 +127,9 @@ def _compiled():
     return _kernels().neuron_chunks
 
 
-def _cpus():
-    """The CPUs this process may run on (its affinity, which may be fewer than the machine's)."""
-    if hasattr(os, "sched_getaffinity"):
-        return len(os.sched_getaffinity(0))
-    return os.cpu_count() or 1
-
-
-class _Limits(threading.local):
-    n = None  # the innermost thread_limit(n) of this thread (None: none)
-
-
-_limits = _Limits()
-
-
-def thread_limit(n):
-    """A context in which this thread's fused evaluations use at most ``n`` threads (-1: every
-    CPU this process may use; None: no cap of its own, the enclosing one or threadpoolctl's
-    rule). Other threads keep their own limits. Raises InvalidInputError for anything else."""
-    if n is not None and (isinstance(n, bool) or not isinstance(n, numbers.Integral)
-                          or not (n >= 1 or n == -1)):
-        raise InvalidInputError(
-            f"n_threads={n!r}; expected a whole number of threads ≥ 1, -1 for all {_cpus()} "
-            f"CPUs, or None to follow threadpoolctl's limit. Pass e.g. n_threads=1.")
-    return _limited(None if n is None else int(n))
-
-
-@contextlib.contextmanager
-def _limited(n):
-    outer = _limits.n
-    _limits.n = outer if n is None else n
-    try:
-        yield
-    finally:
-        _limits.n = outer
-
-
-_found = (None, [])  # (len(sys.modules) when searched, threadpoolctl's controllers)
-
-
-def _thread_pools():
-    """threadpoolctl's controllers of the loaded BLAS and OpenMP libraries but SciPy's private
-    OpenBLAS. Finding them takes milliseconds, reading a limit half a microsecond: they are
-    searched again only when a module was imported since (which is how libraries load)."""
-    global _found
-    if _found[0] != len(sys.modules):
-        from threadpoolctl import ThreadpoolController
-
-        _found = (len(sys.modules), [library for library in ThreadpoolController().lib_controllers
-                                     if "scipy.libs" not in library.filepath])
-    return _found[1]
-
-
-def _numba_threads():
-    """numba's thread count: numba.get_num_threads() once its threads run (asking earlier
-    would start them), else NUMBA_NUM_THREADS; None when neither says."""
-    numba = sys.modules.get("numba")
-    if numba is not None:
-        if getattr(sys.modules.get("numba.np.ufunc.parallel"), "_is_initialized", False):
-            return numba.get_num_threads()
-        return numba.config.NUMBA_NUM_THREADS
-    value = os.environ.get("NUMBA_NUM_THREADS", "")
-    return int(value) if value.isdigit() else None
-
-
-def threads():
-    """How many threads this thread's next evaluation uses (the rule is the module's
-    docstring): an explicit ``thread_limit``, else the smallest of threadpoolctl's and numba's
-    limits, never more than the CPUs this process may use."""
-    cpus, explicit = _cpus(), _limits.n
-    if explicit is not None:
-        return cpus if explicit == -1 else min(explicit, cpus)
-    limits = [library.num_threads for library in _thread_pools()]
-    limits.append(_numba_threads())
-    return min([cpus] + [n for n in limits if isinstance(n, int) and n >= 1])
-
-
-@functools.cache
-def _pool():
-    # threads start only when work waits and none is idle; max_workers is just a ceiling
-    return ThreadPoolExecutor(max_workers=os.cpu_count() or 1, thread_name_prefix="logreg-fused")
-
-
-# A child made by fork has the pool's object but none of its threads (fork copies only the
-# thread that called it): work handed to it would wait forever. The child starts its own.
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_pool.cache_clear)
-
-
-def _run(kernel, chunks, *arguments):
-    """Every chunk, split in contiguous ranges over ``threads()`` threads (one range when X is
-    small). Plain threads, not OpenMP: under a busy machine OpenMP's waiting threads made the
-    kernel 10-20 times slower (spinning) or added milliseconds per call (sleeping)."""
-    count = min(threads(), chunks) if chunks > 1 else 1
-    if count == 1:
-        kernel(*arguments, 0, chunks)
-        return
-    bounds = [chunks * t // count for t in range(count + 1)]
-    futures = [_pool().submit(kernel, *arguments, first, last)
-               for first, last in zip(bounds[:-1], bounds[1:])]
-    for future in futures:
-        future.result()
-
-
 def _run_chunks(*arguments):
     """The neuron's dense kernel over every chunk (``arguments[7]`` holds one dw per chunk)."""
-    _run(_compiled(), arguments[7].shape[0], *arguments)
+    threads.run(_compiled(), arguments[7].shape[0], *arguments)
 
 
 def loss_and_gradient(w, b, X, Y, sample_weight=None, l2=0.0):
@@ -319,7 +198,7 @@ def _layer(W, b, dtype, rows, Y, s, weighted, l2):
     dW_parts, sums = np.zeros((chunks, K, rows.shape[1])), np.zeros((chunks, 2 + K))
     # Wᵀ (K, n_x) in X's dtype: each class's weights contiguous, each x read in its own dtype
     Wt = np.ascontiguousarray(np.asarray(W).T, dtype=dtype)
-    _run(_kernels().layer_chunks, chunks, rows, Y, s, weighted, Wt,
+    threads.run(_kernels().layer_chunks, chunks, rows, Y, s, weighted, Wt,
          np.ravel(b).astype(np.float64), dtype.type(0), feature_tile(K, dtype.itemsize),
          dtype != np.float64, dW_parts, sums)
     return _totals(W, dW_parts.sum(axis=0).T, sums, dtype, l2)
@@ -351,7 +230,7 @@ def _sparse(W, b, X, Y, s, weighted, l2):
     outside = np.zeros(chunks, dtype=np.int64)
     kernels = _kernels()
     kernel = kernels.sparse_neuron_chunks if K == 1 else kernels.sparse_layer_chunks
-    _run(kernel, chunks, data, indices, indptr, bounds, Y, s, weighted,
+    threads.run(kernel, chunks, data, indices, indptr, bounds, Y, s, weighted,
          np.ascontiguousarray(np.reshape(W, (n_x, K)), dtype=np.float64),
          np.ravel(b).astype(np.float64), dW_parts, sums, outside)
     if outside.any():

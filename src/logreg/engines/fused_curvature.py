@@ -1,5 +1,5 @@
 """The second derivatives Newton's method needs, as the engine table's "fused" row gives them:
-numba kernels (``logreg.engines.newton_kernels``) on ``logreg.engines.fused``'s threads.
+numba kernels (``logreg.engines.newton_kernels``) on ``logreg.engines.threads``.
 
 The same ``curvature.Problem`` (J, ∇J and the margins by BLAS and SciPy: the gradient
 X dZᵀ is one pass over X already), with the second derivatives in one pass over X each:
@@ -13,7 +13,7 @@ or CSC X), which ``engines.resolve`` checks before it picks this row.
 
 import numpy as np
 
-from logreg.engines import vectorized as curvature, fused
+from logreg.engines import vectorized as curvature, fused, threads
 
 
 def _kernels():
@@ -35,8 +35,8 @@ class Problem(curvature.Problem):
         self.bounds = np.array([self.m * c // chunks for c in range(chunks + 1)])
 
     def run(self, kernel, *arguments):
-        """``kernel`` over every chunk on fused's threads."""
-        fused._run(kernel, len(self.bounds) - 1, *arguments)
+        """``kernel`` over every chunk on the kernels' threads (``threads.run``)."""
+        threads.run(kernel, len(self.bounds) - 1, *arguments)
 
     def applied(self, A, scale):
         """The curvature at the point whose activations are A: H v and diag H in one pass."""
@@ -52,7 +52,7 @@ class OnePassCurvature(curvature.Curvature):
 
     def product(self, v):
         """(H v, u = X̃ᵀ v) in one pass: the neuron on dense or CSR rows, a softmax layer on
-        dense rows (chunks on fused's threads) or CSR rows (one thread)."""
+        dense rows (chunks on the kernels' threads) or CSR rows (one thread)."""
         problem, kernels = self.problem, _kernels()
         rows, K, bounds = problem.rows, problem.outputs, problem.bounds
         V, vb = problem.split(v)
@@ -91,7 +91,7 @@ class OnePassCurvature(curvature.Curvature):
         return (np.concatenate([HV, total]) if problem.fit_intercept else HV), U
 
     def squared_products(self, C):
-        """(X ∘ X) Cᵀ, flattened as vec W, in one pass (chunks on fused's threads)."""
+        """(X ∘ X) Cᵀ, flattened as vec W, in one pass (chunks on the kernels' threads)."""
         problem, kernels = self.problem, _kernels()
         rows, bounds, K = problem.rows, problem.bounds, problem.outputs
         parts = np.zeros((len(bounds) - 1, problem.n_x) + ((K,) if K > 1 else ()))
@@ -109,7 +109,7 @@ class OnePassCurvature(curvature.Curvature):
 
 
 class OnePassFormedCurvature(curvature.FormedCurvature):
-    """H formed in one pass over X (chunks on fused's threads), for few parameters."""
+    """H formed in one pass over X (chunks on the kernels' threads), for few parameters."""
 
     @staticmethod
     def formed(problem, A, scale):

@@ -4,7 +4,7 @@ NumPy and SciPy compute H v = X̃ (D ∘ (X̃ᵀ v)) in two passes: u = X̃ᵀ v
 Here each example (a row of Xᵀ: dense and contiguous, or a CSR row) is read once, while it is
 in cache: uᵢ = xᵢᵀ v + v_b, its curvature times uᵢ, then its share xᵢ rᵢ of H v. The
 neuron's kernels work on chunks ``first`` to ``last`` of examples, each chunk with its own
-partial H v, which ``logreg.engines.fused``'s threads run and the caller adds up in chunk order (the
+partial H v, which ``logreg.engines.threads`` runs and the caller adds up in chunk order (the
 same bits on any number of threads). The softmax layer's sparse kernel runs on one thread.
 Besides H v: diag H (the preconditioner's) and, for few parameters, H itself. Imported by
 ``logreg.engines.fused_curvature`` (the engine table's "fused" row, which needs numba);

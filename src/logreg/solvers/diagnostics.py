@@ -122,8 +122,18 @@ def too_few_iterations(costs, num_iterations=None, solver="gd"):
     return Finding("too few iterations",
                    f"the cost still fell at each of the last {tail} iterations, by "
                    f"{costs[-tail - 1] - costs[-1]:.3g} in all, to {costs[-1]:.6g}",
-                   f"raise num_iterations{more}"
-                   + (", or use solver='lbfgs' or 'newton'" if solver == "gd" else ""))
+                   f"raise num_iterations{more}" + _faster_solvers(solver))
+
+
+def _faster_solvers(solver):
+    """", or use solver='lbfgs' or 'newton'" for a solver that steps by a learning rate (the
+    solvers that need none reach the minimum in far fewer iterations); "" for the others."""
+    from logreg.solvers import SOLVERS
+
+    if not getattr(SOLVERS.get(solver), "takes_learning_rate", False):
+        return ""
+    faster = [name for name, spec in SOLVERS.items() if not spec.takes_learning_rate]
+    return ", or use solver=" + " or ".join(repr(name) for name in faster)
 
 
 def separable_data(accuracy, costs, l2):
@@ -227,6 +237,7 @@ def diagnose(estimator, X, y):
     """
     from logreg.core import arrays
     from logreg.errors import NotFittedError
+    from logreg.solvers import SOLVERS
 
     if not hasattr(estimator, "coef_"):
         raise NotFittedError("This LogisticRegression is not fitted yet: diagnose needs a "
@@ -241,7 +252,9 @@ def diagnose(estimator, X, y):
     coef = np.asarray(arrays.to_numpy(estimator.coef_), dtype=np.float64)
     intercept = np.asarray(arrays.to_numpy(estimator.intercept_), dtype=np.float64)
     b = intercept[0] if len(intercept) == 1 else intercept.reshape(-1, 1)
-    learning_rate = estimator.learning_rate_ if estimator.solver == "gd" else None
+    learning_rate = (estimator.learning_rate_
+                     if getattr(SOLVERS.get(estimator.solver), "takes_learning_rate", False)
+                     else None)
     return findings(estimator.costs_, norms=column_norms(rows.T),
                     accuracy=training_accuracy(rows.T, Y, coef.T, b), l2=estimator.l2,
                     learning_rate=learning_rate, num_iterations=estimator.num_iterations,
