@@ -1,156 +1,185 @@
-"""logreg.data for K classes and sparse tables: digits10, class indices, sparse .npz with a
-labels file, svmlight / LIBSVM files, max-abs scaling.
+"""logreg.data's tables: a CSV with a header and a label column, an .npz of X and y, and sparse
+tables never densified (a SciPy sparse .npz with a labels file, svmlight / LIBSVM text).
 
-Truth comes from outside the code under test: scikit-learn's digits and MaxAbsScaler, SciPy's
+Truth comes from outside the code under test: hand-worked values, NumPy computed here, SciPy's
 own sparse matrices (``save_npz``), scikit-learn's ``dump_svmlight_file`` and hand-written
 svmlight text.
 """
 
 import gzip
 
-import h5py
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from PIL import Image
-from sklearn.datasets import dump_svmlight_file, load_digits
-from sklearn.preprocessing import MaxAbsScaler
+from sklearn.datasets import dump_svmlight_file
 
 from logreg.data import (
-    BUILT_IN,
-    Scaling,
-    index_labels,
+    load_csv,
     load_dataset,
-    load_digits10,
-    load_digits_task,
-    load_h5,
-    load_image_folder,
+    load_npz,
     load_sparse_npz,
     load_svmlight,
-    max_abs,
     read_labels,
-    standardize,
 )
-from logreg.data import is_svmlight, source_kind, split_dataset
-from logreg.errors import DataFileError, InvalidInputError
+from logreg.data import is_svmlight, source_kind
+from logreg.errors import DataFileError, InvalidInputError, LogregError
+from data_files import same_matrix, sparse_rows, write_csv
 
 
-def sparse_rows(m=40, n=12, seed=0, density=0.25):
-    """A random sparse matrix of examples (m, n), CSR, with one all-zero column."""
-    rows = sp.random(m, n, density=density, format="csr", random_state=seed) * 10 - \
-        sp.random(m, n, density=density / 2, format="csr", random_state=seed + 1) * 3
-    rows = rows.tolil()
-    rows[:, 5] = 0
-    return rows.tocsr()
+# === CSV =================================================================================================
 
 
-def same_matrix(a, b):
-    return a.shape == b.shape and (abs(a - b) > 0).nnz == 0
+def test_load_csv_named_label_column_string_labels(tmp_path):
+    path = write_csv(tmp_path / "t.csv", [
+        ["radius", "diagnosis", "texture"],
+        ["1.5", "malignant", "10"],
+        ["2.25", "benign", "-3e2"],
+        ["0", "malignant", " 7 "],
+    ])
+    data = load_csv(path, label_column="diagnosis")
+    assert data.classes == ["benign", "malignant"]
+    assert data.feature_names == ["radius", "texture"]
+    assert data.label_column == "diagnosis"
+    np.testing.assert_array_equal(data.X, [[1.5, 2.25, 0.0], [10.0, -300.0, 7.0]])
+    np.testing.assert_array_equal(data.Y, [[1, 0, 1]])
+    assert data.X.dtype == np.float64
 
 
-# === the ten digits ==========================================================================
+def test_load_csv_numeric_labels_sorted_numerically(tmp_path):
+    path = write_csv(tmp_path / "n.csv", [["x", "label"], ["1", "10"], ["2", "2"], ["3", "10"]])
+    data = load_csv(path)
+    assert data.classes == [2, 10]  # numerically; as text "10" < "2"
+    np.testing.assert_array_equal(data.Y, [[1, 0, 1]])
 
 
-def test_digits10_is_all_ten_digits_as_images():
-    train, test = load_digits10()
-    digits = load_digits()
-    assert "digits10" in BUILT_IN and source_kind("digits10") == "images"
-    assert train.classes == test.classes == [str(k) for k in range(10)]
-    assert train.m + test.m == len(digits.target) == 1797
-    assert test.m == 450  # ⌈0.25 · 1797⌉
-    assert train.image_shape == (8, 8, 1) and train.X.shape == (64, train.m)
-    assert train.X.dtype == np.uint8  # pixels 0..255, as any picture; /255 comes later
-    # every training column is one of scikit-learn's digits at 255/16 the intensity, its label
-    # its class index
-    pixels = np.round(digits.images.reshape(len(digits.target), -1) * (255 / 16))
-    lookup = {tuple(row): target for row, target in zip(pixels.astype(np.uint8),
-                                                           digits.target)}
-    found = [lookup[tuple(column)] for column in train.X.T]
-    np.testing.assert_array_equal(found, train.Y.ravel())
-    # stratified: each class in the same share in both parts (±1 example)
-    for k in range(10):
-        share = np.sum(digits.target == k) * 0.25
-        assert abs(np.sum(test.Y == k) - share) <= 1
+def test_load_csv_feature_names_pick_and_order_columns(tmp_path):
+    path = write_csv(tmp_path / "f.csv", [["a", "b", "c", "label"], ["1", "2", "3", "x"],
+                                           ["4", "5", "6", "y"]])
+    data = load_csv(path, feature_names=["c", "a"])
+    np.testing.assert_array_equal(data.X, [[3, 6], [1, 4]])
+    with pytest.raises(DataFileError, match=r"\['zz'\].*columns are"):
+        load_csv(path, feature_names=["a", "zz"])
 
 
-def test_digits10_test_size_0_and_through_load_dataset():
-    whole, none = load_digits10(test_size=0)
-    assert none is None and whole.m == 1797
-    np.testing.assert_array_equal(np.bincount(whole.Y.ravel().astype(int)),
-                                  np.bincount(load_digits().target))
-    held_out = load_dataset("digits10", split="test")
-    np.testing.assert_array_equal(held_out.X, load_digits10()[1].X)
+def test_load_csv_with_byte_order_mark(tmp_path):
+    path = tmp_path / "bom.csv"
+    path.write_text("label,x\nyes,1\nno,2\n", encoding="utf-8-sig")
+    data = load_csv(path)
+    assert data.classes == ["no", "yes"]
+    np.testing.assert_array_equal(data.X, [[1, 2]])
 
 
-def test_binary_digits_task_is_unchanged():
-    """The default built-in set: 3 against 8, labels 0/1 with 8 positive, as before."""
-    train, test = load_digits_task()
-    digits = load_digits()
-    assert train.classes == ["3", "8"] and train.m + test.m == 357
-    assert set(np.unique(train.Y)) == {0.0, 1.0}
-    assert np.sum(train.Y) + np.sum(test.Y) == np.sum(digits.target == 8)
+def test_load_csv_missing_label_column_names_it_and_lists_columns(tmp_path):
+    path = write_csv(tmp_path / "m.csv", [["x", "y", "target"], ["1", "2", "a"]])
+    with pytest.raises(DataFileError, match=r"no column 'label'.*\['x', 'y', 'target'\]"):
+        load_csv(path)
 
 
-# === labels as class indices =================================================================
+def test_load_csv_ragged_row_names_line(tmp_path):
+    path = write_csv(tmp_path / "r.csv", [["x", "y", "label"], ["1", "2", "a"],
+                                           ["3", "b"], ["4", "5", "a"]])
+    with pytest.raises(DataFileError, match=r"r\.csv, line 3: 2 fields; expected 3"):
+        load_csv(path)
 
 
-def test_index_labels_sorted_classes_and_indices():
-    Y, classes = index_labels(np.array(["b", "c", "a", "c"]))
-    assert classes.tolist() == ["a", "b", "c"]
-    np.testing.assert_array_equal(Y, [[1, 2, 0, 2]])
-    assert Y.dtype == np.float64 and Y.shape == (1, 4)
+def test_load_csv_line_numbers_count_blank_lines(tmp_path):
+    path = tmp_path / "b.csv"
+    path.write_text("x,label\n1,a\n\n2,b\n3\n")  # the ragged row is on line 5
+    with pytest.raises(DataFileError, match=r"line 5:"):
+        load_csv(path)
 
 
-def test_index_labels_against_a_models_classes_in_its_order():
-    Y, classes = index_labels(np.array(["cat", "non-cat", "cat"]), ["non-cat", "cat"])
-    assert classes.tolist() == ["non-cat", "cat"]
-    np.testing.assert_array_equal(Y, [[1, 0, 1]])  # the notes' 0/1, "cat" positive
+def test_load_csv_non_numeric_feature_names_line_and_column(tmp_path):
+    path = write_csv(tmp_path / "s.csv", [["x", "y", "label"], ["1", "2", "a"],
+                                           ["3", "4", "b"], ["5", "big", "a"]])
+    with pytest.raises(DataFileError, match=r"line 4, column 'y': 'big' is not a number"):
+        load_csv(path)
 
 
-def test_index_labels_numbers_and_refusals():
-    Y, classes = index_labels(np.array([-1, 1, 1, -1]))
-    assert classes.tolist() == [-1, 1]
-    np.testing.assert_array_equal(Y, [[0, 1, 1, 0]])
+def test_load_csv_empty_cell_names_line(tmp_path):
+    path = write_csv(tmp_path / "e.csv", [["x", "label"], ["", "a"], ["1", "b"]])
+    with pytest.raises(DataFileError, match=r"line 2, column 'x': ''"):
+        load_csv(path)
+
+
+def test_load_csv_empty_file_and_header_only(tmp_path):
+    (tmp_path / "empty.csv").write_text("")
+    with pytest.raises(DataFileError, match=r"empty\.csv holds 0 non-empty"):
+        load_csv(tmp_path / "empty.csv")
+    (tmp_path / "head.csv").write_text("x,label\n")
+    with pytest.raises(DataFileError, match=r"head\.csv holds 1 non-empty"):
+        load_csv(tmp_path / "head.csv")
+
+
+def test_load_csv_missing_file(tmp_path):
+    with pytest.raises(DataFileError, match=r"nope\.csv does not exist"):
+        load_csv(tmp_path / "nope.csv")
+
+
+def test_load_csv_three_classes_are_class_indices(tmp_path):
+    path = write_csv(tmp_path / "3.csv", [["x", "label"], ["1", "c"], ["2", "a"], ["3", "b"]])
+    data = load_csv(path)
+    assert data.classes == ["a", "b", "c"]
+    np.testing.assert_array_equal(data.Y, [[2, 0, 1]])
+
+
+def test_load_csv_one_class_refused(tmp_path):
+    path = write_csv(tmp_path / "1.csv", [["x", "label"], ["1", "a"], ["2", "a"]])
     with pytest.raises(InvalidInputError, match="one class only"):
-        index_labels(np.array([2, 2, 2]))
-    with pytest.raises(InvalidInputError, match="'d', which the model does not know"):
-        index_labels(np.array(["a", "d"]), ["a", "b", "c"])
+        load_csv(path)
 
 
-# === images and .h5 with K classes ===========================================================
+# === NPZ ================================================================================================
 
 
-def make_folder(root, counts):
-    for k, (name, count) in enumerate(counts.items()):
-        (root / name).mkdir(parents=True)
-        for i in range(count):
-            Image.new("RGB", (4, 4), (40 * k, 255 - 40 * k, 7 * i)).save(root / name / f"{i}.png")
-    return root
+def test_load_npz_rows_and_y(tmp_path):
+    rows = np.array([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0], [7.0, 8.0, 9.0], [0.0, 1.0, 0.0]])
+    np.savez(tmp_path / "r.npz", X=rows, y=np.array(["b", "a", "b", "a"]))
+    data = load_npz(tmp_path / "r.npz")
+    np.testing.assert_array_equal(data.X, rows.T)
+    assert data.classes == ["a", "b"]
+    np.testing.assert_array_equal(data.Y, [[1, 0, 1, 0]])
 
 
-def test_image_folder_of_four_classes(tmp_path):
-    root = make_folder(tmp_path / "data", {"owl": 2, "cat": 1, "dog": 3, "emu": 1})
-    data = load_image_folder(root, image_size=(4, 4))
-    assert data.classes == ["cat", "dog", "emu", "owl"]
-    np.testing.assert_array_equal(data.Y, [[0, 1, 1, 1, 2, 3, 3]])
+def test_load_npz_notes_layout(tmp_path):
+    X = np.arange(12.0).reshape(3, 4)  # (n_x, m)
+    np.savez(tmp_path / "n.npz", X=X, Y=np.array([[0, 1, 1, 0]]))
+    data = load_npz(tmp_path / "n.npz")
+    np.testing.assert_array_equal(data.X, X)
+    np.testing.assert_array_equal(data.Y, [[0, 1, 1, 0]])
+    assert data.classes == [0, 1]
 
 
-def test_image_folder_with_an_empty_class_is_refused(tmp_path):
-    root = make_folder(tmp_path / "data", {"a": 1, "b": 1})
-    (root / "c").mkdir()
-    with pytest.raises(DataFileError, match=r"one class \('c'\) has no image files"):
-        load_image_folder(root, image_size=(4, 4))
+def test_load_npz_missing_keys_lists_found(tmp_path):
+    np.savez(tmp_path / "k.npz", features=np.zeros((2, 2)), labels=np.array([0, 1]))
+    with pytest.raises(DataFileError, match=r"\['features', 'labels'\].*'X' and\s+'y'"):
+        load_npz(tmp_path / "k.npz")
 
 
-def test_h5_of_three_classes(tmp_path):
-    path = tmp_path / "k.h5"
-    with h5py.File(path, "w") as handle:
-        handle["train_set_x"] = np.zeros((4, 2, 2, 3), np.uint8)
-        handle["train_set_y"] = np.array([2, 0, 1, 2])
-        handle["list_classes"] = np.array([b"sea", b"sky", b"sand"])
-    data = load_h5(path)
-    assert data.classes == ["sea", "sky", "sand"]  # the file's order: label k is list_classes[k]
-    np.testing.assert_array_equal(data.Y, [[2, 0, 1, 2]])
+def test_load_npz_never_unpickles(tmp_path):
+    np.savez(tmp_path / "o.npz", X=np.array([{"a": 1}, {"b": 2}], dtype=object),
+             y=np.array([0, 1]))
+    with pytest.raises(DataFileError, match=r"o\.npz is not a readable \.npz"):
+        load_npz(tmp_path / "o.npz")
+
+
+def test_load_npz_not_a_zip(tmp_path):
+    (tmp_path / "bad.npz").write_bytes(b"garbage" * 10)
+    with pytest.raises(DataFileError, match=r"bad\.npz"):
+        load_npz(tmp_path / "bad.npz")
+
+
+def test_load_npz_npy_content_is_a_data_file_error(tmp_path):
+    np.save(tmp_path / "a.npy", np.zeros(3))
+    (tmp_path / "a.npy").rename(tmp_path / "a.npz")
+    with pytest.raises(DataFileError, match=r"a\.npz"):
+        load_npz(tmp_path / "a.npz")
+
+
+def test_load_npz_count_mismatch_refused(tmp_path):
+    np.savez(tmp_path / "mm.npz", X=np.zeros((5, 3)), y=np.array([0, 1, 0, 1]))
+    with pytest.raises(LogregError, match=r"\b5\b.*\b4\b|\b4\b.*\b5\b"):
+        load_npz(tmp_path / "mm.npz")
 
 
 # === sparse .npz with a labels file ==========================================================
@@ -339,53 +368,3 @@ def test_malformed_svmlight_is_a_data_file_error(tmp_path, text, fragment):
         load_dataset(tmp_path / "bad.svm")
     assert fragment in str(caught.value)
     assert "\n" not in str(caught.value)
-
-
-# === max-abs scaling of sparse tables ========================================================
-
-
-def test_max_abs_equals_scikit_learns_and_keeps_x_sparse():
-    rows = sparse_rows()
-    X = rows.T.tocsc()  # the notes' layout
-    scaling = max_abs(X)
-    scaler = MaxAbsScaler().fit(rows)
-    assert scaling.kind == "maxabs"
-    np.testing.assert_array_equal(scaling.spread.ravel(), scaler.scale_)
-    assert scaling.spread[5, 0] == 1.0  # the all-zero column: divided by 1
-    scaled = scaling.apply(X)
-    assert sp.issparse(scaled) and scaled.nnz == X.nnz  # no zero filled in
-    assert same_matrix(scaled.T, scaler.transform(rows))  # bit for bit
-    np.testing.assert_array_equal(scaling.apply(X.toarray()), scaler.transform(rows.toarray()).T)
-    assert abs(scaled).max() == 1.0
-    # the model file's record gives back the same scaling
-    again = Scaling.from_dict(scaling.to_dict(), X.shape[0])
-    assert same_matrix(again.apply(X), scaled)
-
-
-def test_max_abs_record_is_checked():
-    with pytest.raises(InvalidInputError, match="spread has 2 entries; expected 3"):
-        Scaling.from_dict({"kind": "maxabs", "mean": [0], "spread": [1.0, 2.0]}, 3)
-
-
-def test_centring_scalings_refuse_sparse_data():
-    X = sparse_rows().T.tocsc()
-    with pytest.raises(InvalidInputError, match="densify"):
-        standardize(np.ones((12, 3))).apply(X)
-
-
-def test_split_of_a_sparse_set_of_three_classes_stays_sparse(tmp_path):
-    rows = sparse_rows(m=60)
-    y = np.arange(60) % 3
-    sp.save_npz(tmp_path / "X.npz", rows)
-    np.save(tmp_path / "y.npy", y)
-    data = load_dataset(tmp_path / "X.npz", labels=tmp_path / "y.npy")
-    train, test = split_dataset(data, 0.25)
-    assert sp.issparse(train.X) and sp.issparse(test.X)
-    assert train.m == 45 and test.m == 15
-    assert np.bincount(test.Y.ravel().astype(int)).tolist() == [5, 5, 5]  # stratified
-    # the columns are the original examples, labels along
-    dense = rows.toarray()
-    for X, Y in ((train.X, train.Y), (test.X, test.Y)):
-        for column, label in zip(X.T.toarray(), Y.ravel()):
-            matches = np.flatnonzero((dense == column).all(axis=1))
-            assert matches.size and y[matches[0]] == label
