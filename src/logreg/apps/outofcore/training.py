@@ -14,6 +14,7 @@ from logreg.engines import Data
 from logreg.errors import InvalidInputError
 from logreg.model.estimator import LogisticRegression
 from logreg.model.parameters import check_params
+from logreg.solvers import SOLVERS
 
 PERSIST_SHARE = 0.5  # persist the data when they take at most this share of the workers' memory
 
@@ -164,7 +165,7 @@ def check_estimator(estimator, dtype=None):
     the data about 100 times)."""
     check_params(estimator)
     estimator.plan(Data("dask", estimator.dtype or dtype or "float64"))
-    if estimator.solver == "gd" and estimator.learning_rate == "auto":
+    if SOLVERS[estimator.solver].takes_learning_rate and estimator.learning_rate == "auto":
         raise InvalidInputError(
             "learning_rate='auto' is not available on the dask engine (its power iteration "
             "would re-read the data about 100 times); give a number, such as 0.1 for "
