@@ -1,5 +1,6 @@
-"""The fast paths give the notes' numbers: the fused kernel against the plain NumPy path,
-float32 end to end, and L-BFGS against scikit-learn's solution of the same problem."""
+"""The estimator's fast paths give the notes' numbers: the fused kernel in a fit, float32 end
+to end, L-BFGS against scikit-learn's solution of the same problem, and numba's cache. The
+kernel itself, for two classes and K: test_fused.py."""
 
 import os
 import pathlib
@@ -17,7 +18,6 @@ from sklearn.preprocessing import StandardScaler
 import logreg
 from logreg import LogisticRegression
 from logreg.engines import fused
-from logreg.engines import threads as kernel_threads
 from logreg.core import neuron
 
 pytestmark = pytest.mark.skipif(not fused.available(), reason="numba is not installed")
@@ -30,72 +30,6 @@ def rows_problem(m, n, seed=0, dtype=np.float64):
     z = rows @ (rng.normal(size=n) / np.sqrt(n)) + 0.3
     y = (rng.random(m) < 1 / (1 + np.exp(-z))).astype(float)
     return rows.astype(dtype), y
-
-
-@pytest.mark.parametrize("m, n", [(1, 1), (7, 1), (1, 5), (130, 17), (5000, 40)])
-@pytest.mark.parametrize("weighted, l2", [(False, 0.0), (True, 0.0), (False, 0.7)])
-def test_fused_equals_the_plain_path(m, n, weighted, l2):
-    rows, y = rows_problem(m, n)
-    X, Y = rows.T, y.reshape(1, -1)
-    rng = np.random.default_rng(1)
-    w, b = rng.normal(size=(n, 1)), 0.2
-    s = rng.uniform(0.1, 3, size=(1, m)) if weighted else None
-    cost, dw, db = fused.loss_and_gradient(w, b, X, Y, s, l2)
-    plain_cost, plain_dw, plain_db = neuron.loss_and_gradient(w, b, X, Y, s, l2)
-    assert cost == pytest.approx(plain_cost, rel=1e-10)
-    np.testing.assert_allclose(dw, plain_dw, rtol=1e-10, atol=1e-14)
-    assert db == pytest.approx(plain_db, rel=1e-10, abs=1e-14)
-
-
-def test_fused_takes_any_layout_and_is_deterministic():
-    rows, y = rows_problem(3000, 30)
-    w, Y = np.full((30, 1), 0.05), y.reshape(1, -1)
-    first = fused.loss_and_gradient(w, 0.1, rows.T, Y)
-    c_order = fused.loss_and_gradient(w, 0.1, np.ascontiguousarray(rows.T), Y)
-    again = fused.loss_and_gradient(w, 0.1, rows.T, Y)
-    for a, b in zip(first, c_order):
-        np.testing.assert_array_equal(a, b)
-    for a, b in zip(first, again):
-        np.testing.assert_array_equal(a, b)
-
-
-@pytest.mark.parametrize("threads", [1, 2, 3, 5])
-def test_fused_does_not_depend_on_the_number_of_threads(threads, monkeypatch):
-    rows, y = rows_problem(40000, 25)
-    w, Y = np.full((25, 1), 0.05), y.reshape(1, -1)
-    reference = fused.loss_and_gradient(w, 0.1, rows.T, Y)
-    monkeypatch.setattr(kernel_threads, "_cpus", lambda: 8)  # as many threads as asked, on any machine
-    with kernel_threads.thread_limit(threads):
-        assert kernel_threads.threads() == threads
-        result = fused.loss_and_gradient(w, 0.1, rows.T, Y)
-    for a, b in zip(result, reference):
-        np.testing.assert_array_equal(a, b)
-
-
-def test_fused_from_several_threads_at_once():
-    """Thread-safe: scikit-learn may fit clones in threads (joblib's threading backend)."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    rows, y = rows_problem(20000, 20)
-    w, Y = np.full((20, 1), 0.05), y.reshape(1, -1)
-    reference = fused.loss_and_gradient(w, 0.1, rows.T, Y)
-    with ThreadPoolExecutor(4) as pool:
-        results = list(pool.map(lambda _: fused.loss_and_gradient(w, 0.1, rows.T, Y), range(8)))
-    for result in results:
-        for a, b in zip(result, reference):
-            np.testing.assert_array_equal(a, b)
-
-
-def test_fused_float32_stays_float32_within_float32_tolerance():
-    rows, y = rows_problem(3000, 30)
-    w = np.full((30, 1), 0.05)
-    reference = neuron.loss_and_gradient(w, 0.1, rows.T, y.reshape(1, -1))
-    cost, dw, db = fused.loss_and_gradient(w.astype(np.float32), np.float32(0.1),
-                                           rows.T.astype(np.float32),
-                                           y.reshape(1, -1).astype(np.float32))
-    assert dw.dtype == np.float32 and np.asarray(db).dtype == np.float32
-    assert cost == pytest.approx(reference[0], rel=1e-5)
-    np.testing.assert_allclose(dw, reference[1], rtol=1e-4, atol=1e-6)
 
 
 def test_estimator_fused_reaches_the_vectorized_model():

@@ -1,7 +1,9 @@
-"""The fused kernel for a softmax layer (K classes) and for SciPy sparse X: the same (J, dW, db)
-as the notes' NumPy lines (``neuron.loss_and_gradient`` on dense X in float64, the truth), the
-same bits on any number of threads, finite for extreme Z, sparse X never densified, and a clear
-error for what it cannot read.
+"""The fused kernel (``logreg.engines.fused``) gives the notes' numbers: for the notes' neuron
+(two classes) against the plain NumPy path, for a softmax layer (K classes) and for SciPy sparse
+X against the notes' NumPy lines (``neuron.loss_and_gradient`` on dense X in float64, the
+truth); the same bits in any layout and on any number of threads, finite for extreme Z, sparse X
+never densified, and a clear error for what it cannot read. The estimator's fast paths (float32
+end to end, L-BFGS, numba's cache): test_speed_paths.py.
 
 Every test here runs with warnings as errors: an overflow or a division by zero in a kernel's
 NumPy glue would fail it."""
@@ -19,6 +21,15 @@ from logreg.errors import InvalidInputError
 
 pytestmark = [pytest.mark.skipif(not fused.available(), reason="numba is not installed"),
               pytest.mark.filterwarnings("error")]
+
+
+def rows_problem(m, n, seed=0, dtype=np.float64):
+    """Rows as examples (m, n), labels drawn from a true logistic model (finite optimum)."""
+    rng = np.random.default_rng(seed)
+    rows = rng.normal(size=(m, n))
+    z = rows @ (rng.normal(size=n) / np.sqrt(n)) + 0.3
+    y = (rng.random(m) < 1 / (1 + np.exp(-z))).astype(float)
+    return rows.astype(dtype), y
 
 
 def problem(m, n, classes, seed=0, density=1.0, scale=0.5):
@@ -64,22 +75,99 @@ def tile(classes):
     return fused.feature_tile(classes, 8)
 
 
-# --- dense, K classes --------------------------------------------------------------------------
+# --- dense: two classes (the notes' neuron) and K (a softmax layer) -----------------------------
 
 SHAPES = [(1, 1), (3, 2), (7, 5), (37, 4), (1000, 17), (2049, 3)]
+WEIGHTINGS = [(False, 0.0), (True, 0.0), (False, 0.7), (True, 2.5)]
+BINARY_SHAPES = [(1, 1), (7, 1), (1, 5), (130, 17), (5000, 40)]
+BINARY_WEIGHTINGS = [(False, 0.0), (True, 0.0), (False, 0.7)]
+DENSE_CASES = ([(2, m, n, weighted, l2) for m, n in BINARY_SHAPES
+                for weighted, l2 in BINARY_WEIGHTINGS]
+               + [(classes, m, n, weighted, l2) for classes in (3, 10) for m, n in SHAPES
+                  for weighted, l2 in WEIGHTINGS])
 
 
-@pytest.mark.parametrize("classes", [3, 10])
-@pytest.mark.parametrize("m, n", SHAPES, ids=[f"{m}x{n}" for m, n in SHAPES])
-@pytest.mark.parametrize("weighted, l2", [(False, 0.0), (True, 0.0), (False, 0.7), (True, 2.5)],
-                         ids=["plain", "weighted", "l2", "weighted-l2"])
-def test_dense_layer_equals_the_notes(classes, m, n, weighted, l2):
+def dense_case(m, n, classes, weighted):
+    """Rows (m, n), Y, W, b and the weights (or None). Two classes: labels from a true logistic
+    model, w (n, 1) and b = 0.2 (``rows_problem``); K: a softmax layer (``problem``)."""
+    if classes == 2:
+        rows, y = rows_problem(m, n)
+        rng = np.random.default_rng(1)
+        w, b = rng.normal(size=(n, 1)), 0.2
+        return rows, y.reshape(1, -1), w, b, (rng.uniform(0.1, 3, size=(1, m))
+                                              if weighted else None)
     rows, Y, W, b, s = problem(m, n, classes)
-    s = s if weighted else None
+    return rows, Y, W, b, (s if weighted else None)
+
+
+@pytest.mark.parametrize("classes, m, n, weighted, l2", DENSE_CASES, ids=[
+    f"K={k}-{m}x{n}-{'weighted' if weighted else 'plain'}-l2={l2}"
+    for k, m, n, weighted, l2 in DENSE_CASES])
+def test_fused_equals_the_plain_path(classes, m, n, weighted, l2):
+    rows, Y, W, b, s = dense_case(m, n, classes, weighted)
     got = fused.loss_and_gradient(W, b, rows.T, Y, s, l2)
-    assert_close(got, truth(W, b, rows, Y, s, l2), 1e-10)
-    assert got[1].shape == (n, classes) and got[2].shape == (classes, 1)
-    assert got[1].dtype == np.float64 and got[2].dtype == np.float64
+    if classes == 2:  # against the plain NumPy path
+        plain_cost, plain_dw, plain_db = neuron.loss_and_gradient(W, b, rows.T, Y, s, l2)
+        assert got[0] == pytest.approx(plain_cost, rel=1e-10)
+        np.testing.assert_allclose(got[1], plain_dw, rtol=1e-10, atol=1e-14)
+        assert got[2] == pytest.approx(plain_db, rel=1e-10, abs=1e-14)
+    else:  # against the notes' lines in float64
+        assert_close(got, truth(W, b, rows, Y, s, l2), 1e-10)
+    outputs = 1 if classes == 2 else classes  # the neuron: dw (n, 1), db a number
+    assert got[1].shape == (n, outputs) and np.shape(got[2]) == (() if classes == 2
+                                                                 else (classes, 1))
+    assert got[1].dtype == np.float64 and np.asarray(got[2]).dtype == np.float64
+
+
+def test_fused_takes_any_layout_and_is_deterministic():
+    rows, y = rows_problem(3000, 30)
+    w, Y = np.full((30, 1), 0.05), y.reshape(1, -1)
+    first = fused.loss_and_gradient(w, 0.1, rows.T, Y)
+    c_order = fused.loss_and_gradient(w, 0.1, np.ascontiguousarray(rows.T), Y)
+    again = fused.loss_and_gradient(w, 0.1, rows.T, Y)
+    for a, b in zip(first, c_order):
+        np.testing.assert_array_equal(a, b)
+    for a, b in zip(first, again):
+        np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("threads", [1, 2, 3, 5])
+def test_fused_does_not_depend_on_the_number_of_threads(threads, monkeypatch):
+    rows, y = rows_problem(40000, 25)
+    w, Y = np.full((25, 1), 0.05), y.reshape(1, -1)
+    reference = fused.loss_and_gradient(w, 0.1, rows.T, Y)
+    monkeypatch.setattr(kernel_threads, "_cpus", lambda: 8)  # as many threads as asked, on any machine
+    with kernel_threads.thread_limit(threads):
+        assert kernel_threads.threads() == threads
+        result = fused.loss_and_gradient(w, 0.1, rows.T, Y)
+    for a, b in zip(result, reference):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_fused_from_several_threads_at_once():
+    """Thread-safe: scikit-learn may fit clones in threads (joblib's threading backend)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    rows, y = rows_problem(20000, 20)
+    w, Y = np.full((20, 1), 0.05), y.reshape(1, -1)
+    reference = fused.loss_and_gradient(w, 0.1, rows.T, Y)
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(lambda _: fused.loss_and_gradient(w, 0.1, rows.T, Y), range(8)))
+    for result in results:
+        for a, b in zip(result, reference):
+            np.testing.assert_array_equal(a, b)
+
+
+def test_fused_float32_stays_float32_within_float32_tolerance():
+    rows, y = rows_problem(3000, 30)
+    w = np.full((30, 1), 0.05)
+    reference = neuron.loss_and_gradient(w, 0.1, rows.T, y.reshape(1, -1))
+    cost, dw, db = fused.loss_and_gradient(w.astype(np.float32), np.float32(0.1),
+                                           rows.T.astype(np.float32),
+                                           y.reshape(1, -1).astype(np.float32))
+    assert dw.dtype == np.float32 and np.asarray(db).dtype == np.float32
+    assert cost == pytest.approx(reference[0], rel=1e-5)
+    np.testing.assert_allclose(dw, reference[1], rtol=1e-4, atol=1e-6)
 
 
 @pytest.mark.parametrize("classes", [3, 4, 10])
