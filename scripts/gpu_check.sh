@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The GPU checks, from a bare start on a lent GPU machine, in well under 5 minutes:
 #   1. install what is missing (carried wheels in .whl/, if any; nothing is downloaded),
-#   2. run the backend tests on CUDA with PyTorch and CuPy (tests/test_gpu.py, tests/test_array_api.py),
+#   2. run the backend tests on CUDA with PyTorch and CuPy (tests/engines/test_gpu.py, tests/engines/test_array_api.py),
 #   3. time one gradient-descent step on the GPU against the CPU (benchmarks/gpu_bench.py).
 # Usage: scripts/gpu_check.sh [--dry-run]     (--dry-run: no GPU needed; tiny sizes; CPU only)
 # Results: $OUT/gpu_results.md and $OUT/gpu_tests.log when OUT is set, else ./gpu-results/.
@@ -33,10 +33,10 @@ PY
 command -v nvidia-smi >/dev/null && nvidia-smi -L || echo "no nvidia-smi"
 
 if [ "$dry_run" = 1 ]; then
-  "$python" -m pytest -q -p no:cacheprovider tests/test_gpu.py tests/test_array_api.py 2>&1 | tee "$out/gpu_tests.log"
+  "$python" -m pytest -q -p no:cacheprovider tests/engines/test_gpu.py tests/engines/test_array_api.py 2>&1 | tee "$out/gpu_tests.log"
   "$python" benchmarks/gpu_bench.py --small --repeats 2 --out "$out/gpu_results.md"
   exit 0
 fi
-timeout 150 "$python" -m pytest -q -p no:cacheprovider -rs tests/test_gpu.py tests/test_array_api.py \
+timeout 150 "$python" -m pytest -q -p no:cacheprovider -rs tests/engines/test_gpu.py tests/engines/test_array_api.py \
   2>&1 | tee "$out/gpu_tests.log"
 timeout 150 "$python" benchmarks/gpu_bench.py --out "$out/gpu_results.md"
