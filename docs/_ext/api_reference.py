@@ -30,13 +30,13 @@ from sphinx.util.nodes import nested_parse_with_titles
 PACKAGE = "logreg"
 
 # The library's face, in the order its reference shows it: where a name is offered by several
-# of these modules, the first one documents it. Modules other helpers of issue 13 are adding
-# (inference, evaluation, diagnostics) are listed already; a module that cannot be imported is
-# a build warning naming it.
+# of these modules, the first one documents it; a module that cannot be imported is a build
+# warning naming it.
 LIBRARY = [
-    "logreg", "logreg.errors", "logreg.data", "logreg.graph", "logreg.core.neuron", "logreg.engines",
-    "logreg.solvers", "logreg.modelfile.io", "logreg.model.plots", "logreg.model.inference", "logreg.model.summary_table", "logreg.model.evaluation", "logreg.model.pictures",
-    "logreg.solvers.diagnostics",
+    "logreg", "logreg.errors", "logreg.data", "logreg.graph", "logreg.core.neuron",
+    "logreg.engines", "logreg.solvers", "logreg.modelfile.io", "logreg.model.plots",
+    "logreg.model.inference", "logreg.model.summary_table", "logreg.model.evaluation",
+    "logreg.model.pictures", "logreg.solvers.diagnostics",
 ]
 
 

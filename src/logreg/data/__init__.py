@@ -6,7 +6,7 @@ error that says exactly what is wrong and how to fix it. The modules: ``dataset`
 labels as class indices), ``images``, ``image_files`` (.h5 and folders of images), ``tables``
 (CSV and NPZ), ``sparse_files`` (sparse .npz with a labels file, svmlight / LIBSVM),
 ``builtin`` (scikit-learn's sets), ``sources`` (one entry point, and the kind of a source),
-``split`` (the one split and what a model records of it) and ``scaling``.
+``partition`` (the one split), ``split`` (what a model records of it, and which rows are its parts) and ``scaling``.
 """
 
 from logreg.core.checks import (
@@ -54,17 +54,8 @@ from logreg.data.sparse_files import (
     read_sparse_npz,
     read_svmlight,
 )
-from logreg.data.split import (
-    Rows,
-    check_split_sizes,
-    fingerprint,
-    load_whole,
-    model_rows,
-    split_dataset,
-    split_indices,
-    split_record,
-    take,
-)
+from logreg.data.partition import check_split_sizes, split_dataset, split_indices
+from logreg.data.split import Rows, fingerprint, load_whole, model_rows, split_record, take
 from logreg.data.tables import csv_columns, load_csv, load_npz, read_csv_table
 
 __all__ = [

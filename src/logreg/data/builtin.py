@@ -5,6 +5,7 @@ import numpy as np
 
 from logreg.data.dataset import Dataset
 from logreg.data.images import flatten_images
+from logreg.data.partition import split_dataset
 from logreg.errors import InvalidInputError
 
 
@@ -30,9 +31,6 @@ def load_digits_images(digits, source, test_size=0.25, random_state=0):
     """The ``digits`` of scikit-learn's set as 8×8×1 uint8 images, label k for ``digits[k]``
     (class name ``str(digits[k])``); (train, test), a stratified split (test None for 0)."""
     from sklearn.datasets import load_digits
-
-    # imported here: the split policy reads the built-in sets whole, through this module
-    from logreg.data.split import split_dataset
 
     data = load_digits()
     keep = np.isin(data.target, digits)
