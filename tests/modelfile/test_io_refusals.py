@@ -19,38 +19,10 @@ import pytest
 import logreg
 from logreg.core import files
 from logreg.modelfile import io as lio
+from model_files import logreg_metadata, record, save_raw, save_record, temporaries  # noqa: E402
 from logreg.errors import InvalidInputError, LogregError, ModelFileError, OutputError
 
 CLASSES = {"classes": ["a", "b"]}
-
-
-def save_raw(path, tensors, metadata):
-    from safetensors.numpy import save_file
-
-    save_file(tensors, str(path), metadata=metadata)
-    return path
-
-
-def logreg_metadata(**changes):
-    record = {"format": "logreg-model", "format_version": 1, "n_x": 3, "classes": ["a", "b"]}
-    record.update(changes)
-    return {"logreg": json.dumps(record)}
-
-
-def record(**changes):
-    """The metadata of a three-class model of format version 3 (n_x = 4), changed."""
-    base = {"format": "logreg-model", "format_version": 3, "n_x": 4, "classes": ["a", "b", "c"]}
-    return {**base, **changes}
-
-
-def save_record(path, tensors, fields):
-    """``save_raw`` with ``fields`` as the JSON under the "logreg" key."""
-    return save_raw(path, tensors, {"logreg": json.dumps(fields)})
-
-
-def temporaries(folder):
-    """Temporary files (".<name>.<random><suffix>") left behind."""
-    return [p for p in Path(folder).iterdir() if p.name.startswith(".")]
 
 
 @pytest.fixture()

@@ -153,12 +153,9 @@ def check_test_data(X, Y, n_x):
     return X, check_labels(Y, X.shape[1]).astype(X.dtype, copy=False)
 
 
-def encode_labels(labels, classes=None):
-    """Any two labels (strings, ints, bools) → Y of 0/1 of shape (1, m), and the classes.
-
-    ``classes`` sorted as ``np.unique`` sorts them: classes[0] becomes 0, classes[1] becomes 1.
-    Given ``classes`` (a model's), labels outside them are refused.
-    """
+def label_vector(labels):
+    """``labels`` as one label per example, shape (m,), from (m,), (1, m) or (m, 1); at least
+    one, or a clear error."""
     labels = np.asarray(labels)
     if labels.ndim == 2 and 1 in labels.shape:
         labels = labels.ravel()
@@ -168,6 +165,16 @@ def encode_labels(labels, classes=None):
             f"(1, m).")
     if labels.size == 0:
         raise InvalidInputError("there are no labels (0 examples); expected at least one.")
+    return labels
+
+
+def encode_labels(labels, classes=None):
+    """Any two labels (strings, ints, bools) → Y of 0/1 of shape (1, m), and the classes.
+
+    ``classes`` sorted as ``np.unique`` sorts them: classes[0] becomes 0, classes[1] becomes 1.
+    Given ``classes`` (a model's), labels outside them are refused.
+    """
+    labels = label_vector(labels)
     found = np.unique(labels)
     if classes is None:
         if found.size != 2:

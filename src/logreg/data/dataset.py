@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from logreg.core.checks import label_vector
 from logreg.errors import InvalidInputError
 
 
@@ -54,15 +55,7 @@ def index_labels(labels, classes=None):
     label i is classes[k], and labels outside them are refused. For two classes Y is the
     notes' 0/1, 1 for classes[1].
     """
-    labels = np.asarray(labels)
-    if labels.ndim == 2 and 1 in labels.shape:
-        labels = labels.ravel()
-    if labels.ndim != 1:
-        raise InvalidInputError(
-            f"labels have shape {labels.shape}; expected one label per example, shape (m,) or "
-            f"(1, m).")
-    if labels.size == 0:
-        raise InvalidInputError("there are no labels (0 examples); expected at least one.")
+    labels = label_vector(labels)
     found, inverse = np.unique(labels, return_inverse=True)
     if classes is None:
         if found.size < 2:
