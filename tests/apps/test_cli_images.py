@@ -166,36 +166,31 @@ def make_image_folder(root, n=8, size=8, gray=False):
     return files
 
 
-def test_image_folder_train_and_predict(tmp_path, capsys):
-    files = make_image_folder(tmp_path / "imgs")
-    model_path = tmp_path / "out" / "model.safetensors"
-    code, out, err = run_cli(["train", "--data", tmp_path / "imgs", "--image-size", "8",
-                              "8", "--iterations", "300", "--learning-rate", "0.05",
-                              "--out", tmp_path / "out"], capsys)
+@pytest.fixture(scope="module")
+def two_folder(tmp_path_factory):
+    """make_image_folder's two classes (a: dark, b: bright) and the model `logreg train` makes
+    of them (gradient descent, 300 steps, α = 0.05, 25 % held out)."""
+    root = tmp_path_factory.mktemp("two")
+    files = make_image_folder(root / "imgs")
+    result = run_quietly(["train", "--data", root / "imgs", "--image-size", "8", "8",
+                          "--iterations", "300", "--learning-rate", "0.05",
+                          "--out", root / "out"])
+    return SimpleNamespace(root=root, folder=root / "imgs",
+                           model=root / "out" / "model.safetensors",
+                           files=[(path, name, pixels) for name in "ab"
+                                  for path, pixels in files[name]],
+                           result=result)
+
+
+def test_image_folder_of_two_classes_trains_a_sigmoid_neuron(two_folder):
+    code, out, err = two_folder.result
     assert code == 0, err
     assert "train accuracy: 100.0 %" in out.splitlines()
     assert "test accuracy: 100.0 %" in out.splitlines()  # 25 % held out
-    model = logreg.load(model_path)
+    model = logreg.load(two_folder.model)
     assert model.classes_.tolist() == ["a", "b"]
     assert model.metadata_["preprocessing"]["image_shape"] == [8, 8, 3]
     assert model.n_features_in_ == 8 * 8 * 3
-
-    inputs = [path for name in "ab" for path, _ in files[name]]
-    code, out, err = run_cli(["predict", model_path, *inputs], capsys)
-    assert code == 0, err
-    rows = binary_rows(out)
-    assert len(rows) == len(inputs)
-    w, b, _ = model_wb(model_path)
-    for (name, probability, label), (path, pixels) in zip(rows, files["a"] + files["b"]):
-        expected = float(sigmoid(w.T @ (pixels.reshape(-1, 1) / 255) + b)[0, 0])
-        assert name == str(path)
-        assert probability == pytest.approx(expected, abs=6e-7)
-        assert label == path.parent.name
-
-    # a folder as input: its images, sorted, same answers
-    code, out_a, err = run_cli(["predict", model_path, tmp_path / "imgs" / "a"], capsys)
-    assert code == 0, err
-    assert binary_rows(out_a) == rows[:len(files["a"])]
 
 
 def test_image_folder_grayscale(tmp_path, capsys):
@@ -282,19 +277,44 @@ def test_folder_of_three_classes_trains_a_softmax_layer(three_folder):
     assert accuracies(out) == {"train": 100 * np.mean(reference.predict(X_rows) == y)}
 
 
-def test_predict_prints_one_probability_per_class(three_folder, capsys):
-    inputs = [path for path, _, _ in three_folder.files[::5]]
-    code, out, err = run_cli(["predict", three_folder.model, *inputs], capsys)
+IMAGE_FOLDERS = {
+    2: SimpleNamespace(fixture="two_folder", classes=["a", "b"], every=1),
+    3: SimpleNamespace(fixture="three_folder", classes=["dawn", "dusk", "noon"], every=5),
+}
+
+
+@pytest.mark.parametrize("k", sorted(IMAGE_FOLDERS))
+def test_predict_prints_one_probability_per_class(k, request, capsys):
+    """`logreg predict` with a model of an image folder of K classes, on image files and on a
+    class's sub-folder: P(class) for each class as σ (two) or softmax (three) of the model
+    file's numbers says, the likeliest class as label, each image's own class."""
+    case = IMAGE_FOLDERS[k]
+    folder = request.getfixturevalue(case.fixture)
+    chosen = folder.files[::case.every]
+    inputs = [path for path, _, _ in chosen]
+    code, out, err = run_cli(["predict", folder.model, *inputs], capsys)
     assert code == 0, err
     names, rows = parse_predict(out)
-    assert names == ["dawn", "dusk", "noon"]
-    W, b, _ = stored(three_folder.model)
-    X_rows = np.array([pixels.reshape(-1) for _, _, pixels in three_folder.files[::5]]) / 255
+    assert names == case.classes
+    assert len(rows) == len(inputs)
+    for _, p, _ in rows:
+        assert sum(p) == pytest.approx(1.0, abs=2e-6)
+    W, b, _ = stored(folder.model)
+    X_rows = np.array([pixels.reshape(-1) for _, _, pixels in chosen]) / 255
     expected = probabilities(W, b, X_rows)
     assert [name for name, _, _ in rows] == [str(p) for p in inputs]
     np.testing.assert_allclose([p for _, p, _ in rows], expected, atol=6e-7)
-    assert [label for _, _, label in rows] == [names[k] for k in expected.argmax(axis=1)]
-    assert [label for _, _, label in rows] == [name for _, name, _ in three_folder.files[::5]]
+    assert [label for _, _, label in rows] == [names[j] for j in expected.argmax(axis=1)]
+    assert [label for _, _, label in rows] == [name for _, name, _ in chosen]
+
+    # a folder as input: its images, sorted, same answers
+    first = case.classes[0]
+    code, out_first, err = run_cli(["predict", folder.model, folder.folder / first], capsys)
+    assert code == 0, err
+    _, folder_rows = parse_predict(out_first)
+    assert len(folder_rows) == sum(name == first for _, name, _ in folder.files)
+    mine = sorted((row for row in rows if row[2] == first), key=lambda row: row[0])
+    assert mine and [row for row in folder_rows if row[0] in map(str, inputs)] == mine
 
 
 def test_evaluate_prints_the_three_by_three_confusion_matrix(three_folder, capsys):
