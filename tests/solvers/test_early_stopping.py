@@ -179,7 +179,7 @@ def test_the_held_out_part_grows_to_one_example_of_each_class():
     X, y = rng.standard_normal((20, 2)), np.repeat([0, 1, 2], [7, 7, 6])
     model = LogisticRegression(early_stopping=True, validation_fraction=0.1,
                                random_state=0, num_iterations=50).fit(X, y)
-    kept_X, kept_y, _ = model._training_data
+    kept_X, kept_y, _ = model.training_data_
     assert len(kept_y) == 17 and sorted(set(kept_y)) == [0, 1, 2]
     assert len(model.history_["validation_cost"]) == model.n_iter_
 

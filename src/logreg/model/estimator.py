@@ -433,8 +433,8 @@ class LogisticRegression(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
         (from the observed information XᵀDX, D = a(1 − a)), z, p-value and confidence interval,
         with the log-likelihood, McFadden's pseudo-R², AIC and BIC (``logreg.model.inference``).
 
-        Without ``X`` and ``y``, the training data of the last ``fit`` (kept by reference, not
-        saved in model files); a loaded model needs them given."""
+        Without ``X`` and ``y``, the training data of the last ``fit`` (``training_data_``:
+        kept by reference, not saved in model files); a loaded model needs them given."""
         from logreg.model.inference import summarize
 
         return summarize(self, X, y, sample_weight=sample_weight, alpha=alpha)
@@ -443,6 +443,32 @@ class LogisticRegression(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
         state = super().__getstate__()
         state.pop("_training_data", None)  # a reference to the user's data, not the model's
         return state
+
+    @property
+    def training_data_(self):
+        """The last ``fit``'s training data, which ``summary()`` without arguments uses.
+
+        Kept by reference (no copy), never saved in model files or pickles.
+
+        Returns
+        -------
+        tuple of (X, y, sample_weight) or None
+            The rows, labels and weights as ``fit`` took them after its checks (with
+            ``early_stopping``, the part it trained on, without the held-out part); None when
+            the fit was on another library's arrays (PyTorch, CuPy, Dask), which are not kept.
+
+        Raises
+        ------
+        AttributeError
+            When this estimator ran no ``fit`` of its own: not fitted, read by
+            ``logreg.load``, or unpickled (``getattr(model, "training_data_", None)`` is None).
+        """
+        try:
+            return self._training_data
+        except AttributeError:
+            raise AttributeError("training_data_ exists after fit; this estimator was not "
+                                 "fitted here (not fitted, loaded from a file or "
+                                 "unpickled).") from None
 
     @property
     def metadata_(self):

@@ -179,10 +179,10 @@ def _data(estimator, X, y, sample_weight):
         if sample_weight is not None:
             raise InvalidInputError("sample_weight was given without X and y; pass them "
                                     "together: summary(X, y, sample_weight=...).")
-        kept = getattr(estimator, "_training_data", None)
+        kept = getattr(estimator, "training_data_", None)
         if kept is None:
             why = ("was fitted on arrays of another library (torch, CuPy, Dask), which it "
-                   "does not keep" if hasattr(estimator, "_training_data") else
+                   "does not keep" if hasattr(estimator, "training_data_") else
                    "was loaded from a file (or unpickled), which keeps no training data")
             raise InferenceError(f"this model {why}; pass the data to summarise it on: "
                                  f"summary(X, y) (the training data, to reproduce the fit's "
