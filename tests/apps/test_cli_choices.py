@@ -1,6 +1,7 @@
 """The command's choices are the registries' own, never a second list: --solver from
 logreg.solvers.SOLVERS, --implementation, --backprop and --dtype from the engine table (what the
-estimator accepts), the built-in data sets from logreg.data."""
+estimator accepts), the built-in data sets from logreg.data, --engine from the trainers `train`
+dispatches to, evaluate's --format from the formats logreg.model.pictures writes."""
 
 import argparse
 
@@ -8,7 +9,10 @@ import pytest
 
 from logreg import engines
 from logreg.apps.cli import build_parser
+from logreg.apps.cli.train import TRAINERS
 from logreg.data import BUILT_IN, BUILT_IN_IMAGES
+from logreg.errors import InvalidInputError
+from logreg.model import pictures
 from logreg.model.estimator import LogisticRegression
 from logreg.solvers import SOLVERS
 
@@ -46,3 +50,20 @@ def test_the_built_in_sets_offered_are_logreg_data_s(command):
     assert action.default in BUILT_IN and set(BUILT_IN_IMAGES) <= set(BUILT_IN)
     for name, description in BUILT_IN.items():
         assert f"'{name}' ({description})" in action.help
+
+
+def test_train_engines_are_the_trainers_train_dispatches_to():
+    action = options("train")["--engine"]
+    assert list(action.choices) == list(TRAINERS) and action.default in TRAINERS
+    # each out-of-core engine is a row of the engine table that reads that library's arrays
+    for name in set(TRAINERS) - {"numpy"}:
+        assert name in engines.ENGINES[name].libraries
+
+
+def test_evaluate_formats_are_the_ones_the_pictures_module_writes(tmp_path):
+    action = options("evaluate")["--format"]
+    assert list(action.choices) == list(pictures.FORMATS) and action.default is None
+    for format in pictures.FORMATS:
+        assert pictures.picture_names(format=format)[0].endswith(f".{format}")
+    with pytest.raises(InvalidInputError, match="format 'jpeg'"):
+        pictures.picture_names(format="jpeg")

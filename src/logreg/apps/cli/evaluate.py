@@ -9,6 +9,7 @@ from logreg.apps.cli.modeldata import model_and_scaling, model_data, rows_words
 from logreg.apps.cli.options import LABELS_HELP, add_data_options, add_rows_option
 from logreg.data import vectors_to_images
 from logreg.errors import InvalidInputError
+from logreg.model import pictures
 
 
 def add_parser(commands):
@@ -38,8 +39,8 @@ def add_parser(commands):
                           "confusion_matrix and, for images, misclassified (every "
                           "misclassified image with its true label and the predicted "
                           "probability); K classes one-vs-rest")
-    evaluate.add_argument("--format", choices=["png", "svg"], help="--plots: the pictures' "
-                          "format (default: png)")
+    evaluate.add_argument("--format", choices=list(pictures.FORMATS), help="--plots: the "
+                          "pictures' format (default: png)")
     evaluate.add_argument("--json", action="store_true", help="print every figure as one "
                           "JSON document (ROC AUC, average precision, Brier score, per-class "
                           "precision, recall, F1, calibration bins, ...)")
@@ -48,7 +49,7 @@ def add_parser(commands):
 
 def run(args):
     """``logreg evaluate``: score a model on labelled data; with ``--plots``, its pictures."""
-    from logreg.model import evaluation, pictures
+    from logreg.model import evaluation
 
     if args.format is not None and args.plots is None:
         raise InvalidInputError(f"--format {args.format} applies to the pictures of --plots "

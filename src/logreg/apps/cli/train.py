@@ -107,7 +107,7 @@ def _add_output_options(train):
 
 def _add_dask_options(train):
     """--engine and the Dask cluster it may start or join."""
-    train.add_argument("--engine", choices=["numpy", "dask"], default="numpy",
+    train.add_argument("--engine", choices=list(TRAINERS), default="numpy",
                        help="numpy: in memory (default); dask: a Zarr store (--data big.zarr, "
                        "as `logreg data synth` writes) read chunk by chunk on a Dask cluster, "
                        "never loaded whole; without --test-data the last chunks are held out")
@@ -123,9 +123,7 @@ def _add_dask_options(train):
 def run(args):
     """``logreg train``: train on the data set named, write the model and its learning curve."""
     with _created_folders_removed_on_failure(args.out):
-        if args.engine == "dask":
-            return _run_train_dask(args)
-        return _run_train_numpy(args)
+        return TRAINERS[args.engine](args)
 
 
 @contextlib.contextmanager
@@ -369,3 +367,8 @@ def save_dask(estimator, path, source, scaling, accuracies):
     estimator.save(path, feature_names=None, data=str(source), accuracy=accuracies,
                    engine=estimator.engine_, preprocessing={
                        "scaling": scaling.to_dict(), "image_shape": None, "label_column": None})
+
+
+# --engine: where the fit runs, decided here only (the parser's choices and run's dispatch):
+# "numpy" in memory, or out of core, a Zarr store read chunk by chunk by logreg.apps.outofcore
+TRAINERS = {"numpy": _run_train_numpy, "dask": _run_train_dask}
