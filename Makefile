@@ -46,7 +46,7 @@ demo: $(CORE)
 
 # the Dask tests in a pytest of their own: after the rest of the suite in the same worker
 # processes, an in-process Dask cluster's gather sometimes waited forever (issue 12's note)
-DASK_TESTS := tests/apps/test_dask.py tests/apps/test_dask_classes.py tests/apps/test_dask_hostile.py
+DASK_TESTS := tests/apps/test_dask.py tests/apps/test_dask_commands.py tests/apps/test_dask_hostile.py
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -n 2 -q $(addprefix --ignore=,$(DASK_TESTS))

@@ -1,8 +1,13 @@
-"""Out-of-core training on Dask (logreg.apps.outofcore, `logreg data synth`, `train --engine dask`).
+"""Out-of-core training on Dask, the engine (logreg.apps.outofcore, logreg.engines.dask_gradient):
+the step of two and of K classes, the one-hot Y built lazily (``arrays.class_labels``), one
+pass over the chunks per step, predictions, accuracy and confusion matrix, and the fit;
+``test_dask_commands.py`` has the stores and the commands (`logreg data synth`,
+`train --engine dask`).
 
-Truth comes from outside the engine: the same gradient descent in memory on NumPy
-(LogisticRegression(implementation="vectorized")), reads counted at the Zarr store itself, the
-store read back with zarr, and the workers' own high-water marks of resident memory.
+Truth comes from outside the engine: the cost and gradient written with SciPy's ``logsumexp``
+and ``softmax``, the same gradient descent in memory on NumPy
+(LogisticRegression(implementation="vectorized")), scikit-learn's ``LabelBinarizer``,
+``accuracy_score`` and ``confusion_matrix``, and reads counted at the Zarr store itself.
 """
 
 from collections import Counter
@@ -15,22 +20,47 @@ pytest.importorskip("distributed")
 zarr = pytest.importorskip("zarr")
 
 import dask.array as da  # noqa: E402
+from scipy.special import logsumexp, softmax  # noqa: E402
+from sklearn.metrics import accuracy_score, confusion_matrix  # noqa: E402
+from sklearn.preprocessing import LabelBinarizer  # noqa: E402
 
 import logreg  # noqa: E402
 from logreg import LogisticRegression  # noqa: E402
-from logreg.apps import outofcore as dask_engine
-from logreg.data.scaling import Scaling  # noqa: E402
+from logreg.apps import outofcore as dask_engine  # noqa: E402
+from logreg.core import arrays  # noqa: E402
+from logreg.core.checks import classes_of_labels  # noqa: E402
+from logreg.engines import dask_gradient  # noqa: E402
+from logreg.errors import InvalidInputError  # noqa: E402
+
+K = 3
 
 
-from helpers import run_cli  # noqa: E402
-
-
-def problem(m=2000, n=5, seed=0):
-    """Rows (m, n) and 0/1 labels from a true logistic model (a finite optimum)."""
+def problem(m=2000, n=5, seed=0, classes=2):
+    """Rows (m, n) and labels from a true model (a finite optimum): 0/1 from a logistic model
+    for two classes, 0 … K − 1 from a softmax model for K = ``classes`` ≥ 3."""
     rng = np.random.default_rng(seed)
-    rows = rng.standard_normal((m, n))
-    z = rows @ rng.standard_normal(n) + 0.3
-    return rows, (rng.random(m) < 1 / (1 + np.exp(-z))).astype(np.int64)
+    if classes == 2:
+        rows = rng.standard_normal((m, n))
+        z = rows @ rng.standard_normal(n) + 0.3
+        return rows, (rng.random(m) < 1 / (1 + np.exp(-z))).astype(np.int64)
+    rows = rng.normal(size=(m, n))
+    Z = rows @ rng.normal(size=(n, classes)) + rng.normal(size=classes)
+    u = rng.random((m, 1))
+    return rows, (u >= np.cumsum(softmax(Z, axis=1), axis=1)[:, :-1]).sum(axis=1)
+
+
+def truth(W, b, X, Y, s, l2):
+    """The layer's (J, dW, db) written from the definitions with SciPy: the softmax layer, and
+    for two classes (one row of W) the sigmoid, the softmax of (0, z)."""
+    Z = W.T @ X + b
+    Z_all, Y_all = (np.vstack([np.zeros_like(Z), Z]), np.vstack([1 - Y, Y])) if len(Z) == 1 \
+        else (Z, Y)
+    # L = logsumexp(z) − Σ_k y_k z_k; J = Σ sᵢ Lᵢ / Σ sᵢ + λ/(2 Σ s) ‖W‖²
+    L = logsumexp(Z_all, axis=0) - np.sum(Y_all * Z_all, axis=0)
+    dZ = s * (softmax(Z_all, axis=0)[-len(Z):] - Y)
+    total = s.sum()
+    return (np.sum(s * L) / total + l2 / (2 * total) * np.sum(W * W),
+            X @ dZ.T / total + l2 / total * W, dZ.sum(axis=1, keepdims=True) / total)
 
 
 @pytest.fixture
@@ -42,48 +72,60 @@ def threads_cluster():
         yield client
 
 
-# --- the mathematics: the same numbers as NumPy in memory -------------------------------
+# --- the step: one dask.compute, NumPy results -------------------------------------------
 
 
-@pytest.mark.parametrize("l2", [0.0, 0.7])
-def test_fit_equals_numpy_gradient_descent(threads_cluster, l2):
-    rows, y = problem(m=1500)
-    settings = dict(learning_rate=0.5, num_iterations=20, l2=l2, implementation="vectorized")
-    ours = dask_engine.fit(da.from_array(rows, chunks=(500, 5)), da.from_array(y, chunks=500),
-                           persist=False, **settings)
-    numpy = LogisticRegression(**settings).fit(rows, y)
-    assert isinstance(ours.coef_, np.ndarray) and isinstance(ours.intercept_, np.ndarray)
-    np.testing.assert_allclose(ours.coef_, numpy.coef_, rtol=0, atol=1e-10)
-    np.testing.assert_allclose(ours.intercept_, numpy.intercept_, rtol=0, atol=1e-10)
-    np.testing.assert_allclose(ours.costs_, numpy.costs_, rtol=0, atol=1e-10)
-    assert ours.n_iter_ == 20 and ours.classes_.tolist() == [0, 1]
-    assert ours.engine_["chunks"] == 3 and not ours.engine_["persisted"]
+@pytest.mark.parametrize("classes", [2, K])
+@pytest.mark.parametrize("dtype, tol", [(np.float64, 1e-12), (np.float32, 1e-5)],
+                         ids=["float64", "float32"])
+@pytest.mark.parametrize("weighted", [False, True], ids=["plain", "weights-l2"])
+def test_step_equals_the_definitions(dtype, tol, weighted, classes):
+    rows, y = problem(m=900, n=4, classes=classes)
+    outputs = 1 if classes == 2 else classes  # rows of W: one for two classes
+    rng = np.random.default_rng(3)
+    # two classes: b a scalar, as the notes' neuron has it
+    W, b = rng.normal(size=(4, outputs)), (np.float64(rng.normal()) if classes == 2 else
+                                           rng.normal(size=(K, 1)))
+    s = rng.uniform(0.5, 2.0, (1, 900)) if weighted else np.ones((1, 900))
+    l2 = 0.4 if weighted else 0.0
+    X_rows = da.from_array(rows.astype(dtype), chunks=(250, 4))
+    labels, Y = arrays.class_labels(da.from_array(y, chunks=300), X_rows, classes_of_labels)
+    assert labels.tolist() == list(range(classes))
+    weights = da.from_array(s.astype(dtype), chunks=(1, 250)) if weighted else None
+    assert dask_engine.loss_and_gradient is dask_gradient.loss_and_gradient  # re-exported
+    cost, dW, db = dask_gradient.loss_and_gradient(W.astype(dtype), b.astype(dtype), X_rows.T,
+                                                   Y, weights, l2)
+    assert type(dW) is np.ndarray and np.ndim(cost) == 0
+    assert dW.shape == (4, outputs) and dW.dtype == dtype
+    if classes == 2:
+        assert isinstance(cost, np.floating) and isinstance(db, np.floating)
+    else:
+        assert type(db) is np.ndarray and db.shape == (K, 1)
+    Y_exact = (y == 1).reshape(1, -1) * 1.0 if classes == 2 else \
+        (y == np.arange(K).reshape(-1, 1)) * 1.0
+    for got, exact in zip((cost, dW, db), truth(W, b, rows.T, Y_exact, s, l2)):
+        np.testing.assert_allclose(got, exact, rtol=tol, atol=tol)
+    numpy = logreg.core.neuron.loss_and_gradient(W, b, rows.T, Y.compute().astype(np.float64),
+                                                 s if weighted else None, l2)
+    for got, numpys in zip((cost, dW, db), numpy):
+        np.testing.assert_allclose(got, numpys, rtol=tol, atol=tol)
 
 
-def test_one_step_gives_numpy_results(threads_cluster):
-    rows, y = problem(m=900, n=3)
-    X, Y = da.from_array(rows.T, chunks=(3, 300)), da.from_array(y.reshape(1, -1) * 1.0)
-    w, b = np.full((3, 1), 0.1), np.float64(-0.2)
-    cost, dw, db = dask_engine.loss_and_gradient(w, b, X, Y)
-    assert type(dw) is np.ndarray and dw.shape == (3, 1)
-    assert isinstance(cost, np.floating) and isinstance(db, np.floating)
-    expected = logreg.core.neuron.loss_and_gradient(w, b, rows.T, y.reshape(1, -1) * 1.0)
-    for got, want in zip((cost, dw, db), expected):
-        np.testing.assert_allclose(got, want, rtol=0, atol=1e-12)
-
-
-def test_persisted_and_lbfgs_agree_with_numpy(threads_cluster):
-    rows, y = problem(m=800, n=4, seed=2)
-    ours = dask_engine.fit(da.from_array(rows, chunks=(400, 4)), y, persist=True,
-                           learning_rate=0.5, num_iterations=10)
-    numpy = LogisticRegression(learning_rate=0.5, num_iterations=10,
-                               implementation="vectorized").fit(rows, y)
-    assert ours.engine_["persisted"]
-    np.testing.assert_allclose(ours.coef_, numpy.coef_, rtol=0, atol=1e-10)
-    lbfgs = dask_engine.fit(da.from_array(rows, chunks=(400, 4)), y, solver="lbfgs",
-                            num_iterations=50, persist=False)
-    reference = LogisticRegression(solver="lbfgs", num_iterations=50).fit(rows, y)
-    np.testing.assert_allclose(lbfgs.coef_, reference.coef_, rtol=0, atol=1e-6)
+def test_class_labels_stay_lazy_and_chunked_as_the_rows():
+    rows, y = problem(m=700, n=4, classes=K)
+    labels = np.array(["ant", "bee", "cow"])[y]
+    X_rows = da.from_array(rows, chunks=(200, 4))
+    classes, Y = arrays.class_labels(da.from_array(labels, chunks=350), X_rows,
+                                     classes_of_labels)
+    assert isinstance(Y, da.Array) and Y.chunks == ((K,), (200, 200, 200, 100))
+    encoder = LabelBinarizer().fit(labels)
+    np.testing.assert_array_equal(classes, encoder.classes_)
+    np.testing.assert_array_equal(Y.compute(), encoder.transform(labels).T)
+    two, Y2 = arrays.class_labels(da.from_array(y % 2, chunks=350), X_rows, classes_of_labels)
+    assert two.tolist() == [0, 1] and Y2.chunks == ((1,), (200, 200, 200, 100))
+    np.testing.assert_array_equal(Y2.compute(), [y % 2])
+    with pytest.raises(InvalidInputError, match="one class only"):
+        arrays.class_labels(da.zeros(700, chunks=350), X_rows, classes_of_labels)
 
 
 def test_standardize_matches_numpy_in_one_pass():
@@ -98,22 +140,7 @@ def test_standardize_matches_numpy_in_one_pass():
         dask_engine.standardize(da.from_array(np.array([[1.0], [np.nan]])))
 
 
-def test_fit_refuses_what_it_cannot_do():
-    rows, y = problem(m=100, n=2)
-    with pytest.raises(ValueError, match="learning_rate='auto'"):
-        dask_engine.fit(rows, y)
-    with pytest.raises(ValueError, match="backprop='graph' .* on Dask arrays .* NumPy arrays "
-                                         "only.*What would work: backprop='closed-form'"):
-        dask_engine.fit(rows, y, learning_rate=0.1, backprop="graph")
-    with pytest.raises(ValueError, match="implementation='loop' .* on Dask arrays"):
-        dask_engine.fit(rows, y, learning_rate=0.1, implementation="loop")
-    with pytest.raises(ValueError, match="one class only"):
-        dask_engine.fit(rows, np.zeros(100), learning_rate=0.1)
-    with pytest.raises(ValueError, match="one label per row"):
-        dask_engine.fit(rows, y[:50], learning_rate=0.1)
-
-
-# --- one pass over the chunks per step ---------------------------------------------------
+# --- one pass over the chunks per step and per evaluation ---------------------------------
 
 READS = Counter()  # store key → times read, filled by CountingStore (in this process)
 
@@ -139,17 +166,33 @@ def counted_store(path):
     return X_rows, da.from_zarr(group["y"], chunks=(X_rows.chunks[0],))
 
 
+@pytest.mark.parametrize("classes", [2, K])
 @pytest.mark.parametrize("scheduler", ["synchronous", "threads", "distributed"])
-def test_each_step_reads_each_chunk_of_X_once(tmp_path, scheduler):
-    dask_engine.synth(tmp_path / "d.zarr", 1000, 3, chunk_rows=200, seed=1)
+def test_each_step_and_evaluation_reads_each_chunk_of_X_once(tmp_path, scheduler, classes):
+    dask_engine.synth(tmp_path / "d.zarr", 1000, 3, chunk_rows=200, seed=1, classes=classes)
     X_rows, y = counted_store(tmp_path / "d.zarr")
     x_keys = [f"X/c/{i}/0" for i in range(5)]
+    outputs = 1 if classes == 2 else classes
+
+    def once():
+        assert {key: READS[key] for key in x_keys} == {key: 1 for key in x_keys}
+        READS.clear()
 
     def train():
         READS.clear()
         scaling = dask_engine.standardize(X_rows)  # μ and σ: one pass too
-        assert {key: READS[key] for key in x_keys} == {key: 1 for key in x_keys}
+        once()
+        X, Y, labels = dask_engine.notes_layout(X_rows, y)
+        assert labels.tolist() == list(range(classes)) and Y.shape == (outputs, 1000)
         READS.clear()
+        cost, dW, db = dask_gradient.loss_and_gradient(np.full((3, outputs), 0.1),
+                                                       np.zeros((outputs, 1)), X, Y)
+        assert dW.shape == (3, outputs) and np.shape(db) == ((K, 1) if classes == K else ())
+        once()
+        clf = fitted(np.random.default_rng(0).normal(size=(outputs, 3)),
+                     np.linspace(0.1, -0.1, outputs), list(range(classes)))
+        dask_engine.evaluate(clf, {"all": (X_rows, y)})  # accuracy and confusion: one pass
+        once()
         clf = dask_engine.fit(dask_engine.scaled(X_rows, scaling), y, learning_rate=0.1,
                               num_iterations=3, persist=False)
         assert clf.n_iter_ == 3
@@ -164,223 +207,134 @@ def test_each_step_reads_each_chunk_of_X_once(tmp_path, scheduler):
     assert not [key for key in READS if key.startswith("X/c/") and key not in x_keys]
 
 
-# --- logreg data synth ------------------------------------------------------------------
+# --- predictions, accuracy and confusion matrix --------------------------------------------
 
 
-def test_synth_writes_a_readable_store(tmp_path, capsys):
-    out = tmp_path / "big.zarr"
-    code, stdout, err = run_cli(["data", "synth", "--rows", 1000, "--features", 3,
-                                 "--chunk-rows", 300, "--seed", 3, "--out", out], capsys)
-    assert code == 0, err
-    assert "written to" in stdout
-    group = zarr.open_group(out, mode="r")
-    X, y = group["X"], group["y"]
-    assert X.shape == (1000, 3) and X.chunks == (300, 3) and X.dtype == np.float64
-    assert y.shape == (1000,) and y.chunks == (300,)
-    labels = y[:]
-    assert set(np.unique(labels).tolist()) == {0, 1}
-    assert np.isfinite(X[:]).all()
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["big.zarr"]  # no temporary left
-    # the same seed writes the same data; the truth is recorded
-    again = tmp_path / "again.zarr"
-    dask_engine.synth(again, 1000, 3, chunk_rows=300, seed=3)
-    np.testing.assert_array_equal(zarr.open_group(again, mode="r")["X"][:], X[:])
-    assert len(group.attrs["logreg"]["w"]) == 3
+def fitted(coef, intercept, classes):
+    """An estimator holding the given parameters (the fitted contract: coef_ (K, n) and
+    intercept_ (K,), one row for two classes)."""
+    clf = LogisticRegression()
+    clf.coef_, clf.intercept_ = np.asarray(coef, float), np.asarray(intercept, float)
+    clf.classes_, clf.n_features_in_ = np.asarray(classes), clf.coef_.shape[1]
+    return clf
 
 
-def test_synth_is_atomic_and_never_replaces_other_things(tmp_path, monkeypatch):
-    out = tmp_path / "big.zarr"
-    dask_engine.synth(out, 100, 2, chunk_rows=50, seed=0)
-    before = zarr.open_group(out, mode="r")["X"][:]
-
-    def fail(*args):
-        raise OSError("disk full")
-
-    monkeypatch.setattr(dask_engine.store, "_synth_chunk", fail)
-    with pytest.raises(OSError, match="disk full"):
-        dask_engine.synth(out, 100, 2, chunk_rows=50, seed=1)
-    np.testing.assert_array_equal(zarr.open_group(out, mode="r")["X"][:], before)
-    with pytest.raises(OSError):
-        dask_engine.synth(tmp_path / "new.zarr", 100, 2, chunk_rows=50)
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["big.zarr"]
-    monkeypatch.undo()
-    (tmp_path / "notes.txt").write_text("keep me")
-    with pytest.raises(logreg.LogregError, match="not a Zarr store"):
-        dask_engine.synth(tmp_path / "notes.txt", 10, 2)
-    assert (tmp_path / "notes.txt").read_text() == "keep me"
-    dask_engine.synth(out, 100, 2, chunk_rows=50, seed=1)  # a store is replaced
-    assert not np.array_equal(zarr.open_group(out, mode="r")["X"][:], before)
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["big.zarr", "notes.txt"]
-
-
-# --- logreg train --engine dask, end to end (real worker processes) ----------------------
-
-
-def test_train_engine_dask_end_to_end(tmp_path, capsys):
-    store = tmp_path / "d.zarr"
-    dask_engine.synth(store, 2000, 4, chunk_rows=1000, seed=5)
-    out = tmp_path / "out"
-    code, stdout, err = run_cli(["train", "--data", store, "--engine", "dask", "--iterations",
-                                 101, "--learning-rate", 0.5, "--test-size", 0.4, "--workers", 2,
-                                 "--worker-memory", "512MiB", "--out", out], capsys)
-    assert code == 0, err
-    assert "Cost after iteration 0: 0.693147" in stdout
-    assert "Cost after iteration 100: " in stdout
-    assert "train accuracy: " in stdout and "test accuracy: " in stdout
-    # the held-out part: whole chunks, the share nearest --test-size (here the last 1000)
-    assert "Training on" in stdout and "1000 examples of 4 features, testing on 1000" in stdout
-    assert (out / "learning_curve.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-
-    # the model: the same as NumPy's gradient descent on the first 3 chunks, standardised
-    rows = zarr.open_group(store, mode="r")["X"][:]
-    y = zarr.open_group(store, mode="r")["y"][:]
-    train_rows, test_rows = rows[:1000], rows[1000:]
-    scaling = logreg.data.standardize(train_rows.T)
-    numpy = LogisticRegression(learning_rate=0.5, num_iterations=101,
-                               implementation="vectorized").fit(scaling.apply(train_rows.T).T,
-                                                                y[:1000])
-    model = logreg.load(out / "model.safetensors")
-    np.testing.assert_allclose(model.coef_, numpy.coef_, rtol=0, atol=1e-10)
-    stored = Scaling.from_dict(model.metadata_["preprocessing"]["scaling"], 4)
-    np.testing.assert_allclose(stored.mean, scaling.mean, rtol=1e-12)
-    assert model.metadata_["engine"]["name"] == "dask"
-    # the progress lines and the final line print the record the model file keeps
-    history = model.history_
-    assert f"Cost after iteration 100: {history['cost'][100]:.6f}" in stdout
-    assert (f"stopped after {model.n_iter_} iterations: cost {history['cost'][-1]:.6g}, ‖∇J‖ "
-            f"{history['gradient_norm'][-1]:.3g} (the limit)") in stdout
-    predictions = model.predict(stored.apply(test_rows.T).T)
-    assert set(np.unique(predictions).tolist()) <= {0, 1}
-    test_accuracy = float(stdout.split("test accuracy: ")[1].split(" %")[0])
-    assert test_accuracy == pytest.approx(100 * np.mean(predictions == y[1000:]), abs=1e-9)
+@pytest.mark.parametrize("labels", ["integers", "text"])
+def test_predictions_accuracy_and_confusion_of_k_classes(labels):
+    rows, y = problem(m=1000, n=4, seed=5, classes=K)
+    names = np.array([3, 5, 9]) if labels == "integers" else np.array(["ant", "bee", "cow"])
+    y = names[y]
+    rng = np.random.default_rng(6)
+    clf = fitted(rng.normal(size=(K, 4)), rng.normal(size=K), names)
+    expected = names[np.argmax(rows @ clf.coef_.T + clf.intercept_, axis=1)]  # classes_[argmax z]
+    X_rows = da.from_array(rows, chunks=(300, 4))
+    predicted = dask_engine.predict(clf, X_rows)
+    assert isinstance(predicted, da.Array)
+    np.testing.assert_array_equal(predicted.compute(), expected)
+    y_dask = da.from_array(y, chunks=400)  # chunked unlike X: aligned by the engine
+    unseen = y.copy()
+    unseen[:50] = "yak" if labels == "text" else 7  # labels the model never saw count wrong
+    sets = {"train": (X_rows, y_dask), "test": (X_rows[:600], unseen[:600])}
+    scores = dask_engine.evaluate(clf, sets)
+    assert scores["train"]["accuracy"] == pytest.approx(100 * accuracy_score(y, expected),
+                                                        abs=1e-12)
+    np.testing.assert_array_equal(scores["train"]["confusion"],
+                                  confusion_matrix(y, expected, labels=names))
+    assert scores["test"]["accuracy"] == pytest.approx(
+        100 * accuracy_score(unseen[:600], expected[:600]), abs=1e-12)
+    np.testing.assert_array_equal(scores["test"]["confusion"],
+                                  confusion_matrix(unseen[:600], expected[:600], labels=names))
+    assert dask_engine.accuracies(clf, sets) == {name: score["accuracy"]
+                                                 for name, score in scores.items()}
 
 
-def test_ctrl_c_saves_the_last_good_parameters(tmp_path, capsys, monkeypatch):
-    store = tmp_path / "d.zarr"
-    dask_engine.synth(store, 400, 2, chunk_rows=200)
-    from logreg.engines import dask_gradient
-
-    step = dask_gradient.loss_and_gradient
-    calls = []
-
-    def interrupted_at_the_fourth_step(*args):
-        calls.append(1)
-        if len(calls) == 4:
-            raise KeyboardInterrupt
-        return step(*args)
-
-    monkeypatch.setattr(dask_gradient, "loss_and_gradient", interrupted_at_the_fourth_step)
-    threads = dask_engine.cluster
-    monkeypatch.setattr(dask_engine, "cluster",
-                        lambda *args, **kwargs: threads(*args, processes=False, **kwargs))
-    code, _, err = run_cli(["train", "--engine", "dask", "--data", store, "--iterations", 10,
-                            "--save-on-interrupt", "--out", tmp_path / "o"], capsys)
-    assert code == 130 and "interrupted after 3 iterations" in err
-    assert logreg.load(tmp_path / "o" / "model.safetensors").n_iter_ == 3
+def test_two_classes_keep_the_exercises_figures():
+    rows, y = problem(m=800, n=4, seed=7)
+    clf = fitted([[0.5, -1.0, 0.25, 2.0]], [0.3], [0, 1])
+    z = rows @ clf.coef_[0] + clf.intercept_[0]
+    expected = (z > 0).astype(int)  # ŷ = σ(z) > 0.5
+    X_rows = da.from_array(rows, chunks=(300, 4))
+    np.testing.assert_array_equal(dask_engine.predict(clf, X_rows).compute(), expected)
+    np.testing.assert_array_equal(dask_engine.decision(clf, X_rows).compute(), [z])
+    # the exercise's formula, 100 − mean|Ŷ − Y|·100, to the last digit
+    exercise = 100 - np.mean(np.abs(expected - y)) * 100
+    scores = dask_engine.evaluate(clf, {"train": (X_rows, y)})
+    assert scores["train"]["accuracy"] == exercise
+    assert dask_engine.accuracies(clf, {"train": (X_rows, y)})["train"] == exercise
+    np.testing.assert_array_equal(scores["train"]["confusion"],
+                                  confusion_matrix(y, expected, labels=[0, 1]))
 
 
-# --- bad inputs: one line on stderr, exit status 2 ---------------------------------------
+# --- the fit: the same numbers as NumPy in memory ----------------------------------------
 
 
-def one_line_error(code, err):
-    assert code == 2
-    assert len(err.strip().splitlines()) == 1, err
-    return err
+@pytest.mark.parametrize("classes, solver, l2, iterations",
+                         [(2, "gd", 0.0, 20), (2, "gd", 0.7, 20), (K, "gd", 0.3, 30),
+                          (K, "lbfgs", 0.3, 30)],
+                         ids=["2-gd-l2=0", "2-gd-l2=0.7", "3-gd", "3-lbfgs"])
+def test_fit_equals_numpy(threads_cluster, classes, solver, l2, iterations):
+    n = 5 if classes == 2 else 4
+    rows, y = problem(m=1500, n=n, classes=classes)
+    settings = dict(solver=solver, learning_rate=0.5, num_iterations=iterations, l2=l2,
+                    implementation="vectorized")
+    ours = dask_engine.fit(da.from_array(rows, chunks=(500, n)), da.from_array(y, chunks=500),
+                           persist=False, **settings)
+    numpy = LogisticRegression(**settings).fit(rows, y)
+    outputs = 1 if classes == 2 else classes
+    assert isinstance(ours.coef_, np.ndarray) and isinstance(ours.intercept_, np.ndarray)
+    assert ours.coef_.shape == (outputs, n) and ours.intercept_.shape == (outputs,)
+    assert ours.classes_.tolist() == list(range(classes))
+    rtol, atol = (0, 1e-10) if classes == 2 else (1e-8, 1e-8)
+    np.testing.assert_allclose(ours.coef_, numpy.coef_, rtol=rtol, atol=atol)
+    np.testing.assert_allclose(ours.intercept_, numpy.intercept_, rtol=rtol, atol=atol)
+    np.testing.assert_allclose(ours.costs_, numpy.costs_, rtol=rtol, atol=1e-10)
+    if solver == "gd":
+        assert ours.n_iter_ == iterations
+    assert ours.engine_["chunks"] == 3 and not ours.engine_["persisted"]
+    X_rows = da.from_array(rows, chunks=(500, n))
+    np.testing.assert_array_equal(dask_engine.predict(ours, X_rows).compute(),
+                                  numpy.predict(rows))
 
 
-def test_store_without_y_or_not_a_store(tmp_path, capsys):
-    only_X = tmp_path / "onlyX.zarr"
-    zarr.open_group(only_X, mode="w").create_array("X", shape=(10, 2), dtype="f8")
-    only_y = tmp_path / "onlyY.zarr"
-    zarr.open_group(only_y, mode="w").create_array("y", shape=(10,), dtype="u1")
-    empty = tmp_path / "empty.zarr"
-    empty.mkdir()
-    table = tmp_path / "t.csv"
-    table.write_text("a,label\n1,0\n2,1\n")
-    for data, message in ((only_X, "has no y"), (only_y, "has no X"),
-                          (empty, "not a readable Zarr store"),
-                          (table, "not a readable Zarr store"),
-                          (tmp_path / "missing.zarr", "does not exist"),
-                          ("digits", "does not exist")):
-        code, _, err = run_cli(["train", "--engine", "dask", "--data", data, "--out",
-                                tmp_path / "o"], capsys)
-        assert message in one_line_error(code, err), err
+def test_persisted_and_lbfgs_agree_with_numpy(threads_cluster):
+    rows, y = problem(m=800, n=4, seed=2)
+    ours = dask_engine.fit(da.from_array(rows, chunks=(400, 4)), y, persist=True,
+                           learning_rate=0.5, num_iterations=10)
+    numpy = LogisticRegression(learning_rate=0.5, num_iterations=10,
+                               implementation="vectorized").fit(rows, y)
+    assert ours.engine_["persisted"]
+    np.testing.assert_allclose(ours.coef_, numpy.coef_, rtol=0, atol=1e-10)
+    lbfgs = dask_engine.fit(da.from_array(rows, chunks=(400, 4)), y, solver="lbfgs",
+                            num_iterations=50, persist=False)
+    reference = LogisticRegression(solver="lbfgs", num_iterations=50).fit(rows, y)
+    np.testing.assert_allclose(lbfgs.coef_, reference.coef_, rtol=0, atol=1e-6)
 
 
-def test_zarr_without_engine_and_engine_options_without_dask(tmp_path, capsys):
-    store = tmp_path / "d.zarr"
-    dask_engine.synth(store, 100, 2)
-    code, _, err = run_cli(["train", "--data", store, "--out", tmp_path / "o"], capsys)
-    assert "--engine dask" in one_line_error(code, err)
-    code, _, err = run_cli(["train", "--scheduler", "tcp://127.0.0.1:8786", "--out",
-                            tmp_path / "o"], capsys)
-    assert "--engine dask" in one_line_error(code, err)
-    for extra, message in ((["--learning-rate", "auto"], "learning_rate='auto'"),
-                           (["--worker-memory", "lots"], "worker memory 'lots'"),
-                           (["--backprop", "graph"], "NumPy arrays only"),
-                           (["--implementation", "semi"], "on Dask arrays"),
-                           (["--scheduler", "tcp://127.0.0.1:1", "--workers", "2"],
-                            "one or the other")):
-        code, _, err = run_cli(["train", "--engine", "dask", "--data", store, "--out",
-                                tmp_path / "o", *extra], capsys)
-        assert message in one_line_error(code, err), err
+def test_estimator_fit_on_dask_arrays_equals_numpy():
+    rows, y = problem(m=600, n=4, seed=2, classes=K)
+    labels = np.array(["ant", "bee", "cow"])[y]
+    s = np.linspace(0.5, 2.0, 600)
+    settings = dict(solver="lbfgs", num_iterations=100, l2=0.1)
+    with dask.config.set(scheduler="synchronous"):
+        ours = LogisticRegression(**settings).fit(da.from_array(rows, chunks=(200, 4)),
+                                                  da.from_array(labels, chunks=200),
+                                                  sample_weight=s)
+    numpy = LogisticRegression(**settings).fit(rows, labels, sample_weight=s)
+    assert ours.classes_.tolist() == ["ant", "bee", "cow"] and ours.coef_.shape == (K, 4)
+    np.testing.assert_allclose(ours.coef_, numpy.coef_, rtol=1e-8, atol=1e-8)
+    np.testing.assert_allclose(ours.intercept_, numpy.intercept_, rtol=1e-8, atol=1e-8)
 
 
-@pytest.mark.parametrize("address", ["tcp://127.0.0.1:1", "nonsense://x:1"])
-def test_bad_scheduler_address(tmp_path, capsys, monkeypatch, address):
-    monkeypatch.setattr(dask_engine.clusters, "CONNECT_TIMEOUT", "1s")
-    store = tmp_path / "d.zarr"
-    dask_engine.synth(store, 100, 2)
-    scheduler_before = dask.config.get("scheduler", None)
-    code, _, err = run_cli(["train", "--engine", "dask", "--data", store, "--scheduler",
-                            address, "--out", tmp_path / "o"], capsys)
-    assert "cannot reach the Dask scheduler" in one_line_error(code, err)
-    assert dask.config.get("scheduler", None) == scheduler_before  # the failed client is gone
-    assert not (tmp_path / "o" / "model.safetensors").exists()
-
-
-def test_existing_scheduler_is_used(tmp_path, capsys):
-    from distributed import LocalCluster
-
-    store = tmp_path / "d.zarr"
-    dask_engine.synth(store, 400, 2, chunk_rows=100)
-    with LocalCluster(n_workers=1, processes=False, protocol="tcp://", host="127.0.0.1",
-                      dashboard_address=None) as running:
-        code, stdout, err = run_cli(["train", "--engine", "dask", "--data", store,
-                                     "--scheduler", running.scheduler_address,
-                                     "--iterations", 3, "--out", tmp_path / "o"], capsys)
-    assert code == 0, err
-    assert f"at {running.scheduler_address}" in stdout
-    assert (tmp_path / "o" / "model.safetensors").exists()
-
-
-# --- out of core: data 4× the workers' memory --------------------------------------------
-
-WORKERS, WORKER_MEMORY = 2, 192 * 2**20
-FEATURES, CHUNK_ROWS = 64, 16384  # chunks of 8 MiB
-
-
-@pytest.mark.slow
-def test_trains_on_data_four_times_the_workers_memory(tmp_path):
-    """2 worker processes × 192 MiB, 1.5 GiB of X: a gradient step streams it without a worker
-    being killed or restarted, and no worker's resident memory ever reaches dask's pause
-    threshold (80 % of its limit)."""
-    rows = 4 * WORKERS * WORKER_MEMORY // (8 * FEATURES)
-    store = dask_engine.synth(tmp_path / "big.zarr", rows, FEATURES, chunk_rows=CHUNK_ROWS)
-    X_rows, y = dask_engine.open_store(store)
-    assert X_rows.nbytes >= 4 * WORKERS * WORKER_MEMORY
-    with dask_engine.cluster(workers=WORKERS, worker_memory=WORKER_MEMORY,
-                             threads_per_worker=1) as client:
-        workers = set(dask_engine.workers_of(client))
-        at_start = dask_engine.workers_peak_memory(client)
-        clf = dask_engine.fit(X_rows, y, learning_rate=1e-3, num_iterations=1)
-        peaks = dask_engine.workers_peak_memory(client)
-        assert set(dask_engine.workers_of(client)) == workers  # none restarted
-    assert not clf.engine_["persisted"] and clf.engine_["chunks"] == rows // CHUNK_ROWS
-    assert clf.costs_ == [pytest.approx(np.log(2))]
-    assert np.isfinite(clf.coef_).all() and np.abs(clf.coef_).max() > 0
-    print({address: f"{at_start[address] / 2**20:.0f} → {peak / 2**20:.0f} MiB"
-           for address, peak in peaks.items()})
-    assert len(peaks) == WORKERS
-    for peak in peaks.values():
-        assert peak < 0.8 * WORKER_MEMORY, {a: p / 2**20 for a, p in peaks.items()}
+def test_fit_refuses_what_it_cannot_do():
+    rows, y = problem(m=100, n=2)
+    with pytest.raises(ValueError, match="learning_rate='auto'"):
+        dask_engine.fit(rows, y)
+    with pytest.raises(ValueError, match="backprop='graph' .* on Dask arrays .* NumPy arrays "
+                                         "only.*What would work: backprop='closed-form'"):
+        dask_engine.fit(rows, y, learning_rate=0.1, backprop="graph")
+    with pytest.raises(ValueError, match="implementation='loop' .* on Dask arrays"):
+        dask_engine.fit(rows, y, learning_rate=0.1, implementation="loop")
+    with pytest.raises(ValueError, match="one class only"):
+        dask_engine.fit(rows, np.zeros(100), learning_rate=0.1)
+    with pytest.raises(ValueError, match="one label per row"):
+        dask_engine.fit(rows, y[:50], learning_rate=0.1)
