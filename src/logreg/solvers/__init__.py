@@ -7,10 +7,10 @@ Each solver takes X (n_x, m), Y (1, m) (or one-hot (K, m)) and a start (w, b) an
 chose; a solver only drives them: when to stop, what to record, what to do when training goes
 wrong. One module a solver:
 
-    gd       logreg.solvers.gradient_descent  the notes' steps, judged by the divergence rule
-                                               (logreg.solvers.divergence)
-    lbfgs    logreg.solvers.lbfgs             SciPy's L-BFGS-B
-    newton   logreg.solvers.trust_region      a trust-region Newton method (conjugate gradients)
+- gd: ``logreg.solvers.gradient_descent``, the notes' steps, judged by the divergence rule
+  (``logreg.solvers.divergence``);
+- lbfgs: ``logreg.solvers.lbfgs``, SciPy's L-BFGS-B;
+- newton: ``logreg.solvers.trust_region``, a trust-region Newton method (conjugate gradients).
 
 ``logreg.solvers.record`` holds what they return and record (``Fit``, ``Recorder``),
 ``logreg.solvers.diagnostics`` why a run did not converge.

@@ -36,13 +36,15 @@ class Divergence:
     four standardised breast-cancer columns): neither has diverged. Everything is judged
     against the start J₀ (the first cost), never against the lowest cost so far, so nothing
     below the start counts. Gradient descent has diverged when J
-      - is not finite;
-      - is above J₀ and rose ``RISING_STEPS`` steps in a row (a climb);
-      - stayed above ``BLOW_UP`` × J₀ for ``PATIENCE`` steps in a row (a blow-up);
-      - stayed above J₀ for 2 × ``WINDOW`` steps in a row or more, the lowest of the last
-        ``WINDOW`` no lower than the lowest of the ``WINDOW`` before: an oscillation without
-        progress (α = 50 on the playground's circles swings between 3.7 and 5.3 for ever; the
-        cats at α = 0.05 stay above J₀ for over 100 steps, but lower and lower, and settle).
+
+    - is not finite;
+    - is above J₀ and rose ``RISING_STEPS`` steps in a row (a climb);
+    - stayed above ``BLOW_UP`` × J₀ for ``PATIENCE`` steps in a row (a blow-up);
+    - stayed above J₀ for 2 × ``WINDOW`` steps in a row or more, the lowest of the last
+      ``WINDOW`` no lower than the lowest of the ``WINDOW`` before: an oscillation without
+      progress (α = 50 on the playground's circles swings between 3.7 and 5.3 for ever; the
+      cats at α = 0.05 stay above J₀ for over 100 steps, but lower and lower, and settle).
+
     "Above J₀" is above (1 + ``NEAR``) J₀. ``ended`` judges the end of a run too short for
     these (a fit; the playground never ends). Memory: a few numbers, whatever the run's length.
 

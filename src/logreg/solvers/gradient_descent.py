@@ -304,8 +304,10 @@ def example_space_steps(X, Y, w0, b, learning_rate, sample_weight, fit_intercept
 
     Every dw = (1/m) X dZᵀ is a combination of the columns of X, so after t steps
     w = w₀ + X c for an m-vector c, and Z = wᵀX + b = w₀ᵀX + (G c)ᵀ + b with G = XᵀX.
-    One pass over X builds G (m × m) and w₀ᵀX; each step then costs O(m²) instead of O(n_x·m):
-        dZ = A − Y,   c := c − α dZᵀ / m,   Gc := Gc − α G dZᵀ / m,   b := b − α db.
+    One pass over X builds G (m × m) and w₀ᵀX; each step then costs O(m²) instead of O(n_x·m)::
+
+        dZ = A − Y,   c := c − α dZᵀ / m,   Gc := Gc − α G dZᵀ / m,   b := b − α db
+
     The iterates are the notes' (only the rounding differs); w = w₀ + X c is formed once, at
     the end. ‖dw‖² = dZ G dZᵀ / m² comes from G dZᵀ, already formed for Gc.
     Returns the steps, the function that turns a state (c, b) into (w, b), and, with a
