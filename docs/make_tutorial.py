@@ -1,7 +1,7 @@
 """Write docs/tutorial.ipynb: the notes "Neural Networks Basics" walked through with logreg.
 
 The notebook is generated from this script so that it can be reviewed as plain Python and kept
-free of outputs; tests/test_tutorial.py checks that the two agree and executes the notebook.
+free of outputs; tests/docs/test_tutorial.py checks that the two agree and executes the notebook.
 
     python docs/make_tutorial.py          # rewrite docs/tutorial.ipynb
 """
@@ -13,7 +13,7 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 NOTEBOOK = Path(__file__).resolve().with_name("tutorial.ipynb")
 
-# (kind, source, tags): tags name the cells whose outputs tests/test_tutorial.py reads.
+# (kind, source, tags): tags name the cells whose outputs tests/docs/test_tutorial.py reads.
 CELLS = []
 
 

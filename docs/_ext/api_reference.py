@@ -8,7 +8,7 @@ offers it (``logreg.LogisticRegression`` rather than ``logreg.model.estimator.Lo
 later modules point to it.
 
 ``public_api()`` is the one place this is decided: the ``logreg-api`` directive writes the
-pages from it and tests/test_docs.py checks the built pages against it.
+pages from it and tests/docs/test_docs.py checks the built pages against it.
 
     ```{logreg-api} logreg logreg.errors      (the listed modules, in this order)
     ```{logreg-api} :rest:                      (every public module not in LIBRARY)

@@ -5,7 +5,7 @@ with statsmodels and scikit-learn, the textbook 2×2 table (log odds ratio and i
 error √(1/a + 1/b + 1/c + 1/d)), and replicated rows for frequency weights. Every guard is
 triggered on data crafted to need it.
 
-``pytest tests/test_inference.py -k statsmodels -s`` prints the largest relative difference
+``pytest tests/model/test_inference.py -k statsmodels -s`` prints the largest relative difference
 against statsmodels per data set.
 """
 

@@ -8,7 +8,7 @@ from numbers import Integral, Real
 import numpy as np
 
 # scikit-learn's parameter constraints live in a private module: the one private import, kept
-# here, checked against the minimum scikit-learn in pyproject.toml (tests/test_estimator.py)
+# here, checked against the minimum scikit-learn in pyproject.toml (tests/model/test_estimator.py)
 from sklearn.utils._param_validation import (
     InvalidParameterError,
     Interval,
