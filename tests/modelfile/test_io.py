@@ -43,14 +43,6 @@ def write_version_2(path, w, b, metadata):
     return save_record(path, tensors, json.loads(text))
 
 
-@pytest.fixture()
-def fitted():
-    rng = np.random.default_rng(0)
-    X = rng.normal(size=(40, 5))
-    y = (X @ np.array([1.0, -2.0, 0.5, 0.0, 1.5]) + rng.normal(0, 0.5, 40) > 0)
-    return X, y
-
-
 # --- write_model / read_model: W (n_x, K'), b (K') -------------------------------------------
 
 

@@ -25,14 +25,6 @@ from logreg.errors import InvalidInputError, LogregError, ModelFileError, Output
 CLASSES = {"classes": ["a", "b"]}
 
 
-@pytest.fixture()
-def fitted():
-    rng = np.random.default_rng(0)
-    X = rng.normal(size=(40, 5))
-    y = (X @ np.array([1.0, -2.0, 0.5, 0.0, 1.5]) + rng.normal(0, 0.5, 40) > 0)
-    return X, y
-
-
 # --- writes refused ------------------------------------------------------------------------
 
 
